@@ -1,0 +1,121 @@
+"""Verifying the journal: any edit, insertion, deletion, reordering or truncation shows.
+
+Walks the file once, checking for every line that it is a whole JSON record, that its hash
+matches its contents, that its ``seq`` is the next one and that its ``prev`` is the hash of
+the record before it; then checks the end of the file against the head side file, which
+catches records cut off the end. The result names the first bad line and record.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from opskit.audit.journal import GENESIS, Journal, record_hash
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The verdict on one journal: ``ok``, how many records, and the first problem."""
+
+    path: str
+    records: int
+    problem: str | None = None
+    line: int | None = None
+    seq: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"{self.path}: {self.records} records, chain intact"
+        return f"{self.path}: {self.problem}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "ok": self.ok,
+            "records": self.records,
+            "problem": self.problem,
+            "line": self.line,
+            "seq": self.seq,
+        }
+
+
+def verify(journal: Journal) -> Verification:
+    """Check the whole chain of ``journal`` and its head; never raises for bad content."""
+    path = str(journal.path)
+    lines = journal.path.read_bytes().splitlines(keepends=True) if journal.path.exists() else []
+    expected, prev = 1, GENESIS
+    hashes: list[str] = []
+    for number, raw in enumerate(lines, start=1):
+        checked = _check(raw, expected, prev)
+        if isinstance(checked, tuple):
+            problem, seq = checked
+            return Verification(path, expected - 1, f"line {number}: {problem}", number, seq)
+        expected, prev = checked + 1, _stored(hashes, raw)
+    count = expected - 1
+    head = journal.head()
+    if head is None:
+        return Verification(path, count)
+    head_seq, head_hash = head
+    if head_seq < 0:
+        return Verification(path, count, f"{journal.head_path.name} is damaged")
+    if head_seq > count:
+        return Verification(
+            path,
+            count,
+            f"truncated: the journal ends at record {count} but record {head_seq} was "
+            "written (records cut off the end)",
+            len(lines) + 1,
+            count + 1,
+        )
+    if head_seq > 0 and hashes[head_seq - 1] != head_hash:
+        return Verification(
+            path,
+            count,
+            f"line {head_seq}: record {head_seq} differs from the one written "
+            f"(rewritten since; see {journal.head_path.name})",
+            head_seq,
+            head_seq,
+        )
+    return Verification(path, count)
+
+
+def _check(raw: bytes, expected: int, prev: str) -> int | tuple[str, int | None]:
+    """The seq of a good line, or (problem, seq) for the first thing wrong with it."""
+    if not raw.endswith(b"\n"):
+        return "the last record is cut short (truncated or torn write)", None
+    try:
+        record = json.loads(raw)
+        seq, stored, record_prev = int(record["seq"]), str(record["hash"]), str(record["prev"])
+    except (ValueError, KeyError, TypeError):
+        return "not a valid journal record (edited or damaged)", None
+    if record_hash(record) != stored:
+        return f"record {seq} was edited: its hash does not match its contents", seq
+    if seq > expected:
+        missing = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
+        return f"record {seq} where {expected} was expected: record(s) {missing} deleted", seq
+    if seq < expected:
+        return (
+            f"record {seq} where {expected} was expected: a record was inserted "
+            "or the records reordered",
+            seq,
+        )
+    if record_prev != prev:
+        return (
+            f"record {seq} does not chain to record {seq - 1}: one of them was "
+            "replaced or inserted",
+            seq,
+        )
+    return seq
+
+
+def _stored(hashes: list[str], raw: bytes) -> str:
+    """Remember a good line's hash (for the head check) and return it."""
+    stored = str(json.loads(raw)["hash"])
+    hashes.append(stored)
+    return stored

@@ -1,0 +1,1 @@
+"""Thin typed gateways over boto3 clients. They receive clients from ``opskit.accounts``."""
