@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from opskit.audit.journal import GENESIS, Journal, record_hash
 
@@ -53,10 +53,11 @@ def verify(journal: Journal) -> Verification:
     hashes: list[str] = []
     for number, raw in enumerate(lines, start=1):
         checked = _check(raw, expected, prev)
-        if isinstance(checked, tuple):
-            problem, seq = checked
-            return Verification(path, expected - 1, f"line {number}: {problem}", number, seq)
-        expected, prev = checked + 1, _stored(hashes, raw)
+        if isinstance(checked, _Bad):
+            problem = f"line {number}: {checked.problem}"
+            return Verification(path, expected - 1, problem, number, checked.seq)
+        expected, prev = expected + 1, checked
+        hashes.append(checked)
     count = expected - 1
     head = journal.head()
     if head is None:
@@ -85,37 +86,35 @@ def verify(journal: Journal) -> Verification:
     return Verification(path, count)
 
 
-def _check(raw: bytes, expected: int, prev: str) -> int | tuple[str, int | None]:
-    """The seq of a good line, or (problem, seq) for the first thing wrong with it."""
+class _Bad(NamedTuple):
+    problem: str
+    seq: int | None
+
+
+def _check(raw: bytes, expected: int, prev: str) -> str | _Bad:
+    """The hash of a good line, or the first thing wrong with it."""
     if not raw.endswith(b"\n"):
-        return "the last record is cut short (truncated or torn write)", None
+        return _Bad("the last record is cut short (truncated or torn write)", None)
     try:
         record = json.loads(raw)
         seq, stored, record_prev = int(record["seq"]), str(record["hash"]), str(record["prev"])
     except (ValueError, KeyError, TypeError):
-        return "not a valid journal record (edited or damaged)", None
+        return _Bad("not a valid journal record (edited or damaged)", None)
     if record_hash(record) != stored:
-        return f"record {seq} was edited: its hash does not match its contents", seq
+        return _Bad(f"record {seq} was edited: its hash does not match its contents", seq)
     if seq > expected:
         missing = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
-        return f"record {seq} where {expected} was expected: record(s) {missing} deleted", seq
+        return _Bad(f"record {seq} where {expected} was expected: record(s) {missing} deleted", seq)
     if seq < expected:
-        return (
+        return _Bad(
             f"record {seq} where {expected} was expected: a record was inserted "
             "or the records reordered",
             seq,
         )
     if record_prev != prev:
-        return (
+        return _Bad(
             f"record {seq} does not chain to record {seq - 1}: one of them was "
             "replaced or inserted",
             seq,
         )
-    return seq
-
-
-def _stored(hashes: list[str], raw: bytes) -> str:
-    """Remember a good line's hash (for the head check) and return it."""
-    stored = str(json.loads(raw)["hash"])
-    hashes.append(stored)
     return stored

@@ -33,6 +33,7 @@ _PATTERNS = {
     r"^[\w+=,.@-]{1,64}$": "an IAM role name (1-64 of letters, digits and +=,.@_-)",
     r"^https?://\S+$": "an http(s):// URL",
     r"^/\S*$": "a path starting with '/'",
+    r"^arn:aws[\w-]*:iam::\d{12}:mfa/.+$": "an MFA device ARN, e.g. arn:aws:iam::123456789012:mfa/alice",
 }
 
 
@@ -121,8 +122,14 @@ def _describe(error: ErrorDetails) -> str:
         "bool_parsing",
         "float_type",
     ):
-        wanted = {"string_type": "text in quotes", "bool_type": "true or false"}.get(
-            kind, "a number" if "float" in kind else "a whole number"
+        wanted = (
+            "text in quotes"
+            if kind == "string_type"
+            else "true or false"
+            if kind.startswith("bool")
+            else "a number"
+            if "float" in kind
+            else "a whole number"
         )
         return f"expected {wanted}, got {value!r}"
     return f"{error['msg'][0].lower()}{error['msg'][1:]}, got {value!r}"

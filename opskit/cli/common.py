@@ -1,0 +1,133 @@
+"""What every command shares: global options, the workspace, output and progress.
+
+Manners (gh / AWS CLI): data on stdout, diagnostics and progress on stderr;
+``--output json`` prints pure JSON; tables adapt to the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from opskit.workspace import Workspace
+
+
+class Output(StrEnum):
+    table = "table"
+    json = "json"
+
+
+OutputOption = Annotated[
+    Output, typer.Option("--output", "-o", help="table for people, json for programs.")
+]
+EnvOption = Annotated[str, typer.Option("--env", "-e", help="Environment name.")]
+EnvsOption = Annotated[
+    list[str] | None, typer.Option("--env", "-e", help="Environment(s); default: all.")
+]
+
+
+@dataclass
+class CliState:
+    """The global options, kept on the click context."""
+
+    config_path: str | None = None
+    user: str | None = None
+    verbose: bool = False
+    _workspace: Workspace | None = field(default=None, repr=False)
+
+
+def state(ctx: typer.Context) -> CliState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+    return root.obj
+
+
+def workspace(ctx: typer.Context, front_end: str = "cli") -> Workspace:
+    """The workspace for this invocation (built once; starts the sandbox if configured)."""
+    cli = state(ctx)
+    if cli._workspace is None:
+        from opskit.workspace import open_workspace
+
+        cli._workspace = open_workspace(
+            cli.config_path, user=cli.user, front_end=front_end, mfa_prompt=ask_mfa
+        )
+    return cli._workspace
+
+
+def load_config_only(ctx: typer.Context) -> Any:
+    """The config alone, without logging in or starting anything."""
+    from opskit.config import load_config
+
+    return load_config(state(ctx).config_path)
+
+
+def ask_mfa(serial: str) -> str:
+    from opskit.errors import AuthError
+
+    if not sys.stdin.isatty():
+        raise AuthError(f"MFA code needed for {serial}, but stdin is not a terminal")
+    return str(typer.prompt(f"MFA code for {serial}", err=True))
+
+
+def progress(message: str) -> None:
+    """One line of progress on stderr (never on stdout, which is for data)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str, sort_keys=False))
+
+
+def emit(
+    data: Any,
+    output: Output,
+    *,
+    columns: list[str] | None = None,
+    title: str | None = None,
+) -> None:
+    """Print rows (list of dicts) or one record (dict) as a table or as JSON."""
+    if output is Output.json:
+        print_json(data)
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(soft_wrap=False)
+    if isinstance(data, dict):
+        table = Table(title=title, show_header=False, box=None, pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column()
+        for key, value in data.items():
+            table.add_row(Text(str(key)), Text(_cell(value)))
+        console.print(table)
+        return
+    rows = list(data)
+    cols = columns or (list(rows[0]) if rows else [])
+    table = Table(title=title, header_style="bold", box=None, pad_edge=False)
+    for col in cols:
+        table.add_column(col.replace("_", " ").upper())
+    for row in rows:
+        table.add_row(*(Text(_cell(row.get(col))) for col in cols))
+    console.print(table)
+    if not rows:
+        progress("(nothing to show)")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)

@@ -1,0 +1,186 @@
+"""Monitors plan: desired monitors (from the policy) against Datadog's, matched by identity tag.
+
+Datadog hands monitors back a little different from how they were sent: "metric alert"
+becomes "query alert", messages lose trailing whitespace, ``85`` comes back as ``85.0``.
+``normalise`` removes those known drifts before anything is compared, so a plan right after
+an apply is empty, while a real hand edit (a threshold, a query, a tag) shows as drift.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from opskit.datadog.policy import MANAGED_TAG, MonitorSpec, fmt_number
+
+Action = Literal["create", "update", "delete"]
+COMPARED = ("name", "type", "query", "message", "tags", "critical", "warning",
+            "notify_no_data", "include_tags", "priority")  # fmt: skip
+_TYPE_ALIASES = {"metric alert": "query alert"}
+_NUMBER = re.compile(r"(?<![\w.])(\d+\.\d+|\d+)(?![\w.])")
+
+
+def _normalise_numbers(text: str) -> str:
+    """``85.0`` -> ``85`` and ``0.50`` -> ``0.5`` outside ``{…}`` scopes (tag values stay)."""
+    parts = re.split(r"(\{[^}]*\})", text)
+    return "".join(
+        part if part.startswith("{") else _NUMBER.sub(lambda m: fmt_number(float(m[1])), part)
+        for part in parts
+    )
+
+
+def normalise_query(query: str) -> str:
+    """A query without whitespace and number-format noise."""
+    text = re.sub(r"\s+", " ", query.strip())
+    text = re.sub(r"\s*([<>]=?)\s*", r" \1 ", text)
+    return _normalise_numbers(text)
+
+
+def normalise_message(message: str) -> str:
+    """A message as Datadog keeps it: CRLF as LF, no trailing blanks, trimmed."""
+    lines = message.replace("\r\n", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def comparable(monitor: Mapping[str, Any] | MonitorSpec) -> dict[str, Any]:
+    """The managed fields of a live monitor (Datadog's JSON) or a spec, normalised."""
+    if isinstance(monitor, MonitorSpec):
+        data: dict[str, Any] = monitor.body()
+        if "priority" not in data:
+            data["priority"] = None
+    else:
+        data = dict(monitor)
+    options = data.get("options") or {}
+    thresholds = options.get("thresholds") or {}
+    kind = str(data.get("type", ""))
+    return {
+        "name": str(data.get("name", "")).strip(),
+        "type": _TYPE_ALIASES.get(kind, kind),
+        "query": normalise_query(str(data.get("query", ""))),
+        "message": normalise_message(str(data.get("message", ""))),
+        "tags": sorted(str(t) for t in data.get("tags") or []),
+        "critical": _float(thresholds.get("critical")),
+        "warning": _float(thresholds.get("warning")),
+        "notify_no_data": bool(options.get("notify_no_data", False)),
+        "include_tags": bool(options.get("include_tags", True)),
+        "priority": data.get("priority"),
+    }
+
+
+def identity_of(monitor: Mapping[str, Any], identity_tag: str) -> str | None:
+    """The identity a monitor carries in its tags, if any."""
+    prefix = f"{identity_tag}:"
+    for tag in monitor.get("tags") or []:
+        if str(tag).startswith(prefix):
+            return str(tag)[len(prefix) :]
+    return None
+
+
+def env_of(monitor: Mapping[str, Any], identity_tag: str) -> str | None:
+    """The environment a managed monitor belongs to (from its identity or ``env:`` tag)."""
+    identity = identity_of(monitor, identity_tag)
+    if identity:
+        return identity.split(".", 1)[0]
+    for tag in monitor.get("tags") or []:
+        if str(tag).startswith("env:"):
+            return str(tag)[4:]
+    return None
+
+
+@dataclass(frozen=True)
+class MonitorStep:
+    """One thing plan wants done: create, update (with the fields that differ) or delete."""
+
+    action: Action
+    identity: str
+    name: str
+    monitor_id: int | None = None
+    spec: MonitorSpec | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    fields: tuple[str, ...] = ()
+
+    def row(self) -> dict[str, Any]:
+        """One line of ``monitors plan`` output."""
+        changes = [f"{f}: {_short((self.before or {}).get(f))} -> {_short((self.after or {}).get(f))}"
+                   for f in self.fields]  # fmt: skip
+        return {
+            "action": self.action,
+            "identity": self.identity,
+            "id": self.monitor_id,
+            "name": self.name,
+            "changes": changes,
+        }
+
+
+def _short(value: Any) -> str:
+    text = str(value).replace("\n", "⏎")
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+@dataclass
+class MonitorPlan:
+    """What ``monitors apply`` would do, plus what it leaves alone."""
+
+    steps: list[MonitorStep] = field(default_factory=list)
+    unchanged: int = 0
+    untracked: list[MonitorStep] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.steps
+
+
+def plan_monitors(
+    desired: Iterable[MonitorSpec],
+    live: Iterable[Mapping[str, Any]],
+    identity_tag: str,
+    *,
+    envs: Iterable[str] | None = None,
+    prune: bool = False,
+) -> MonitorPlan:
+    """Diff desired monitors against live ones; untracked managed monitors in ``envs`` are
+    listed, and become delete steps only with ``prune``."""
+    scope = set(envs) if envs is not None else None
+    by_identity: dict[str, Mapping[str, Any]] = {}
+    extra: list[Mapping[str, Any]] = []
+    for monitor in sorted(live, key=lambda m: int(m.get("id") or 0)):
+        identity = identity_of(monitor, identity_tag)
+        if identity is None or identity in by_identity:
+            extra.append(monitor)  # not ours by identity, or a duplicate of one that is
+        else:
+            by_identity[identity] = monitor
+    plan = MonitorPlan()
+    wanted = set()
+    for spec in desired:
+        wanted.add(spec.identity)
+        after = comparable(spec)
+        current = by_identity.get(spec.identity)
+        if current is None:
+            plan.steps.append(MonitorStep("create", spec.identity, spec.name, None, spec,
+                                          None, after, ()))  # fmt: skip
+            continue
+        before = comparable(current)
+        fields = tuple(f for f in COMPARED if before[f] != after[f])
+        if fields:
+            plan.steps.append(MonitorStep("update", spec.identity, spec.name,
+                                          int(current["id"]), spec, before, after, fields))  # fmt: skip
+        else:
+            plan.unchanged += 1
+    leftovers = [m for i, m in by_identity.items() if i not in wanted] + extra
+    for monitor in leftovers:
+        if MANAGED_TAG not in (monitor.get("tags") or []):
+            continue  # somebody else's monitor: never ours to delete
+        if scope is not None and env_of(monitor, identity_tag) not in scope:
+            continue
+        identity = identity_of(monitor, identity_tag) or f"untracked#{monitor.get('id')}"
+        step = MonitorStep("delete", identity, str(monitor.get("name", "")),
+                           int(monitor["id"]), None, comparable(monitor), None, ())  # fmt: skip
+        (plan.steps if prune else plan.untracked).append(step)
+    return plan
