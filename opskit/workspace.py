@@ -48,11 +48,16 @@ class Workspace:
 
     @property
     def journal_path(self) -> Path:
-        named = self.config.audit.journal
-        if named:
-            path = Path(named).expanduser()
-            return path if path.is_absolute() else self.config.path.parent / path
-        return self.state_dir / "journal.jsonl"
+        return journal_path(self.config, self.state_dir)
+
+
+def journal_path(config: Config, state: Path) -> Path:
+    """The audit journal: ``[audit] journal`` (relative to the config), else in ``state``."""
+    named = config.audit.journal
+    if named:
+        path = Path(named).expanduser()
+        return path if path.is_absolute() else config.path.parent / path
+    return state / "journal.jsonl"
 
 
 def open_workspace(
@@ -67,8 +72,22 @@ def open_workspace(
     config = config or load_config(config_path)
     base = state_dir()
     login = _login(config, base, user)
+    if config.ops.login == "sandbox":
+        config = _sandbox_datadog(config, base)
     accounts = Accounts(config, login, cache_dir=cache_dir(), mfa_prompt=mfa_prompt)
     return Workspace(config, accounts, base, front_end, user or login.label)
+
+
+def _sandbox_datadog(config: Config, base: Path) -> Config:
+    """``[datadog]`` aimed at the sandbox's Datadog endpoint and keys (held in memory only)."""
+    from opskit.sandbox.state import read_state
+
+    info = read_state(base)
+    if info is None or not info.datadog_url or "api_key" not in info.datadog_keys:
+        return config
+    keys = info.datadog_keys
+    wired = config.datadog.with_endpoint(info.datadog_url, keys["api_key"], keys.get("app_key"))
+    return config.model_copy(update={"datadog": wired})
 
 
 def _login(config: Config, base: Path, user: str | None) -> Login:

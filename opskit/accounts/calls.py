@@ -22,6 +22,7 @@ class CallStats:
     def __init__(self) -> None:
         self._by_operation: Counter[str] = Counter()
         self._by_env: Counter[str] = Counter()
+        self._by_env_operation: Counter[tuple[str, str]] = Counter()
         self._retries = 0
         self._lock = threading.Lock()
 
@@ -29,6 +30,7 @@ class CallStats:
         with self._lock:
             self._by_operation[operation] += 1
             self._by_env[env] += 1
+            self._by_env_operation[(env, operation)] += 1
             self._retries += retries
 
     def by_operation(self) -> dict[str, int]:
@@ -38,6 +40,14 @@ class CallStats:
     def by_env(self) -> dict[str, int]:
         with self._lock:
             return dict(self._by_env)
+
+    def by_env_operation(self) -> dict[str, dict[str, int]]:
+        """env -> operation -> calls (the estate puts each environment's share in its state)."""
+        with self._lock:
+            out: dict[str, dict[str, int]] = {}
+            for (env, operation), count in self._by_env_operation.items():
+                out.setdefault(env, {})[operation] = count
+            return out
 
     @property
     def total(self) -> int:

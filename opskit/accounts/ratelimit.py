@@ -13,6 +13,9 @@ from typing import Any
 
 # (burst, sustained per second), from AWS's published limits (see field-notes.md).
 RATES: dict[str, tuple[float, float]] = {
+    "ecs.clusters": (50, 20),
+    "ecs.services": (100, 20),
+    "ecs.tasks": (100, 20),
     "ecs.read": (50, 20),
     "ecs.write": (50, 5),
     "ecs.RegisterTaskDefinition": (20, 1),
@@ -22,6 +25,17 @@ RATES: dict[str, tuple[float, float]] = {
     "logs": (25, 10),
 }
 _DEFAULT = (100.0, 50.0)
+# AWS gives these ECS reads their own buckets (field-notes.md, "AWS API limits").
+_ECS_READ_FAMILIES = {
+    "ListClusters": "ecs.clusters",
+    "DescribeClusters": "ecs.clusters",
+    "ListServices": "ecs.services",
+    "DescribeServices": "ecs.services",
+    "ListTasks": "ecs.tasks",
+    "DescribeTasks": "ecs.tasks",
+    "ListContainerInstances": "ecs.tasks",
+    "DescribeContainerInstances": "ecs.tasks",
+}
 
 
 def family(service: str, operation: str) -> str:
@@ -29,6 +43,8 @@ def family(service: str, operation: str) -> str:
     if service == "ecs":
         if operation == "RegisterTaskDefinition":
             return "ecs.RegisterTaskDefinition"
+        if operation in _ECS_READ_FAMILIES:
+            return _ECS_READ_FAMILIES[operation]
         read = operation.startswith(("Describe", "List", "Get"))
         return "ecs.read" if read else "ecs.write"
     return service

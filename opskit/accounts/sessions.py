@@ -21,6 +21,7 @@ from opskit.accounts.identity import Identity
 from opskit.accounts.login import Login
 from opskit.accounts.ratelimit import RateLimiter
 from opskit.aws.errors import is_denied, translate
+from opskit.aws.timestamps import parse_timestamp
 from opskit.config.model import Config
 from opskit.errors import AuthError
 
@@ -173,6 +174,9 @@ class Accounts:
         )
         core = botocore.session.get_session()
         core._credentials = credentials
+        core.get_component("response_parser_factory").set_parser_defaults(
+            timestamp_parser=parse_timestamp  # utilization points by the 100,000
+        )
         return boto3.Session(botocore_session=core, region_name=self.config.environment(env).region)
 
     def _assume(self, env: str, access: str, margin: dt.timedelta) -> CachedCredentials:

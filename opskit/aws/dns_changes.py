@@ -17,16 +17,23 @@ def _fqdn(name: str) -> str:
     return name if name.endswith(".") else name + "."
 
 
-def zone_id(route53: Any, zone: str) -> str:
-    """The id of the hosted zone named ``zone``; UsageError when there is none."""
+def zone_of(route53: Any, record: str) -> tuple[str, str]:
+    """(name, id) of the hosted zone ``record`` lives in: the longest zone name it ends
+    with; UsageError when the account has none."""
+    name = _fqdn(record)
+    best: tuple[str, str] | None = None
     try:
-        answer = route53.list_hosted_zones_by_name(DNSName=_fqdn(zone), MaxItems="1")
+        for page in route53.get_paginator("list_hosted_zones").paginate():
+            for hosted in page["HostedZones"]:
+                zone = hosted["Name"]
+                inside = name == zone or name.endswith("." + zone)
+                if inside and (best is None or len(zone) > len(best[0])):
+                    best = (zone, str(hosted["Id"]).rsplit("/", 1)[-1])
     except Exception as error:
-        raise translate(error, f"finding hosted zone {zone}") from None
-    for hosted in answer.get("HostedZones", []):
-        if hosted["Name"] == _fqdn(zone):
-            return str(hosted["Id"]).rsplit("/", 1)[-1]
-    raise UsageError(f"no hosted zone '{zone}'")
+        raise translate(error, f"finding the hosted zone of {record}") from None
+    if best is None:
+        raise UsageError(f"no hosted zone holds {record}")
+    return best[0].rstrip("."), best[1]
 
 
 def weighted_sets(route53: Any, zone: str, record: str) -> dict[str, dict[str, Any]]:

@@ -1,6 +1,7 @@
 """Read gateway over an ELBv2 client: load balancers, target groups, health, attributes.
 
-Lists ask for the largest page (400) and follow every marker. Target health and target
+Lists ask for the largest page (400) and follow every marker. Listeners and their rules
+(one call each per balancer and listener) say which host names reach which target group. Target health and target
 group attributes cost one call per target group (all ELBv2 reads share one 40/10 bucket),
 so the estate asks for them only at detail depth.
 """
@@ -39,6 +40,12 @@ class ElbReader:
     def target_groups(self, *, load_balancer_arn: str | None = None) -> list[AwsDict]:
         params = {"LoadBalancerArn": load_balancer_arn} if load_balancer_arn else {}
         return self._pages("describe_target_groups", "TargetGroups", **params)
+
+    def listeners(self, load_balancer_arn: str) -> list[AwsDict]:
+        return self._pages("describe_listeners", "Listeners", LoadBalancerArn=load_balancer_arn)
+
+    def rules(self, listener_arn: str) -> list[AwsDict]:
+        return self._pages("describe_rules", "Rules", ListenerArn=listener_arn)
 
     def target_health(self, target_group_arn: str) -> list[AwsDict]:
         """One target group's targets with their health (one call)."""

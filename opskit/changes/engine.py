@@ -95,6 +95,7 @@ class Engine:
 
         options.setdefault("poll_seconds", BASE_POLL_SECONDS / factor)
         options.setdefault("time_factor", factor)
+        options.setdefault("notifiers", workspace_notifiers(workspace, options.get("progress")))
         return cls(
             config,
             workspace.accounts,
@@ -121,6 +122,7 @@ class Engine:
             progress=self.progress,
             redactor=self.journal.redactor,
             poll_seconds=self.poll_seconds,
+            time_factor=self.time_factor,
             wait=wait,
             timeout_seconds=timeout if timeout is not None else default,
             sleep=self.sleep,
@@ -209,7 +211,8 @@ class Engine:
 
     @staticmethod
     def _failed(detail: str, clock: float, timings: dict[str, Any]) -> Result:
-        return Result("failed", detail, timings={**timings, "total_s": time.monotonic() - clock})
+        total = round(time.monotonic() - clock, 3)
+        return Result("failed", detail, timings={**timings, "total_s": total})
 
     def _record(self, plan: Plan, role: str, result: Result | None = None) -> dict[str, Any]:
         """The intent record for ``plan``, or its outcome record when ``result`` is given."""
@@ -239,8 +242,14 @@ class Engine:
                 self.progress(f"warning: {name} failed ({error}); the change stands")
 
 
+def workspace_notifiers(workspace: Workspace, progress: Progress | None = None) -> list[Notifier]:
+    """What every front end's engine tells about outcomes: Datadog, when it is enabled."""
+    from opskit.datadog.notifier import notifiers_for
+
+    return list(notifiers_for(workspace.config, workspace.state_dir, progress))
+
+
 def secret_redactor(config: Config) -> Redactor:
     """A redactor that knows every secret name the service catalog declares."""
     names = {name for service in config.services.values() for name in service.secrets}
     return Redactor(names=names)
-

@@ -48,8 +48,9 @@ class ChangeContext:
     ``access`` is the level mutating calls are made at (the operator's ``--access``);
     reads use ``read``.
     ``sleep`` and ``monotonic`` are injectable so waits are testable; ``poll_seconds`` is
-    how often waits poll; ``wait=False`` makes ``verify`` return at once (``--no-wait``);
-    ``timeout_seconds`` overrides the config's deploy timeout.
+    how often waits poll; pauses a change chooses itself are divided by ``time_factor``
+    (the sandbox's clock runs that much faster); ``wait=False`` makes ``verify`` return at
+    once (``--no-wait``); ``timeout_seconds`` overrides the config's deploy timeout.
     """
 
     config: Config
@@ -58,6 +59,7 @@ class ChangeContext:
     progress: Progress = lambda message: None
     redactor: Redactor = field(default_factory=Redactor)
     poll_seconds: float = 5.0
+    time_factor: float = 1.0
     wait: bool = True
     timeout_seconds: float | None = None
     sleep: Callable[[float], None] = time.sleep

@@ -9,6 +9,7 @@ from opskit.changes.protocol import Change
 from opskit.changes.service_changes import RestartChange, RollbackChange, ScaleChange
 from opskit.changes.stop_task import StopTaskChange
 from opskit.changes.traffic import TrafficShiftChange
+from opskit.datadog.monitor_change import MonitorsChange
 from opskit.errors import UsageError
 
 KINDS: dict[str, type[Change]] = {
@@ -21,6 +22,7 @@ KINDS: dict[str, type[Change]] = {
         StopTaskChange,
         DrainingChange,
         TrafficShiftChange,
+        MonitorsChange,
     )
 }
 

@@ -29,7 +29,7 @@ class AthenaSettings(_Section):
     catalog: str = "AwsDataCatalog"
     database: SqlName = "cur"
     table: SqlName = "cur2"
-    poll_seconds: Annotated[float, Field(gt=0, le=60)] = 1.0
+    poll_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
     timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 600.0
 
 

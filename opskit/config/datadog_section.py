@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    StringConstraints,
+    model_validator,
+)
 
 KeyRef = Annotated[str, StringConstraints(pattern=r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:\S+)$")]
 Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
@@ -96,11 +104,16 @@ class MonitorPolicy(_Section):
     services: dict[str, ServiceOverride] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _every_kind_present(self) -> MonitorPolicy:
-        """A policy that names some kinds keeps the defaults for the others."""
-        missing = {k: v for k, v in _default_kinds().items() if k not in self.kinds}
-        if missing:
-            object.__setattr__(self, "kinds", {**missing, **self.kinds})
+    def _merge_defaults(self) -> MonitorPolicy:
+        """A kind the file names keeps the defaults it does not change (thresholds per env
+        are merged); kinds it does not name keep theirs entirely."""
+        merged = dict(_default_kinds())
+        for kind, given in self.kinds.items():
+            base = merged[kind]
+            changes = {name: getattr(given, name) for name in given.model_fields_set}
+            changes["thresholds"] = {**base.thresholds, **given.thresholds}
+            merged[kind] = base.model_copy(update=changes)
+        object.__setattr__(self, "kinds", merged)
         return self
 
 
@@ -119,7 +132,25 @@ class DatadogSettings(_Section):
     events_api: Literal["v2", "v1"] = "v2"
     monitors: MonitorPolicy = Field(default_factory=MonitorPolicy)
 
+    # Keys handed over at run time (the sandbox's), never read from or written to the file.
+    _given_keys: tuple[SecretStr, SecretStr | None] | None = PrivateAttr(default=None)
+
     @property
     def base_url(self) -> str:
         """The API base URL requests go to."""
         return self.url or f"https://api.{self.site}"
+
+    @property
+    def given_keys(self) -> tuple[SecretStr, SecretStr | None] | None:
+        """Keys set with ``with_endpoint`` (they win over the key references)."""
+        return self._given_keys
+
+    def with_endpoint(self, url: str, api_key: str, app_key: str | None) -> DatadogSettings:
+        """These settings aimed at ``url`` with the given keys, held in memory only.
+
+        The composition root uses it for the sandbox's Datadog endpoint: the config file
+        stays the same, only the endpoint and keys differ (as for AWS).
+        """
+        wired = self.model_copy(update={"url": url})
+        wired._given_keys = (SecretStr(api_key), SecretStr(app_key) if app_key else None)
+        return wired

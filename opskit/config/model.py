@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraint
 
 from opskit.config.costs_section import CostsSettings
 from opskit.config.datadog_section import DatadogSettings
+from opskit.config.runbooks_section import RunbooksSettings
 from opskit.errors import UsageError
 
 AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
@@ -190,6 +191,7 @@ class Config(Section):
     costs: CostsSettings = Field(default_factory=CostsSettings)
     datadog: DatadogSettings = Field(default_factory=DatadogSettings)
     tui: Tui = Field(default_factory=Tui)
+    runbooks: RunbooksSettings = Field(default_factory=RunbooksSettings)
     sandbox: Sandbox = Field(default_factory=Sandbox)
 
     _path: Path = PrivateAttr(default=Path("environments.toml"))

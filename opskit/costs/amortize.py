@@ -76,7 +76,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "SavingsPlanCoveredUsage",
         Col("savings_plan_savings_plan_effective_cost"),
-        _net("savings_plan_net_savings_plan_effective_cost", "savings_plan_savings_plan_effective_cost"),
+        _net(
+            "savings_plan_net_savings_plan_effective_cost",
+            "savings_plan_savings_plan_effective_cost",
+        ),
     ),
     Rule(
         "SavingsPlanRecurringFee",
@@ -142,7 +145,9 @@ def evaluate(term: Term, row: Mapping[str, Any]) -> float | None:
     """The value of ``term`` for one row (``None`` is SQL NULL; missing columns are NULL)."""
     if isinstance(term, Col):
         value = row.get(term.name)
-        return None if value is None else float(value)
+        if value is None or value != value:  # None and NaN are both SQL NULL
+            return None
+        return float(value)
     if isinstance(term, Zero):
         return 0.0
     if isinstance(term, Either):
@@ -204,7 +209,7 @@ def arrow_expression(metric: str, present: Callable[[str], bool]) -> Any:
     def term_expr(term: Term) -> Any:
         if isinstance(term, Col):
             if present(term.name):
-                return pc.cast(pc.field(term.name), pa.float64())
+                return pc.field(term.name).cast(pa.float64())
             return pc.scalar(pa.scalar(None, pa.float64()))
         if isinstance(term, Zero):
             return pc.scalar(0.0)
@@ -225,5 +230,7 @@ def arrow_expression(metric: str, present: Callable[[str], bool]) -> Any:
         cond = pc.equal(line_type, pc.scalar(rule.line_type))
         if rule.reservation:
             cond = pc.and_kleene(cond, has_arn)
-        result = pc.if_else(cond, term_expr(rule.amortized if metric == "amortized" else rule.net), result)
+        result = pc.if_else(
+            cond, term_expr(rule.amortized if metric == "amortized" else rule.net), result
+        )
     return result

@@ -19,7 +19,13 @@ Source = Literal["ce", "cur", "athena"]
 SOURCES: tuple[Source, ...] = ("ce", "cur", "athena")
 
 # Columns of the tidy frame, in order: keys, then the three metrics.
-PERIOD, ENVIRONMENT, ACCOUNT, CHARGE, SERVICE = "period", "environment", "account", "charge", "service"
+PERIOD, ENVIRONMENT, ACCOUNT, CHARGE, SERVICE = (
+    "period",
+    "environment",
+    "account",
+    "charge",
+    "service",
+)
 METRICS = ("unblended", "amortized", "net")
 UNMAPPED = "unmapped"
 UNTAGGED = "(untagged)"
@@ -77,7 +83,9 @@ def parse_by(by: str | Sequence[str]) -> tuple[str, ...]:
         if word.lower().startswith(TAG_PREFIX):
             key = word[len(TAG_PREFIX) :]
             if not _TAG_KEY.match(key):
-                raise UsageError(f"--by: '{word}' is not a valid tag (expected tag:KEY, e.g. tag:team)")
+                raise UsageError(
+                    f"--by: '{word}' is not a valid tag (expected tag:KEY, e.g. tag:team)"
+                )
             dim = TAG_PREFIX + key
         elif word.lower() in _ALIASES:
             dim = _ALIASES[word.lower()]

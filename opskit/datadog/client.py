@@ -67,6 +67,8 @@ def resolve_keys(
     settings: DatadogSettings, environ: Mapping[str, str] | None = None
 ) -> DatadogKeys:
     """The keys ``settings`` refers to; AuthError (one line) if the API key is missing."""
+    if settings.given_keys is not None:
+        return DatadogKeys(*settings.given_keys)
     env = os.environ if environ is None else environ
     api = _resolve(settings.api_key, env)
     if api is None:
@@ -109,7 +111,7 @@ class DatadogClient:
             auth = {"apiKeyAuth": self.keys.api_key.get_secret_value()}
             if self.keys.app_key is not None:
                 auth["appKeyAuth"] = self.keys.app_key.get_secret_value()
-            config = Configuration(
+            config = Configuration(  # type: ignore[no-untyped-call]
                 host=self.base_url,
                 api_key=auth,
                 request_timeout=self.settings.timeout_seconds,
@@ -127,8 +129,10 @@ class DatadogClient:
     def call(self, what: str, fn: Callable[[ApiClient], T], *, needs_app_key: bool = True) -> T:
         """Run ``fn(api_client)``; client and HTTP failures become one-line opskit errors."""
         if needs_app_key and self.keys.app_key is None:
-            raise AuthError(f"no Datadog application key (needed to {what}): set "
-                            f"{_where(self.settings.app_key)}")  # fmt: skip
+            raise AuthError(
+                f"no Datadog application key (needed to {what}): set "
+                f"{_where(self.settings.app_key)}"
+            )
         import urllib3
         from datadog_api_client.exceptions import ApiException
 
@@ -139,7 +143,7 @@ class DatadogClient:
         except urllib3.exceptions.MaxRetryError as error:
             reason = error.reason
             if isinstance(reason, urllib3.exceptions.ResponseError):
-                detail = "still rate limited or failing after retries"
+                detail = f"still failing after {self.settings.max_retries} retries ({reason})"
             else:
                 detail = f"unreachable ({type(reason).__name__})"
             raise DatadogError(

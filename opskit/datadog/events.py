@@ -37,6 +37,7 @@ class ChangeEvent(BaseModel):
     record_id: str
     before: dict[str, Any] = Field(default_factory=dict)
     after: dict[str, Any] = Field(default_factory=dict)
+    journal: dict[str, Any] = Field(default_factory=dict)
     timestamp: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     @property
@@ -103,7 +104,7 @@ def _post_v2(client: DatadogClient, event: ChangeEvent) -> None:
         ),
         prev_value=_jsonable(event.before),
         new_value=_jsonable(event.after),
-        change_metadata={"journal_record": event.record_id, "outcome": event.outcome},
+        change_metadata={"journal": _jsonable(event.journal), "outcome": event.outcome},
     )
     body = EventCreateRequestPayload(
         data=EventCreateRequest(
@@ -119,7 +120,7 @@ def _post_v2(client: DatadogClient, event: ChangeEvent) -> None:
             ),
         )
     )
-    client.call("post a change event", lambda api: EventsApi(api).create_event(body=body))
+    client.call("post a change event", lambda api: EventsApi(api).create_event(body=body))  # type: ignore[no-untyped-call]
 
 
 def _post_v1(client: DatadogClient, event: ChangeEvent) -> None:
@@ -127,19 +128,21 @@ def _post_v1(client: DatadogClient, event: ChangeEvent) -> None:
     from datadog_api_client.v1.model.event_alert_type import EventAlertType
     from datadog_api_client.v1.model.event_create_request import EventCreateRequest
 
-    text = f"{event.message}\n\nbefore: {json.dumps(event.before, default=str)}\n" \
-           f"after: {json.dumps(event.after, default=str)}"  # fmt: skip
+    text = (
+        f"{event.message}\n\nbefore: {json.dumps(event.before, default=str)}\n"
+        f"after: {json.dumps(event.after, default=str)}"
+    )
     body = EventCreateRequest(
         title=_clip(event.title, TITLE_MAX),
         text=_clip(text, TEXT_MAX),
         tags=event.tags[:TAGS_MAX],
-        alert_type=EventAlertType(event.alert_type),
+        alert_type=EventAlertType(event.alert_type),  # type: ignore[no-untyped-call]
         aggregation_key=_clip(event.record_id, AGGREGATION_KEY_MAX),
         date_happened=int(event.timestamp.timestamp()),
         source_type_name="opskit",
     )
     client.call(
         "post an event",
-        lambda api: EventsApi(api).create_event(body=body),
+        lambda api: EventsApi(api).create_event(body=body),  # type: ignore[no-untyped-call]
         needs_app_key=False,
     )

@@ -19,13 +19,13 @@ PAGE_SIZE = 100
 def _monitors_api(api: ApiClient) -> Any:
     from datadog_api_client.v1.api.monitors_api import MonitorsApi
 
-    return MonitorsApi(api)
+    return MonitorsApi(api)  # type: ignore[no-untyped-call]
 
 
 def _as_dict(model: Any) -> dict[str, Any]:
     from datadog_api_client.model_utils import model_to_dict
 
-    data: dict[str, Any] = model_to_dict(model, serialize=True)
+    data: dict[str, Any] = model_to_dict(model, serialize=True)  # type: ignore[no-untyped-call]
     return data
 
 
@@ -38,7 +38,7 @@ def _fields(spec: MonitorSpec) -> dict[str, Any]:
     options = body["options"]
     fields: dict[str, Any] = {
         "name": body["name"],
-        "type": MonitorType(body["type"]),
+        "type": MonitorType(body["type"]),  # type: ignore[no-untyped-call]
         "query": body["query"],
         "message": body["message"],
         "tags": body["tags"],
@@ -79,8 +79,10 @@ def list_managed(client: DatadogClient) -> list[dict[str, Any]]:
 def validate(client: DatadogClient, spec: MonitorSpec) -> None:
     """Ask Datadog whether ``spec`` is a valid monitor; DatadogRejected if not."""
     body = _monitor(spec)
-    client.call(f"validate monitor {spec.identity}",
-                lambda api: _monitors_api(api).validate_monitor(body=body))  # fmt: skip
+    client.call(
+        f"validate monitor {spec.identity}",
+        lambda api: _monitors_api(api).validate_monitor(body=body),
+    )
 
 
 def get(client: DatadogClient, monitor_id: int) -> dict[str, Any]:
@@ -93,8 +95,10 @@ def get(client: DatadogClient, monitor_id: int) -> dict[str, Any]:
 
 def create(client: DatadogClient, spec: MonitorSpec) -> dict[str, Any]:
     body = _monitor(spec)
-    return client.call(f"create monitor {spec.identity}",
-                       lambda api: _as_dict(_monitors_api(api).create_monitor(body=body)))  # fmt: skip
+    return client.call(
+        f"create monitor {spec.identity}",
+        lambda api: _as_dict(_monitors_api(api).create_monitor(body=body)),
+    )
 
 
 def update(client: DatadogClient, monitor_id: int, spec: MonitorSpec) -> dict[str, Any]:
@@ -108,5 +112,7 @@ def update(client: DatadogClient, monitor_id: int, spec: MonitorSpec) -> dict[st
 
 
 def delete(client: DatadogClient, monitor_id: int) -> None:
-    client.call(f"delete monitor {monitor_id}",
-                lambda api: _monitors_api(api).delete_monitor(monitor_id=monitor_id))  # fmt: skip
+    client.call(
+        f"delete monitor {monitor_id}",
+        lambda api: _monitors_api(api).delete_monitor(monitor_id=monitor_id),
+    )

@@ -16,8 +16,18 @@ from typing import Any, Literal
 from opskit.datadog.policy import MANAGED_TAG, MonitorSpec, fmt_number
 
 Action = Literal["create", "update", "delete"]
-COMPARED = ("name", "type", "query", "message", "tags", "critical", "warning",
-            "notify_no_data", "include_tags", "priority")  # fmt: skip
+COMPARED = (
+    "name",
+    "type",
+    "query",
+    "message",
+    "tags",
+    "critical",
+    "warning",
+    "notify_no_data",
+    "include_tags",
+    "priority",
+)
 _TYPE_ALIASES = {"metric alert": "query alert"}
 _NUMBER = re.compile(r"(?<![\w.])(\d+\.\d+|\d+)(?![\w.])")
 
@@ -108,8 +118,10 @@ class MonitorStep:
 
     def row(self) -> dict[str, Any]:
         """One line of ``monitors plan`` output."""
-        changes = [f"{f}: {_short((self.before or {}).get(f))} -> {_short((self.after or {}).get(f))}"
-                   for f in self.fields]  # fmt: skip
+        changes = [
+            f"{f}: {_short((self.before or {}).get(f))} -> {_short((self.after or {}).get(f))}"
+            for f in self.fields
+        ]
         return {
             "action": self.action,
             "identity": self.identity,
@@ -137,6 +149,28 @@ class MonitorPlan:
         return not self.steps
 
 
+def live_value(monitor: Mapping[str, Any]) -> dict[str, Any]:
+    """A live monitor as plans record it: its managed fields, normalised, and its id."""
+    return {**comparable(monitor), "id": int(monitor["id"])}
+
+
+def index_live(
+    live: Iterable[Mapping[str, Any]], identity_tag: str
+) -> dict[str, Mapping[str, Any]]:
+    """Live monitors by key: the identity for the oldest monitor carrying it; ``identity#id``
+    (or ``untracked#id``) for duplicates and for monitors without an identity."""
+    out: dict[str, Mapping[str, Any]] = {}
+    for monitor in sorted(live, key=lambda m: int(m.get("id") or 0)):
+        identity = identity_of(monitor, identity_tag)
+        key = (
+            identity
+            if identity and identity not in out
+            else f"{identity or 'untracked'}#{monitor['id']}"
+        )
+        out[key] = monitor
+    return out
+
+
 def plan_monitors(
     desired: Iterable[MonitorSpec],
     live: Iterable[Mapping[str, Any]],
@@ -148,39 +182,49 @@ def plan_monitors(
     """Diff desired monitors against live ones; untracked managed monitors in ``envs`` are
     listed, and become delete steps only with ``prune``."""
     scope = set(envs) if envs is not None else None
-    by_identity: dict[str, Mapping[str, Any]] = {}
-    extra: list[Mapping[str, Any]] = []
-    for monitor in sorted(live, key=lambda m: int(m.get("id") or 0)):
-        identity = identity_of(monitor, identity_tag)
-        if identity is None or identity in by_identity:
-            extra.append(monitor)  # not ours by identity, or a duplicate of one that is
-        else:
-            by_identity[identity] = monitor
+    indexed = index_live(live, identity_tag)
     plan = MonitorPlan()
     wanted = set()
     for spec in desired:
         wanted.add(spec.identity)
         after = comparable(spec)
-        current = by_identity.get(spec.identity)
+        current = indexed.get(spec.identity)
         if current is None:
-            plan.steps.append(MonitorStep("create", spec.identity, spec.name, None, spec,
-                                          None, after, ()))  # fmt: skip
+            plan.steps.append(
+                MonitorStep("create", spec.identity, spec.name, None, spec, None, after, ())
+            )
             continue
-        before = comparable(current)
+        before = live_value(current)
         fields = tuple(f for f in COMPARED if before[f] != after[f])
         if fields:
-            plan.steps.append(MonitorStep("update", spec.identity, spec.name,
-                                          int(current["id"]), spec, before, after, fields))  # fmt: skip
+            plan.steps.append(
+                MonitorStep(
+                    "update",
+                    spec.identity,
+                    spec.name,
+                    int(current["id"]),
+                    spec,
+                    before,
+                    after,
+                    fields,
+                )
+            )
         else:
             plan.unchanged += 1
-    leftovers = [m for i, m in by_identity.items() if i not in wanted] + extra
-    for monitor in leftovers:
-        if MANAGED_TAG not in (monitor.get("tags") or []):
-            continue  # somebody else's monitor: never ours to delete
+    for key, monitor in indexed.items():
+        if key in wanted or MANAGED_TAG not in (monitor.get("tags") or []):
+            continue  # wanted, or somebody else's monitor: never ours to delete
         if scope is not None and env_of(monitor, identity_tag) not in scope:
             continue
-        identity = identity_of(monitor, identity_tag) or f"untracked#{monitor.get('id')}"
-        step = MonitorStep("delete", identity, str(monitor.get("name", "")),
-                           int(monitor["id"]), None, comparable(monitor), None, ())  # fmt: skip
+        step = MonitorStep(
+            "delete",
+            key,
+            str(monitor.get("name", "")),
+            int(monitor["id"]),
+            None,
+            live_value(monitor),
+            None,
+            (),
+        )
         (plan.steps if prune else plan.untracked).append(step)
     return plan

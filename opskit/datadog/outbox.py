@@ -62,16 +62,6 @@ class Outbox:
             return []
         return sorted(p for p in self.path.glob("*.json") if not p.name.startswith("."))
 
-    def events(self) -> list[ChangeEvent]:
-        """The waiting events that can be read, oldest first."""
-        out = []
-        for path in self.pending():
-            try:
-                out.append(ChangeEvent.model_validate_json(path.read_bytes()))
-            except (OSError, ValidationError):
-                continue
-        return out
-
     def flush(self, send: Callable[[ChangeEvent], object], limit: int | None = None) -> FlushReport:
         """Send waiting events in order with ``send``; each sent one is removed.
 

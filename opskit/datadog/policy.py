@@ -66,7 +66,7 @@ def fmt_number(value: float) -> str:
     """Numbers as Datadog shows them: ``85`` not ``85.0``, ``0.5`` not ``0.50``."""
     if float(value).is_integer():
         return str(int(value))
-    return format(value, "g") if abs(value) < 1e15 else repr(value)
+    return repr(float(value))  # the shortest text that reads back as the same number
 
 
 class MonitorSpec(BaseModel):
@@ -165,6 +165,7 @@ def expand(config: Config, envs: list[str] | None = None) -> list[MonitorSpec]:
     unknown = sorted(set(policy.services) - set(config.services))
     if unknown:
         raise ConfigError(f"[datadog.monitors.services] names unknown services: {unknown}")
+    _check_env_names(policy, config)
     chosen = envs or policy.envs or config.env_names()
     out: list[MonitorSpec] = []
     for env in chosen:
@@ -178,10 +179,34 @@ def expand(config: Config, envs: list[str] | None = None) -> list[MonitorSpec]:
                     continue
                 if kind in LB_KINDS and service.port is None:
                     continue  # no load balancer, no targets and no 5xx
-                values = {"env": env, "service": service_name, "account": account,
-                          "cluster": config.cluster_name(service.cluster)}  # fmt: skip
+                values = {
+                    "env": env,
+                    "service": service_name,
+                    "account": account,
+                    "cluster": config.cluster_name(service.cluster),
+                }
                 out.append(_spec(policy, kind, values))
     return out
+
+
+def _check_env_names(policy: MonitorPolicy, config: Config) -> None:
+    """Thresholds and notify targets may only name configured environments (or default)."""
+    known = set(config.environments)
+    named = [
+        (f"kinds.{k}.thresholds", set(p.thresholds) - {"default"}) for k, p in policy.kinds.items()
+    ]
+    named += [
+        (f"services.{s}.thresholds.{k}", set(per_env) - {"default"})
+        for s, o in policy.services.items()
+        for k, per_env in o.thresholds.items()
+    ]
+    named.append(("notify_env", set(policy.notify_env)))
+    for where, names in named:
+        if names - known:
+            raise ConfigError(
+                f"[datadog.monitors] {where} names unknown environment(s) "
+                f"{sorted(names - known)} (known: {', '.join(config.env_names())})"
+            )
 
 
 def _spec(policy: MonitorPolicy, kind: MonitorKind, values: dict[str, str]) -> MonitorSpec:

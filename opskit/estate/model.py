@@ -219,6 +219,7 @@ class DnsRecord:
     weight: int | None = None
     ttl: int | None = None
     load_balancer: str = ""  # name of the load balancer it points at, if one of ours
+    target_env: str = ""  # the environment that load balancer is in
 
 
 @dataclass(frozen=True)

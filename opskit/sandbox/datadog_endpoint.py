@@ -6,8 +6,9 @@ monitors create, get, update, delete, list, search and validate (/api/v1/monitor
 
 - Keys: every request needs ``DD-API-KEY``; all but v1 event posts and key validation also
   need ``DD-APPLICATION-KEY``. The sandbox's keys are fixed and documented: API key
-  ``opskit-sandbox-dd-api-key``, application key ``opskit-sandbox-dd-app-key`` (recorded in
-  the sandbox state file by ``state()``). A missing or wrong key answers 403.
+  ``opskit-sandbox-dd-api-key``, application key ``opskit-sandbox-dd-app-key``. The server
+  records them (``keys``) and the URL in the sandbox state file, and the workspace points
+  ``[datadog]`` at them. A missing or wrong key answers 403.
 - Rate limits: a fixed window per key and API group; every answer carries X-RateLimit-Limit,
   -Period, -Remaining, -Reset and -Name, and a request past the limit answers 429.
 - Bodies are checked with datadog-api-client's own models (unknown fields, wrong types,
@@ -38,7 +39,7 @@ from opskit.sandbox.datadog_monitors import MonitorStore, check_rules
 
 API_KEY = "opskit-sandbox-dd-api-key"
 APP_KEY = "opskit-sandbox-dd-app-key"
-RATE_LIMIT = 300  # requests per key and API group…
+RATE_LIMIT = 1000  # requests per key and API group…
 RATE_PERIOD_S = 10  # …in this window
 _NO_APP_KEY = {"event_v1", "validate_key"}
 _GROUPS = {"event_v1": "events", "event_v2": "events", "query": "query", "validate_key": "auth"}
@@ -68,6 +69,7 @@ class RateLimiter:
 
     limit: int = RATE_LIMIT
     period: int = RATE_PERIOD_S
+    refused: int = 0  # requests answered 429 so far
     _windows: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -80,6 +82,7 @@ class RateLimiter:
                 start, used = now, 0
             allowed = used < self.limit
             used += 1 if allowed else 0
+            self.refused += 0 if allowed else 1
             self._windows[(key, group)] = (start, used)
         reset = max(1, math.ceil(self.period - (now - start)))
         return allowed, {
@@ -103,13 +106,31 @@ def _model(body: Any, model_path: str, where: str = "body") -> None:
     cls = getattr(importlib.import_module(f"datadog_api_client.{module}"), name)
     if not isinstance(body, dict):
         raise BadRequest(f"Invalid {where}: expected a JSON object")
-    config = Configuration(discard_unknown_keys=False)
+    config = Configuration(discard_unknown_keys=False)  # type: ignore[no-untyped-call]
     try:
-        model = validate_and_convert_types(body, (cls,), [where], False, True, config)
+        model = validate_and_convert_types(body, (cls,), [where], False, True, config)  # type: ignore[no-untyped-call]
     except (OpenApiException, TypeError, ValueError) as error:
         raise BadRequest(f"Invalid {where}: {str(error).splitlines()[0]}") from None
     if getattr(model, "_unparsed", False):
         raise BadRequest(f"Invalid {where}: a value is not one of the allowed values")
+    unknown = _unknown_fields(model, where)
+    if unknown:
+        raise BadRequest(f"Invalid {where}: unknown field {unknown[0]}")
+
+
+def _unknown_fields(value: Any, path: str) -> list[str]:
+    """Fields a model took as "additional properties": the client's models never send them."""
+    from datadog_api_client.model_utils import ModelNormal
+
+    if isinstance(value, list):
+        return [f for i, item in enumerate(value) for f in _unknown_fields(item, f"{path}[{i}]")]
+    if not isinstance(value, ModelNormal):
+        return []
+    store = value._data_store
+    found = [f"{path}.{key}" for key in store if key not in value.attribute_map]
+    for key, item in store.items():
+        found += _unknown_fields(item, f"{path}.{key}")
+    return found
 
 
 class DatadogApp:
@@ -121,7 +142,7 @@ class DatadogApp:
         regions: Iterable[str],
         *,
         rate_limit: RateLimiter | None = None,
-        data: datadog_query.DataSource = datadog_query.moto_metric_data,
+        data: datadog_query.DataSource = datadog_query.sandbox_series,
     ) -> None:
         self.accounts = dict(accounts)
         self.regions = sorted(set(regions))
@@ -133,23 +154,33 @@ class DatadogApp:
         self._lock = threading.Lock()
         self.url = ""
         get, post = ["GET"], ["POST"]
-        self.routes = Map([
-            Rule("/api/v1/validate", methods=get, endpoint="validate_key"),
-            Rule("/api/v1/events", methods=post, endpoint="event_v1"),
-            Rule("/api/v2/events", methods=post, endpoint="event_v2"),
-            Rule("/api/v1/monitor", methods=get, endpoint="monitor_list"),
-            Rule("/api/v1/monitor", methods=post, endpoint="monitor_create"),
-            Rule("/api/v1/monitor/search", methods=get, endpoint="monitor_search"),
-            Rule("/api/v1/monitor/validate", methods=post, endpoint="monitor_validate"),
-            Rule("/api/v1/monitor/<int:monitor_id>", methods=get, endpoint="monitor_get"),
-            Rule("/api/v1/monitor/<int:monitor_id>", methods=["PUT"], endpoint="monitor_update"),
-            Rule("/api/v1/monitor/<int:monitor_id>", methods=["DELETE"],
-                 endpoint="monitor_delete"),
-            Rule("/api/v1/monitor/<int:monitor_id>/validate", methods=post,
-                 endpoint="monitor_validate_existing"),
-            Rule("/api/v1/query", methods=get, endpoint="query"),
-            Rule("/sandbox/events", methods=get, endpoint="sandbox_events"),
-        ])  # fmt: skip
+        self.routes = Map(
+            [
+                Rule("/api/v1/validate", methods=get, endpoint="validate_key"),
+                Rule("/api/v1/events", methods=post, endpoint="event_v1"),
+                Rule("/api/v2/events", methods=post, endpoint="event_v2"),
+                Rule("/api/v1/monitor", methods=get, endpoint="monitor_list"),
+                Rule("/api/v1/monitor", methods=post, endpoint="monitor_create"),
+                Rule("/api/v1/monitor/search", methods=get, endpoint="monitor_search"),
+                Rule("/api/v1/monitor/validate", methods=post, endpoint="monitor_validate"),
+                Rule("/api/v1/monitor/<int:monitor_id>", methods=get, endpoint="monitor_get"),
+                Rule(
+                    "/api/v1/monitor/<int:monitor_id>", methods=["PUT"], endpoint="monitor_update"
+                ),
+                Rule(
+                    "/api/v1/monitor/<int:monitor_id>",
+                    methods=["DELETE"],
+                    endpoint="monitor_delete",
+                ),
+                Rule(
+                    "/api/v1/monitor/<int:monitor_id>/validate",
+                    methods=post,
+                    endpoint="monitor_validate_existing",
+                ),
+                Rule("/api/v1/query", methods=get, endpoint="query"),
+                Rule("/sandbox/events", methods=get, endpoint="sandbox_events"),
+            ]
+        )
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         return self.handle(Request(environ))(environ, start_response)
@@ -170,8 +201,9 @@ class DatadogApp:
         allowed, headers = self.limiter.take(api_key, group)
         if not allowed:
             limit = f"{self.limiter.limit} requests in {self.limiter.period} seconds"
-            response = _json({"errors": [f"Rate limit of {limit} reached. Please try again "
-                                         "later."]}, 429)  # fmt: skip
+            response = _json(
+                {"errors": [f"Rate limit of {limit} reached. Please try again later."]}, 429
+            )
         else:
             try:
                 response = getattr(self, f"_{endpoint}")(request, **args)
@@ -190,9 +222,12 @@ class DatadogApp:
         _model(body, "v1.model.event_create_request.EventCreateRequest")
         event_id = self._record_event("v1", body)
         event = {k: body[k] for k in ("title", "text", "tags", "alert_type") if k in body}
-        event.update(id=event_id, id_str=str(event_id),
-                     date_happened=int(body.get("date_happened") or time.time()),
-                     url=f"{self.url}/event/event?id={event_id}")  # fmt: skip
+        event.update(
+            id=event_id,
+            id_str=str(event_id),
+            date_happened=int(body.get("date_happened") or time.time()),
+            url=f"{self.url}/event/event?id={event_id}",
+        )
         return _json({"status": "ok", "event": event}, 202)
 
     def _event_v2(self, request: Request) -> Response:
@@ -201,20 +236,27 @@ class DatadogApp:
         attributes = body["data"]["attributes"]
         custom = attributes.get("attributes") or {}
         if attributes.get("category") == "change" and "changed_resource" not in custom:
-            raise BadRequest("attributes.attributes.changed_resource is required for change "
-                             "events")  # fmt: skip
+            raise BadRequest("attributes.attributes.changed_resource is required for change events")
         event_id = self._record_event("v2", body)
-        return _json({
-            "data": {"type": "event", "attributes": {"attributes": {"evt": {
-                "id": str(event_id), "uid": f"AZ{event_id:x}"}}}},
-            "links": {"self": f"{self.url}/event/event?id={event_id}"},
-        }, 202)  # fmt: skip
+        return _json(
+            {
+                "data": {
+                    "type": "event",
+                    "attributes": {
+                        "attributes": {"evt": {"id": str(event_id), "uid": f"AZ{event_id:x}"}}
+                    },
+                },
+                "links": {"self": f"{self.url}/event/event?id={event_id}"},
+            },
+            202,
+        )
 
     def _record_event(self, api: str, body: dict[str, Any]) -> int:
         event_id = next(self._event_ids)
         with self._lock:
-            self.events.append({"id": event_id, "api": api, "received_at": time.time(),
-                                "body": body})  # fmt: skip
+            self.events.append(
+                {"id": event_id, "api": api, "received_at": time.time(), "body": body}
+            )
         return event_id
 
     def _sandbox_events(self, request: Request) -> Response:
@@ -294,12 +336,23 @@ class DatadogApp:
             raise BadRequest(str(error)) from None
         series = []
         for index, query in enumerate(queries):
-            series += datadog_query.evaluate(query, start, end, self.accounts, self.regions,
-                                             self.data, index)  # fmt: skip
+            series += datadog_query.evaluate(
+                query, start, end, self.accounts, self.regions, self.data, index
+            )
         group_by = sorted({b for q in queries for b in q.by})
-        return _json({"status": "ok", "res_type": "time_series", "query": text,
-                      "from_date": start * 1000, "to_date": end * 1000, "series": series,
-                      "group_by": group_by, "message": "", "error": ""})  # fmt: skip
+        return _json(
+            {
+                "status": "ok",
+                "res_type": "time_series",
+                "query": text,
+                "from_date": start * 1000,
+                "to_date": end * 1000,
+                "series": series,
+                "group_by": group_by,
+                "message": "",
+                "error": "",
+            }
+        )
 
 
 def _body(request: Request) -> Any:
@@ -338,13 +391,17 @@ class DatadogEndpoint:
         self.url = f"http://{host}:{self._server.server_port}"
         app.url = self.url
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="sandbox-datadog", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # so that stop() returns at once
+            name="sandbox-datadog",
+            daemon=True,
         )
         self._thread.start()
 
-    def state(self) -> dict[str, str]:
-        """What the sandbox state file records so opskit can reach this endpoint."""
-        return {"url": self.url, "api_key": self.api_key, "app_key": self.app_key}
+    @property
+    def keys(self) -> dict[str, str]:
+        """The keys it accepts, as the sandbox state file records them (``datadog_keys``)."""
+        return {"api_key": self.api_key, "app_key": self.app_key}
 
     def stop(self) -> None:
         self._server.shutdown()

@@ -22,8 +22,11 @@ _QUERY = re.compile(
     r"(?P<num>-?\d+(?:\.\d+)?)$",
     re.DOTALL,
 )
-CREATOR = {"email": "sandbox@opskit.invalid", "handle": "sandbox@opskit.invalid",
-           "name": "opskit sandbox"}  # fmt: skip
+CREATOR = {
+    "email": "sandbox@opskit.invalid",
+    "handle": "sandbox@opskit.invalid",
+    "name": "opskit sandbox",
+}
 
 
 def _now() -> str:
@@ -64,8 +67,10 @@ def check_rules(monitor: Mapping[str, Any]) -> list[str]:
             not below and float(warning) >= float(critical)
         ):
             side = "greater" if below else "less"
-            errors.append(f"Warning threshold ({float(warning)}) must be {side} than the "
-                          f"alert threshold ({float(critical)}) for comparator {match['cmp']}.")  # fmt: skip
+            errors.append(
+                f"Warning threshold ({float(warning)}) must be {side} than the "
+                f"alert threshold ({float(critical)}) for comparator {match['cmp']}."
+            )
     return errors
 
 
@@ -86,8 +91,9 @@ def _normalise(monitor: dict[str, Any]) -> dict[str, Any]:
     monitor["name"] = str(monitor.get("name", "")).strip()
     monitor["tags"] = [str(t) for t in monitor.get("tags") or []]
     options = dict(monitor.get("options") or {})
-    options["thresholds"] = {k: float(v) for k, v in (options.get("thresholds") or {}).items()
-                             if v is not None}  # fmt: skip
+    options["thresholds"] = {
+        k: float(v) for k, v in (options.get("thresholds") or {}).items() if v is not None
+    }
     options.setdefault("notify_no_data", False)
     options.setdefault("include_tags", True)
     options.setdefault("notify_audit", False)
@@ -111,9 +117,16 @@ class MonitorStore:
             self._next_id += 1
             now = _now()
             monitor = _normalise(dict(body))
-            monitor.update(id=self._next_id, created=now, modified=now, creator=CREATOR,
-                           overall_state="No Data", multi=False, deleted=None,
-                           restricted_roles=None)  # fmt: skip
+            monitor.update(
+                id=self._next_id,
+                created=now,
+                modified=now,
+                creator=CREATOR,
+                overall_state="No Data",
+                multi=False,
+                deleted=None,
+                restricted_roles=None,
+            )
             self._monitors[monitor["id"]] = monitor
             return dict(monitor)
 
@@ -182,8 +195,12 @@ class MonitorStore:
         chunk = found[page * per_page : (page + 1) * per_page]
         return {
             "monitors": [_search_result(m) for m in chunk],
-            "metadata": {"page": page, "per_page": per_page, "total_count": total,
-                         "page_count": -(-total // per_page) if per_page else 0},  # fmt: skip
+            "metadata": {
+                "page": page,
+                "per_page": per_page,
+                "total_count": total,
+                "page_count": -(-total // per_page) if per_page else 0,
+            },
         }
 
 

@@ -5,6 +5,8 @@ dimensions into lower-case tags (ClusterName -> ``clustername``). This module re
 for the metrics opskit and its monitors use, reading the datapoints the simulator put into
 moto's in-process CloudWatch backend of the account the query names (``aws_account:``, or
 ``env:`` through the sandbox's environments; every account when neither is given).
+The simulator's data lives in the indexed store the sandbox keeps behind moto's CloudWatch
+(``estate_cloudwatch``); ``sandbox_series`` reads it (or moto's own list without it).
 
 Supported query grammar (one or more, comma separated):
 ``<space agg>:<metric>{<tag:value>,…|*} [by {<tag>,…}] [.rollup(<time agg>[, <seconds>])]``.
@@ -12,36 +14,59 @@ Supported query grammar (one or more, comma separated):
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# Datadog metric -> (CloudWatch namespace, metric name, dimensions that must be absent).
-METRICS: dict[str, tuple[str, str, frozenset[str]]] = {
-    "aws.ecs.cpuutilization": ("AWS/ECS", "CPUUtilization", frozenset({"servicename"})),
-    "aws.ecs.memory_utilization": ("AWS/ECS", "MemoryUtilization", frozenset({"servicename"})),
-    "aws.ecs.service.cpuutilization": ("AWS/ECS", "CPUUtilization", frozenset()),
-    "aws.ecs.service.memory_utilization": ("AWS/ECS", "MemoryUtilization", frozenset()),
-    "aws.ecs.cpureservation": ("AWS/ECS", "CPUReservation", frozenset({"servicename"})),
-    "aws.ecs.memory_reservation": ("AWS/ECS", "MemoryReservation", frozenset({"servicename"})),
-    "aws.ec2.cpuutilization": ("AWS/EC2", "CPUUtilization", frozenset()),
-    "aws.applicationelb.request_count": ("AWS/ApplicationELB", "RequestCount", frozenset()),
+# Datadog metric -> (CloudWatch namespace, metric name, dimension tags it needs, tags it
+# must not have): cluster-level ECS metrics are the ones without a ServiceName dimension.
+_NONE: frozenset[str] = frozenset()
+_SERVICE = frozenset({"servicename"})
+METRICS: dict[str, tuple[str, str, frozenset[str], frozenset[str]]] = {
+    "aws.ecs.cpuutilization": ("AWS/ECS", "CPUUtilization", _NONE, _SERVICE),
+    "aws.ecs.memory_utilization": ("AWS/ECS", "MemoryUtilization", _NONE, _SERVICE),
+    "aws.ecs.service.cpuutilization": ("AWS/ECS", "CPUUtilization", _SERVICE, _NONE),
+    "aws.ecs.service.memory_utilization": ("AWS/ECS", "MemoryUtilization", _SERVICE, _NONE),
+    "aws.ecs.service.running": ("ECS/ContainerInsights", "RunningTaskCount", _SERVICE, _NONE),
+    "aws.ecs.service.desired": ("ECS/ContainerInsights", "DesiredTaskCount", _SERVICE, _NONE),
+    "aws.ecs.containerinsights.instance_cpu_utilization": (
+        "ECS/ContainerInsights",
+        "instance_cpu_utilization",
+        _NONE,
+        _NONE,
+    ),
+    "aws.ecs.containerinsights.instance_memory_utilization": (
+        "ECS/ContainerInsights",
+        "instance_memory_utilization",
+        _NONE,
+        _NONE,
+    ),
+    "aws.ec2.cpuutilization": ("AWS/EC2", "CPUUtilization", _NONE, _NONE),
+    "aws.applicationelb.request_count": ("AWS/ApplicationELB", "RequestCount", _NONE, _NONE),
     "aws.applicationelb.httpcode_target_5xx": (
-        "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", frozenset(),
+        "AWS/ApplicationELB",
+        "HTTPCode_Target_5XX_Count",
+        _NONE,
+        _NONE,
     ),
     "aws.applicationelb.un_healthy_host_count": (
-        "AWS/ApplicationELB", "UnHealthyHostCount", frozenset(),
+        "AWS/ApplicationELB",
+        "UnHealthyHostCount",
+        _NONE,
+        _NONE,
     ),
     "aws.applicationelb.healthy_host_count": (
-        "AWS/ApplicationELB", "HealthyHostCount", frozenset(),
+        "AWS/ApplicationELB",
+        "HealthyHostCount",
+        _NONE,
+        _NONE,
     ),
-    "aws.applicationelb.target_response_time.average": (
-        "AWS/ApplicationELB", "TargetResponseTime", frozenset(),
-    ),
-}  # fmt: skip
+}
 _AGGREGATORS: dict[str, Callable[[list[float]], float]] = {
     "avg": lambda v: sum(v) / len(v),
     "max": max,
@@ -100,13 +125,16 @@ def parse(text: str) -> list[MetricQuery]:
             scope.append((key.lower(), value))
         by = tuple(b.strip().lower() for b in (match["by"] or "").split(",") if b.strip())
         interval = int(match["interval"]) if match["interval"] else None
-        out.append(MetricQuery(part.strip(), agg, match["metric"], tuple(scope), by, rollup,
-                               interval))  # fmt: skip
+        out.append(
+            MetricQuery(part.strip(), agg, match["metric"], tuple(scope), by, rollup, interval)
+        )
     return out
 
 
 def _split_top_level(text: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         depth += {"{": 1, "}": -1, "(": 1, ")": -1}.get(char, 0)
         if char == "," and depth == 0:
@@ -118,18 +146,56 @@ def _split_top_level(text: str) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
-Datum = Any  # moto.cloudwatch.models.MetricDatum / MetricAggregatedDatum
-DataSource = Callable[[str, str], Iterable[Datum]]
+@dataclass(frozen=True)
+class CloudWatchSeries:
+    """One CloudWatch series (a metric with one exact set of dimensions), oldest first."""
+
+    dimensions: Mapping[str, str]
+    times: Sequence[float]  # epoch seconds
+    values: Sequence[float]
 
 
-def moto_metric_data(account_id: str, region: str) -> list[Datum]:
-    """The datapoints in moto's in-process CloudWatch backend of one account and region."""
-    from moto.cloudwatch.models import cloudwatch_backends
-
-    return list(cloudwatch_backends[account_id][region].metric_data)
+# (account id, region, namespace, metric name) -> that metric's series
+DataSource = Callable[[str, str, str, str], Iterable[CloudWatchSeries]]
 
 
-def _value(datum: Datum) -> float:
+def sandbox_series(
+    account_id: str, region: str, namespace: str, name: str
+) -> list[CloudWatchSeries]:
+    """The sandbox's CloudWatch series of one metric in one account and region.
+
+    The sandbox keeps CloudWatch data in an indexed store behind moto (``estate_cloudwatch``:
+    the simulator writes there, PutMetricData lands there too); when that store is empty
+    (moto unpatched), moto's own list of datapoints is read instead.
+    """
+    from opskit.sandbox import estate_cloudwatch
+
+    store = estate_cloudwatch.store_for(account_id, region)
+    indexed = list(store.series.items())
+    if indexed:
+        return [
+            CloudWatchSeries(dict(dims), series.times, series.values)
+            for (ns, metric, dims), series in indexed
+            if ns == namespace and metric == name
+        ]
+    from opskit.sandbox.backends import moto_backend
+
+    points: dict[frozenset[tuple[str, str]], list[tuple[float, float]]] = defaultdict(list)
+    for datum in list(moto_backend("cloudwatch", account_id, region).metric_data):
+        if datum.namespace == namespace and datum.name == name:
+            key = frozenset((str(d.name), str(d.value)) for d in datum.dimensions)
+            points[key].append((_epoch(datum.timestamp), _value(datum)))
+    return [
+        CloudWatchSeries(dict(key), [t for t, _ in sorted(p)], [v for _, v in sorted(p)])
+        for key, p in points.items()
+    ]
+
+
+def _epoch(when: dt.datetime) -> float:
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp()
+
+
+def _value(datum: Any) -> float:
     if hasattr(datum, "value"):
         return float(datum.value)
     return float(datum.sum) / max(float(datum.sample_count), 1.0)
@@ -141,7 +207,7 @@ def evaluate(
     end: int,
     accounts: Mapping[str, str],
     regions: Iterable[str],
-    data: DataSource = moto_metric_data,
+    data: DataSource = sandbox_series,
     index: int = 0,
 ) -> list[dict[str, Any]]:
     """Datadog series (MetricsQueryMetadata JSON) for one query over [start, end] seconds.
@@ -151,39 +217,38 @@ def evaluate(
     """
     if query.metric not in METRICS:
         return []  # an unknown metric is no data, as in Datadog
-    namespace, name, absent = METRICS[query.metric]
+    namespace, name, required, absent = METRICS[query.metric]
     tags = dict(query.scope)
-    account_ids = _accounts(tags, accounts)
     region_list = [tags["region"]] if "region" in tags else list(regions)
-    dims_wanted = {_dimension_key(k): v for k, v in tags.items()
-                   if k not in ("aws_account", "env", "region")}  # fmt: skip
+    wanted = {
+        _dimension_key(k): v for k, v in tags.items() if k not in ("aws_account", "env", "region")
+    }
     interval = query.interval or max(60, math.ceil((end - start) / MAX_POINTS / 60) * 60)
     # group -> source series -> bucket -> values
     groups: dict[tuple[str, ...], dict[tuple[Any, ...], dict[int, list[float]]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(list))
     )
-    for account in account_ids:
+    for account in _accounts(tags, accounts):
         for region in region_list:
-            for datum in data(account, region):
-                if datum.namespace != namespace or datum.name != name:
+            for found in data(account, region, namespace, name):
+                dims = {_dimension_key(k): v for k, v in found.dimensions.items()}
+                if any(k in dims for k in absent) or any(k not in dims for k in required):
                     continue
-                when = int(datum.timestamp.timestamp())
-                if not start <= when <= end:
-                    continue
-                dims = {_dimension_key(str(d.name)): str(d.value) for d in datum.dimensions}
-                if any(k in dims for k in absent):
-                    continue
-                if any(dims.get(k) != v for k, v in dims_wanted.items()):
+                if any(dims.get(k) != v for k, v in wanted.items()):
                     continue
                 extra = {"aws_account": account, "region": region}
-                group = tuple(f"{b}:{dims.get(_dimension_key(b), extra.get(b, 'n/a'))}"
-                              for b in query.by)  # fmt: skip
-                source = (account, region, tuple(sorted(dims.items())))
-                bucket = start + (when - start) // interval * interval
-                groups[group][source][bucket].append(_value(datum))
+                group = tuple(
+                    f"{b}:{dims.get(_dimension_key(b), extra.get(b, 'n/a'))}" for b in query.by
+                )
+                per_bucket = groups[group][(account, region, tuple(sorted(dims.items())))]
+                low = bisect.bisect_left(found.times, start)
+                high = bisect.bisect_left(found.times, end)  # [start, end), as CloudWatch
+                for when, value in zip(found.times[low:high], found.values[low:high], strict=False):
+                    per_bucket[start + (int(when) - start) // interval * interval].append(value)
     return [
         _series(query, group, sources, interval, index)
         for group, sources in sorted(groups.items())
+        if any(sources.values())
     ]
 
 

@@ -1,28 +1,18 @@
-"""What the estate seeder and the simulator need from the sandbox server's context.
+"""The two doors the estate seeder and the simulator use into the sandbox server.
 
-The server builds one SandboxContext; these helpers are the only places that reach into
-it, so the seeding and simulator modules depend on a few names, not on its whole shape.
+``client``: a boto3 client acting as administrator in an environment's account, over HTTP
+(per-environment infrastructure is created through the API, like any AWS user would).
+``backend``: moto's in-process backend, for bulk creation and for state moto never
+changes by itself (tasks, deployments, target health).
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any, Protocol
+from typing import Any
 
-from opskit.config import Config
+from opskit.sandbox.plugins import SandboxContext
 
-
-class EstateContext(Protocol):
-    """The part of the server's SandboxContext the estate and the simulator use."""
-
-    config: Config
-    scale: str
-    time_factor: float
-    stop_event: threading.Event
-
-    def admin_client(self, env: str, service: str) -> Any:
-        """A boto3 client acting as administrator in ``env``'s account (before IAM is on)."""
-        ...
+EstateContext = SandboxContext
 
 
 def client(ctx: EstateContext, env: str, service: str) -> Any:

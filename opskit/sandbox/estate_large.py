@@ -15,6 +15,7 @@ from opskit.sandbox.estate_plan import (
     ClusterPlan,
     EnvPlan,
     ServicePlan,
+    canary_value,
     secret_values,
     traffic_plans,
 )
@@ -109,7 +110,9 @@ def _services(
                 health_check="/healthz" if web else None,
                 dns=name if web else None,
                 env={"LOG_LEVEL": "info", "DOMAIN": domain},
-                secrets={"DATABASE_PASSWORD": f"sandbox-large-{name}-canary"} if web else {},
+                secrets={"DATABASE_PASSWORD": canary_value(name, "DATABASE_PASSWORD")}
+                if web
+                else {},
                 desired=TASKS_PER_SERVICE,
                 cpu=256,
                 memory=512,

@@ -9,7 +9,6 @@ plan, so what the estate contains is unit-testable without a server.
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -20,6 +19,7 @@ REGION_AZS = ("a", "b", "c")
 CRASH_LOOP_SERVICE = "integrations"
 DEFAULT_DEREGISTRATION_DELAY = 300
 TG_NAME_MAX = 32
+CANARY_PREFIX = "sandbox-canary-"
 
 
 @dataclass(frozen=True)
@@ -199,30 +199,15 @@ def traffic_plans(config: Config, env: str) -> tuple[TrafficPlan, ...]:
     )
 
 
-def secret_values(config: Config) -> dict[str, dict[str, str]]:
-    """service -> secret name -> canary value.
+def canary_value(service: str, secret: str) -> str:
+    """The value the sandbox gives a secret: recognisable (``CANARY_PREFIX``), never shown."""
+    digest = hashlib.sha256(f"{service}/{secret}".encode()).hexdigest()[:8]
+    return f"{CANARY_PREFIX}{service}-{secret.lower().replace('_', '-')}-{digest}"
 
-    The catalog writes ``secrets = { NAME = "canary" }`` so tests can prove the value never
-    reaches a screen or a journal. When the typed model keeps names only, the values are
-    read from the file itself; a name without one gets a generated canary.
-    """
-    raw: dict[str, object] = {}
-    try:
-        with open(config.path, "rb") as handle:
-            raw = tomllib.load(handle).get("services", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        raw = {}
-    values: dict[str, dict[str, str]] = {}
-    for name, service in config.services.items():
-        declared = service.secrets
-        table = raw.get(name, {})
-        written = table.get("secrets", {}) if isinstance(table, dict) else {}
-        if isinstance(declared, Mapping):
-            written = dict(declared)
-        values[name] = {
-            secret: str(written[secret])
-            if isinstance(written, dict) and secret in written
-            else f"sandbox-{name}-{secret.lower().replace('_', '-')}-canary"
-            for secret in declared
-        }
-    return values
+
+def secret_values(config: Config) -> dict[str, dict[str, str]]:
+    """service -> secret name -> its canary value, for every catalog service."""
+    return {
+        name: {secret: canary_value(name, secret) for secret in service.secrets}
+        for name, service in config.services.items()
+    }

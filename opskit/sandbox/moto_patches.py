@@ -10,7 +10,9 @@ so a moto upgrade that changes one fails loudly.
    query string or, when there is none, *the request headers*; so the payload hash moto
    computes is not the empty-body hash the client signed, and every Route53 read fails with
    SignatureDoesNotMatch while writes (with bodies) pass. SigV4 signs the raw body, never
-   the query (that is in the canonical query string already): we use the raw body only.
+   the query (that is in the canonical query string already): for body-less methods we
+   sign an empty payload. (Form POSTs keep moto's way: werkzeug hands their body to moto
+   only as the parsed form, which moto re-encodes.)
 2. Pre-authorized requests. When our layer has already authenticated and authorized a
    caller (for an override that forwards a modified request to moto), it marks the WSGI
    environ with ``PREAUTHORIZED``; moto then skips its own check for that request only.
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MOTO_VERSION = "5.2.5"
 PREAUTHORIZED = "opskit.preauthorized"
+_BODILESS_METHODS = ("GET", "HEAD", "DELETE", "OPTIONS")
 
 _applied = False
 _account_ids: deque[str] = deque()
@@ -66,9 +69,9 @@ def _patch_signature_payload() -> None:
             "SignedHeaders=", ",", self._headers["Authorization"]
         ).split(";")
         headers = self._create_headers_for_aws_request(signed_headers, self._headers)
-        request = AWSRequest(
-            method=self._method, url=self._path, data=self._body or b"", headers=headers
-        )
+        bodiless = self._method in _BODILESS_METHODS
+        data = self._body or (b"" if bodiless else self._data)
+        request = AWSRequest(method=self._method, url=self._path, data=data, headers=headers)
         request.context["timestamp"] = headers["X-Amz-Date"]
         return request
 
@@ -88,9 +91,7 @@ def _patch_preauthorized() -> None:
             return
         original(self, iam_request_cls, resource)
 
-    ActionAuthenticatorMixin._authenticate_and_authorize_action = (
-        _authenticate_and_authorize_action
-    )
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_and_authorize_action
 
 
 def _patch_account_ids() -> None:

@@ -16,7 +16,8 @@ Names. ``service`` is the boto3 client name (``ecs``, ``elbv2``, ``route53``, ``
 
 What a handler receives: an ``AwsCall`` with the request's input parsed into the shape
 boto3 takes (``call.params``, e.g. ``{"cluster": "api", "maxResults": 10}``), the caller's
-account id, region, ARN (``call.caller_arn``: a user or an assumed role) and protocol.
+account id, region, ARN (``call.caller_arn``: a user or an assumed role), access key id,
+whether that key is a GetSessionToken session key (``call.is_session``) and protocol.
 
 What it returns: a dict in the operation's *output* shape (exactly what boto3 would hand
 back, without ResponseMetadata), serialized for the caller's protocol; or ``None`` to let
@@ -69,6 +70,8 @@ class AwsCall:
         account_id: str,
         region: str,
         protocol: str,
+        access_key_id: str,
+        is_session: bool,
         caller: Callable[[], str],
         forward: Callable[[AwsCall, Mapping[str, Any] | None], dict[str, Any]],
     ) -> None:
@@ -78,6 +81,8 @@ class AwsCall:
         self.account_id = account_id
         self.region = region
         self.protocol = protocol
+        self.access_key_id = access_key_id
+        self.is_session = is_session
         self._caller = caller
         self._forward = forward
         self._caller_arn: str | None = None

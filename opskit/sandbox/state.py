@@ -22,16 +22,6 @@ LOG_FILE = "server.log"
 LOCK_FILE = "start.lock"
 
 
-def default_state_dir() -> Path:
-    """``$OPSKIT_STATE_DIR``, else the user's state directory for opskit."""
-    named = os.environ.get("OPSKIT_STATE_DIR")
-    if named:
-        return Path(named).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_state_dir("opskit"))
-
-
 def sandbox_dir(state_dir: Path) -> Path:
     """``<state dir>/sandbox``, created with mode 0700 if missing."""
     folder = Path(state_dir) / "sandbox"
@@ -71,6 +61,8 @@ class SandboxInfo:
     roles: dict[str, dict[str, str]] = field(default_factory=dict)
     users: dict[str, SandboxUser] = field(default_factory=dict)
     datadog_url: str | None = None
+    # The Datadog endpoint's fixed keys ("api_key", "app_key"; see datadog_endpoint).
+    datadog_keys: dict[str, str] = field(default_factory=dict, repr=False)
     service_urls: dict[str, str] = field(default_factory=dict)
     scale: str = "normal"
     time_factor: float = 20.0
@@ -92,11 +84,13 @@ class SandboxInfo:
         return asdict(self)
 
     def public(self) -> dict[str, Any]:
-        """What may be shown on screen: no secret keys, no instance token."""
+        """What may be shown on screen: no access keys, no instance token."""
         data = asdict(self)
         data.pop("token")
+        data.pop("datadog_keys")
         for user in data["users"].values():
             user.pop("secret_access_key")
+            user.pop("access_key_id")
         data["uptime_seconds"] = round(self.uptime_seconds(), 1)
         return data
 

@@ -117,12 +117,10 @@ def operation_name(service: str, protocol: str, environ: dict[str, Any]) -> str 
     from moto.core.routing import get_service_router
     from werkzeug.exceptions import NotFound
 
-    read_body(environ)
-    try:
+    try:  # REST routes by method, path, query and headers: the body stays unread
         operation, _ = get_service_router(service).match(Request(environ))
     except (NotFound, NotImplementedError):
         return None
-    environ["wsgi.input"] = io.BytesIO(environ["opskit.body"])
     return str(operation.name)
 
 
@@ -288,7 +286,7 @@ def caller_arn(account_id: str, access_key: str, environ: Mapping[str, Any]) -> 
     return str(key.arn)
 
 
-def authorize(environ: dict[str, Any], account_id: str, operation: str) -> None:
+def authorize(environ: dict[str, Any], account_id: str, operation: str, protocol: str) -> None:
     """Check signature and identity policies as moto would; raise AwsApiError if denied."""
     if not moto_patches.iam_enforced():
         return
@@ -314,13 +312,22 @@ def authorize(environ: dict[str, Any], account_id: str, operation: str) -> None:
         iam_request.check_signature()
         iam_request.check_action_permitted("*")
     except HTTPException as error:
+        code = str(getattr(error, "error_type", "AccessDenied"))
         raise AwsApiError(
-            getattr(error, "error_type", "AccessDenied"),
-            getattr(error, "message", str(error)),
-            error.code or 403,
+            auth_code(code, protocol), getattr(error, "message", str(error)), error.code or 403
         ) from None
     finally:
         environ["wsgi.input"] = io.BytesIO(body)
+
+
+def auth_code(code: str, protocol: str) -> str:
+    """An auth error's code as a service of ``protocol`` names it."""
+    return _JSON_AUTH_CODES.get(code, code) if protocol in ("json", "rest-json") else code
+
+
+def needs_reshape(service: str, protocol: str) -> bool:
+    """Whether moto's auth errors for this service are in the wrong format (not Query/S3)."""
+    return protocol not in ("query", "ec2") and service != "s3"
 
 
 def reshape_auth_error(
@@ -328,7 +335,7 @@ def reshape_auth_error(
 ) -> Answer:
     """moto renders auth errors as Query XML for every protocol; render them as AWS does."""
     status, _, body = answer
-    if status != 403 or protocol in ("query", "ec2") or b"<Errors><Error>" not in body:
+    if status != 403 or not needs_reshape(service, protocol) or b"<Errors><Error>" not in body:
         return answer
     import xml.etree.ElementTree as ET
 
@@ -338,10 +345,8 @@ def reshape_auth_error(
         return answer
     if error is None:
         return answer
-    code = error.findtext("Code") or "AccessDenied"
+    code = auth_code(error.findtext("Code") or "AccessDenied", protocol)
     message = error.findtext("Message") or ""
-    if protocol in ("json", "rest-json"):
-        code = _JSON_AUTH_CODES.get(code, code)
     if operation is None:
         payload = json.dumps({"__type": code, "message": message}).encode()
         return status, [("Content-Type", "application/x-amz-json-1.1")], payload

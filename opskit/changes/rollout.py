@@ -1,0 +1,74 @@
+"""Switching services to a task definition, waiting, and switching back on failure.
+
+Deploy (to a new revision) and rollback (to an older one) are the same move: update the
+services, wait for them together, and if any fails, put every one back on the revision
+it ran before and wait for that. The result says ``applied``, ``rolled_back`` (the estate
+is as it was) or ``failed`` (even the way back did not settle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opskit.aws import ecs_changes
+from opskit.changes.protocol import Applied, ChangeContext, Result
+from opskit.changes.targets import ServiceRef
+from opskit.changes.waiting import Watch, short_td, wait_steady
+
+
+def switch(ctx: ChangeContext, ref: ServiceRef, task_definition: str) -> str:
+    """Point ``ref`` at ``task_definition``; return the id of the deployment ECS started."""
+    ecs = ctx.writer(ref.env, "ecs")
+    service = ecs_changes.update_service(
+        ecs, ref.cluster, ref.service, task_definition=task_definition
+    )
+    return primary_deployment(service)
+
+
+def primary_deployment(service: Mapping[str, Any]) -> str:
+    """The id of a described service's PRIMARY deployment ('' when it has none)."""
+    for deployment in service.get("deployments", []):
+        if deployment.get("status") == "PRIMARY":
+            return str(deployment.get("id", ""))
+    return ""
+
+
+def started(ref: ServiceRef, previous: str, new: str, deployment: str) -> dict[str, str]:
+    """What apply records per service, for verify and the journal."""
+    return {"resource": ref.resource, "previous": previous, "new": new, "deployment": deployment}
+
+
+def settle_or_roll_back(ctx: ChangeContext, applied: Applied, what: str) -> Result:
+    """Wait for every service in ``applied.data["services"]``; roll all back on failure."""
+    services = applied.data["services"]
+    if not ctx.wait:
+        return Result("applied", f"{what}: started, not waited for", data=applied.data)
+    watches = [Watch(ServiceRef.from_resource(s["resource"]), s["deployment"]) for s in services]
+    failures = wait_steady(ctx, watches)
+    if not failures:
+        news = ", ".join(short_td(s["new"]) for s in services)
+        return Result("applied", f"{what}: steady on {news}", data=applied.data)
+    why = "; ".join(f"{ref.label}: {message}" for ref, message in failures.items())
+    ctx.progress(f"{what} failed ({why}); rolling back")
+    back = [_restore(ctx, ServiceRef.from_resource(s["resource"]), s["previous"]) for s in services]
+    not_back = wait_steady(ctx, back)
+    data = {**applied.data, "failures": {ref.resource: m for ref, m in failures.items()}}
+    if not_back:
+        left = "; ".join(f"{ref.label}: {message}" for ref, message in not_back.items())
+        return Result("failed", f"{what} failed ({why}); rollback did not settle ({left})", data)
+    olds = ", ".join(short_td(s["previous"]) for s in services)
+    return Result("rolled_back", f"{what} failed ({why}); rolled back to {olds}", data)
+
+
+def _restore(ctx: ChangeContext, ref: ServiceRef, previous: str) -> Watch:
+    """Put ``ref`` back on ``previous`` unless ECS already did (circuit breaker)."""
+    service = ecs_changes.describe_service(ctx.reader(ref.env, "ecs"), ref.cluster, ref.service)
+    primary = next((d for d in service["deployments"] if d.get("status") == "PRIMARY"), None)
+    if (
+        primary
+        and primary["taskDefinition"] == previous
+        and primary.get("rolloutState") != "FAILED"
+    ):
+        return Watch(ref, str(primary["id"]))
+    return Watch(ref, switch(ctx, ref, previous))

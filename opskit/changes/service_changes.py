@@ -1,0 +1,216 @@
+"""Scale, restart and roll back one ECS service.
+
+- scale: set the desired count, within the bounds environments.toml gives the service in
+  that environment (``size.ENV.min`` / ``max``); wait until that many tasks run.
+- restart: force a new deployment of the same revision (every task replaced); wait.
+- rollback: switch to the previous ACTIVE revision of the family, or a named one; wait,
+  and on failure switch back to the revision it ran before (``rolled_back``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+from opskit.aws import ecs_changes
+from opskit.changes.deploy import task_definition_values
+from opskit.changes.plan import Access, Diff, Plan
+from opskit.changes.protocol import Applied, ChangeContext, Result
+from opskit.changes.rollout import primary_deployment, settle_or_roll_back, started, switch
+from opskit.changes.targets import ServiceRef, catalog_name, service_ref
+from opskit.changes.waiting import Watch, short_td, wait_steady
+from opskit.errors import UsageError
+
+
+def _plan(change: Any, ctx: ChangeContext, summary: str, diffs: list[Diff]) -> Plan:
+    environment = ctx.config.environment(change.env)
+    return Plan(
+        change=change.kind,
+        summary=summary,
+        env=change.env,
+        account_id=environment.account_id,
+        region=environment.region,
+        access=change.access,
+        diffs=tuple(diffs),
+        params=change.params(),
+    )
+
+
+def _service(ctx: ChangeContext, ref: ServiceRef) -> dict[str, Any]:
+    return ecs_changes.describe_service(ctx.reader(ref.env, "ecs"), ref.cluster, ref.service)
+
+
+def _wait_one(ctx: ChangeContext, ref: ServiceRef, applied: Applied, what: str) -> Result:
+    if not ctx.wait:
+        return Result("applied", f"{what}: started, not waited for", applied.data)
+    failures = wait_steady(ctx, [Watch(ref, applied.data["deployment"])])
+    if failures:
+        return Result("failed", f"{what}: {failures[ref]}", applied.data)
+    return Result("applied", f"{what}: steady", applied.data)
+
+
+@dataclass(frozen=True)
+class ScaleChange:
+    """Set a service's desired count, within its configured bounds."""
+
+    env: str
+    service: str
+    count: int
+
+    kind: ClassVar[str] = "scale"
+    access: ClassVar[Access] = "deploy"
+
+    @classmethod
+    def from_plan(cls, plan: Plan) -> Self:
+        return cls(plan.env, plan.params["service"], int(plan.params["count"]))
+
+    def params(self) -> dict[str, Any]:
+        return {"service": self.service, "count": self.count}
+
+    def plan(self, ctx: ChangeContext) -> Plan:
+        ref = service_ref(ctx.config, self.env, self.service)
+        name = catalog_name(ref, ctx.config)
+        size = ctx.config.services[name].size.get(self.env) if name else None
+        if size is None:
+            raise UsageError(f"no size bounds for {ref.label} in {self.env} in environments.toml")
+        if not size.min <= self.count <= size.upper:
+            raise UsageError(
+                f"scale {self.service} in {self.env} to {self.count}: outside the configured "
+                f"bounds {size.min}..{size.upper}"
+            )
+        before = int(_service(ctx, ref)["desiredCount"])
+        diffs = (
+            [Diff(ref.resource, "desiredCount", before, self.count)] if before != self.count else []
+        )
+        return _plan(
+            self, ctx, f"scale {self.service} in {self.env}: {before} -> {self.count}", diffs
+        )
+
+    def live(self, ctx: ChangeContext, plan: Plan) -> Mapping[str, Any]:
+        (diff,) = plan.diffs
+        return {
+            diff.key: int(_service(ctx, ServiceRef.from_resource(diff.resource))["desiredCount"])
+        }
+
+    def apply(self, ctx: ChangeContext, plan: Plan) -> Applied:
+        (diff,) = plan.diffs
+        ref = ServiceRef.from_resource(diff.resource)
+        service = ecs_changes.update_service(
+            ctx.writer(ref.env, "ecs"), ref.cluster, ref.service, desired_count=int(diff.after)
+        )
+        return Applied({"deployment": primary_deployment(service)})
+
+    def verify(self, ctx: ChangeContext, plan: Plan, applied: Applied) -> Result:
+        ref = ServiceRef.from_resource(plan.diffs[0].resource)
+        return _wait_one(ctx, ref, applied, f"scale {ref.service}")
+
+
+@dataclass(frozen=True)
+class RestartChange:
+    """Replace every task of a service with a fresh one (forced new deployment)."""
+
+    env: str
+    service: str
+
+    kind: ClassVar[str] = "restart"
+    access: ClassVar[Access] = "deploy"
+
+    @classmethod
+    def from_plan(cls, plan: Plan) -> Self:
+        return cls(plan.env, plan.params["service"])
+
+    def params(self) -> dict[str, Any]:
+        return {"service": self.service}
+
+    def plan(self, ctx: ChangeContext) -> Plan:
+        ref = service_ref(ctx.config, self.env, self.service)
+        service = _service(ctx, ref)
+        td = short_td(service["taskDefinition"])
+        diff = Diff(ref.resource, "deployment", primary_deployment(service), f"new ({td}, forced)")
+        return _plan(self, ctx, f"restart {self.service} in {self.env} ({td})", [diff])
+
+    def live(self, ctx: ChangeContext, plan: Plan) -> Mapping[str, Any]:
+        (diff,) = plan.diffs
+        return {
+            diff.key: primary_deployment(_service(ctx, ServiceRef.from_resource(diff.resource)))
+        }
+
+    def apply(self, ctx: ChangeContext, plan: Plan) -> Applied:
+        ref = ServiceRef.from_resource(plan.diffs[0].resource)
+        service = ecs_changes.update_service(
+            ctx.writer(ref.env, "ecs"), ref.cluster, ref.service, force_new_deployment=True
+        )
+        return Applied({"deployment": primary_deployment(service)})
+
+    def verify(self, ctx: ChangeContext, plan: Plan, applied: Applied) -> Result:
+        ref = ServiceRef.from_resource(plan.diffs[0].resource)
+        return _wait_one(ctx, ref, applied, f"restart {ref.service}")
+
+
+@dataclass(frozen=True)
+class RollbackChange:
+    """Switch a service to its previous task definition revision, or a named one."""
+
+    env: str
+    service: str
+    revision: int | None = None
+
+    kind: ClassVar[str] = "rollback"
+    access: ClassVar[Access] = "deploy"
+
+    @classmethod
+    def from_plan(cls, plan: Plan) -> Self:
+        return cls(plan.env, plan.params["service"], plan.params.get("revision"))
+
+    def params(self) -> dict[str, Any]:
+        return {"service": self.service, "revision": self.revision}
+
+    def plan(self, ctx: ChangeContext) -> Plan:
+        ref = service_ref(ctx.config, self.env, self.service)
+        reader = ctx.reader(self.env, "ecs")
+        current_arn = _service(ctx, ref)["taskDefinition"]
+        current, _ = ecs_changes.describe_task_definition(reader, current_arn)
+        target_arn = self._target(reader, current)
+        target, _ = ecs_changes.describe_task_definition(reader, target_arn)
+        diffs = [Diff(ref.resource, "taskDefinition", current_arn, target_arn)]
+        before = {c["name"]: c["image"] for c in current["containerDefinitions"]}
+        for container in target["containerDefinitions"]:
+            name = container["name"]
+            if before.get(name) != container["image"]:
+                diffs.append(
+                    Diff(ref.resource, f"image:{name}", before.get(name), container["image"])
+                )
+        moves = f"{short_td(current_arn)} -> {short_td(target_arn)}"
+        summary = f"roll back {self.service} in {self.env}: {moves}"
+        return _plan(self, ctx, summary, diffs)
+
+    def _target(self, reader: Any, current: Mapping[str, Any]) -> str:
+        family, revision = current["family"], int(current["revision"])
+        if self.revision is not None:
+            if self.revision == revision:
+                raise UsageError(f"{self.service} already runs {family}:{revision}")
+            return f"{current['taskDefinitionArn'].rsplit(':', 1)[0]}:{self.revision}"
+        older = [
+            arn for arn in ecs_changes.family_revisions(reader, family)
+            if int(arn.rsplit(":", 1)[1]) < revision
+        ]  # fmt: skip
+        if not older:
+            raise UsageError(f"{self.service}: no ACTIVE revision of {family} before {revision}")
+        return older[0]
+
+    def live(self, ctx: ChangeContext, plan: Plan) -> Mapping[str, Any]:
+        ref = ServiceRef.from_resource(plan.diffs[0].resource)
+        reader = ctx.reader(ref.env, "ecs")
+        td, _ = ecs_changes.describe_task_definition(reader, _service(ctx, ref)["taskDefinition"])
+        values = task_definition_values({ref: td})
+        return {d.key: values.get(d.key) for d in plan.diffs}
+
+    def apply(self, ctx: ChangeContext, plan: Plan) -> Applied:
+        diff = plan.diffs[0]
+        ref = ServiceRef.from_resource(diff.resource)
+        deployment = switch(ctx, ref, diff.after)
+        return Applied({"services": [started(ref, diff.before, diff.after, deployment)]})
+
+    def verify(self, ctx: ChangeContext, plan: Plan, applied: Applied) -> Result:
+        return settle_or_roll_back(ctx, applied, f"rollback {self.service}")

@@ -1,0 +1,226 @@
+"""Traffic shift: move a weighted Route53 record from one environment to another, a
+ramp at a time, behind a health gate.
+
+``[traffic.NAME]`` in environments.toml names the record, the zone it lives in, and the
+weighted sets (set identifier -> the environment whose load balancer it points at). The
+plan shows each set's weight before -> after. Apply sets the ramp's steps (``to`` gets
+1, 5, 25, 50, 100 % by default, the others share the rest as they did), pausing after
+each, then checks the gate on the environment receiving traffic: its service's targets
+healthy, and its 5xx rate under the limit. A failed gate restores the last good weights
+and the change ends ``rolled_back``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+from opskit.aws import dns_changes, ecs_changes, elb_changes
+from opskit.changes.plan import Access, Diff, Plan, resource_id
+from opskit.changes.protocol import Applied, ChangeContext, Result
+from opskit.changes.targets import service_ref
+from opskit.config import TrafficShift
+from opskit.errors import UsageError
+
+DEFAULT_MAX_ERROR_RATE = 0.05
+_WINDOW = dt.timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class TrafficShiftChange:
+    """Ramp the weighted record of ``[traffic.NAME]`` towards the set ``to``."""
+
+    name: str
+    to: str
+    steps: tuple[int, ...] = ()
+    pause_seconds: float | None = None
+    max_error_rate: float = DEFAULT_MAX_ERROR_RATE
+
+    kind: ClassVar[str] = "traffic-shift"
+    access: ClassVar[Access] = "deploy"
+
+    @classmethod
+    def from_plan(cls, plan: Plan) -> Self:
+        p = plan.params
+        steps, pause = tuple(p["steps"]), float(p["pause_seconds"])
+        return cls(p["name"], p["to"], steps, pause, float(p["max_error_rate"]))
+
+    def _shift(self, ctx: ChangeContext) -> TrafficShift:
+        if self.name not in ctx.config.traffic:
+            known = ", ".join(sorted(ctx.config.traffic)) or "none"
+            raise UsageError(f"no [traffic.{self.name}] in environments.toml (known: {known})")
+        shift = ctx.config.traffic[self.name]
+        if self.to not in shift.sets:
+            raise UsageError(f"--to {self.to}: [traffic.{self.name}] has {', '.join(shift.sets)}")
+        return shift
+
+    def _zone(self, ctx: ChangeContext, shift: TrafficShift) -> tuple[str, str]:
+        return dns_changes.zone_of(ctx.reader(shift.zone_env, "route53"), shift.record)
+
+    def _sets(self, ctx: ChangeContext, shift: TrafficShift, zone_id: str) -> dict[str, Any]:
+        sets = dns_changes.weighted_sets(
+            ctx.reader(shift.zone_env, "route53"), zone_id, shift.record
+        )
+        missing = [s for s in shift.sets if s not in sets]
+        if missing:
+            raise UsageError(f"{shift.record} has no weighted set {', '.join(missing)}")
+        return {s: sets[s] for s in shift.sets}
+
+    def _resource(self, shift: TrafficShift, zone: str, set_id: str) -> str:
+        return resource_id(shift.zone_env, "route53", zone, shift.record, set_id)
+
+    def plan(self, ctx: ChangeContext) -> Plan:
+        shift = self._shift(ctx)
+        zone, zone_id = self._zone(ctx, shift)
+        before = {s: int(r["Weight"]) for s, r in self._sets(ctx, shift, zone_id).items()}
+        now = percent(before, self.to)
+        steps = [s for s in (self.steps or tuple(shift.steps)) if s > now]
+        after = split(before, self.to, steps[-1]) if steps else before
+        diffs = [
+            Diff(self._resource(shift, zone, s), "weight", before[s], after[s])
+            for s in before
+            if before[s] != after[s]
+        ]
+        pause = shift.pause_seconds if self.pause_seconds is None else self.pause_seconds
+        environment = ctx.config.environment(shift.zone_env)
+        ramp = "/".join(str(s) for s in steps)
+        return Plan(
+            change=self.kind,
+            summary=f"shift {shift.record} to {self.to} ({shift.sets[self.to]}): {ramp} %",
+            env=shift.zone_env,
+            account_id=environment.account_id,
+            region=environment.region,
+            access=self.access,
+            diffs=tuple(diffs),
+            params={
+                "name": self.name,
+                "to": self.to,
+                "steps": steps,
+                "pause_seconds": pause,
+                "max_error_rate": self.max_error_rate,
+                "zone": zone,
+                "zone_id": zone_id,
+            },
+        )
+
+    def live(self, ctx: ChangeContext, plan: Plan) -> Mapping[str, Any]:
+        shift = self._shift(ctx)
+        zone = plan.params["zone"]
+        sets = self._sets(ctx, shift, plan.params["zone_id"])
+        return {
+            f"{self._resource(shift, zone, s)}#weight": int(r["Weight"]) for s, r in sets.items()
+        }
+
+    def apply(self, ctx: ChangeContext, plan: Plan) -> Applied:
+        shift = self._shift(ctx)
+        zone_id = plan.params["zone_id"]
+        sets = self._sets(ctx, shift, zone_id)
+        route53 = ctx.writer(shift.zone_env, "route53")
+        good = {s: int(r["Weight"]) for s, r in sets.items()}
+        for step in plan.params["steps"]:
+            weights = split(good, self.to, step)
+            dns_changes.set_weights(route53, zone_id, sets, weights)
+            ctx.progress(f"{shift.record}: {self.to} at {step}% ({_show(weights)})")
+            ctx.sleep(float(plan.params["pause_seconds"]) / ctx.time_factor)
+            problem = self._gate(ctx, shift)
+            if problem:
+                dns_changes.set_weights(route53, zone_id, sets, good)
+                ctx.progress(f"{shift.record}: gate failed at {step}% ({problem}); restored")
+                return Applied({"gate_failed": problem, "at_percent": step, "weights": good})
+            good = weights
+        return Applied({"weights": good})
+
+    def verify(self, ctx: ChangeContext, plan: Plan, applied: Applied) -> Result:
+        weights = applied.data["weights"]
+        if "gate_failed" in applied.data:
+            detail = (
+                f"health gate failed at {applied.data['at_percent']}% "
+                f"({applied.data['gate_failed']}); weights restored to {_show(weights)}"
+            )
+            return Result("rolled_back", detail, applied.data)
+        live = self.live(ctx, plan)
+        wrong = [d.resource for d in plan.diffs if live[d.key] != d.after]
+        if wrong:
+            return Result("failed", f"weights not as planned on {', '.join(wrong)}", applied.data)
+        return Result("applied", f"traffic at {_show(weights)}", applied.data)
+
+    def _gate(self, ctx: ChangeContext, shift: TrafficShift) -> str | None:
+        """Why the receiving environment is not healthy enough, or None."""
+        env = shift.sets[self.to]
+        ref = service_ref(ctx.config, env, shift.service)
+        service = ecs_changes.describe_service(ctx.reader(env, "ecs"), ref.cluster, ref.service)
+        arns = [
+            b["targetGroupArn"] for b in service.get("loadBalancers", []) if "targetGroupArn" in b
+        ]
+        elb = ctx.reader(env, "elbv2")
+        for arn in arns:
+            states = [t["TargetHealth"]["State"] for t in elb_changes.target_health(elb, arn)]
+            if "healthy" not in states or "unhealthy" in states:
+                return f"{env} {ref.service} targets: {', '.join(states) or 'none'}"
+        rate = error_rate(ctx.reader(env, "cloudwatch"), elb_changes.target_groups(elb, arns))
+        if rate is not None and rate > self.max_error_rate:
+            return f"{env} {ref.service} 5xx rate {rate:.1%} > {self.max_error_rate:.1%}"
+        return None
+
+
+def error_rate(cloudwatch: Any, groups: Sequence[Mapping[str, Any]]) -> float | None:
+    """5xx responses / requests over the last five minutes for the target groups."""
+    from opskit.aws.errors import translate
+
+    queries = []
+    for i, group in enumerate(groups):
+        dims = [{"Name": "TargetGroup", "Value": group["TargetGroupArn"].split(":", 5)[-1]}]
+        for lb in group.get("LoadBalancerArns", [])[:1]:
+            dims.append({"Name": "LoadBalancer", "Value": lb.split(":loadbalancer/", 1)[-1]})
+        for name, metric in (("e", "HTTPCode_Target_5XX_Count"), ("r", "RequestCount")):
+            queries.append(
+                {
+                    "Id": f"{name}{i}",
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": "AWS/ApplicationELB",
+                            "MetricName": metric,
+                            "Dimensions": dims,
+                        },
+                        "Period": 60,
+                        "Stat": "Sum",
+                    },
+                }
+            )
+    if not queries:
+        return None
+    end = dt.datetime.now(dt.UTC)
+    try:
+        answer = cloudwatch.get_metric_data(
+            MetricDataQueries=queries, StartTime=end - _WINDOW, EndTime=end
+        )
+    except Exception as error:
+        raise translate(error, "reading load balancer error metrics") from None
+    sums = {"e": 0.0, "r": 0.0}
+    for series in answer["MetricDataResults"]:
+        sums[series["Id"][0]] += sum(series.get("Values", []))
+    return sums["e"] / sums["r"] if sums["r"] else None
+
+
+def percent(weights: Mapping[str, int], set_id: str) -> int:
+    """The share of traffic ``set_id`` gets, in whole percent."""
+    total = sum(weights.values())
+    return round(100 * weights[set_id] / total) if total else 0
+
+
+def split(before: Mapping[str, int], to: str, pct: int) -> dict[str, int]:
+    """Weights giving ``to`` ``pct`` % and the others the rest, shared as ``before`` did."""
+    others = [s for s in before if s != to]
+    rest = 100 - pct
+    total = sum(before[s] for s in others)
+    shares = {s: (before[s] / total if total else 1 / len(others)) for s in others}
+    weights = {s: int(rest * shares[s]) for s in others}
+    if others:
+        weights[others[0]] += rest - sum(weights.values())
+    return {to: pct, **weights}
+
+
+def _show(weights: Mapping[str, int]) -> str:
+    return ", ".join(f"{s}={w}" for s, w in weights.items())

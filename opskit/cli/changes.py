@@ -1,0 +1,322 @@
+"""`opskit deploy|scale|restart|rollback|stop-task|apply`, `opskit elb draining`,
+`opskit dns shift`: every change, planned, shown, guarded and applied by the engine.
+
+Each command plans first and shows the plan (stdout), then applies it unless ``--dry-run``
+(show only) or ``--plan-out FILE`` (save it for ``opskit apply FILE``). Progress goes to
+stderr. A protected environment asks for its name when stdin is a terminal, else needs
+``--confirm ENV``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from opskit.cli.common import EnvOption, Output, OutputOption, emit, print_json, progress, workspace
+
+if TYPE_CHECKING:
+    from opskit.changes import Change, Plan, Result
+
+PlanOut = Annotated[
+    Path | None, typer.Option("--plan-out", help="Save the plan to FILE instead of applying it.")
+]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Show the plan; change nothing.")]
+Confirm = Annotated[
+    str | None, typer.Option("--confirm", help="Confirm a protected environment by name.")
+]
+Access = Annotated[
+    str, typer.Option("--access", help="Access level to act with (read, deploy, admin).")
+]
+NoWait = Annotated[bool, typer.Option("--no-wait", help="Start the change; do not wait.")]
+Timeout = Annotated[
+    float | None, typer.Option("--timeout", help="Seconds to wait before rolling back.")
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("deploy")(deploy)
+    app.command("scale")(scale)
+    app.command("restart")(restart)
+    app.command("rollback")(rollback)
+    app.command("stop-task")(stop_task)
+    app.command("apply")(apply)
+    elb = typer.Typer(help="Load balancer changes.", no_args_is_help=True)
+    elb.command("draining")(draining)
+    app.add_typer(elb, name="elb")
+    dns = typer.Typer(help="DNS changes.", no_args_is_help=True)
+    dns.command("shift")(shift)
+    app.add_typer(dns, name="dns")
+
+
+def deploy(
+    ctx: typer.Context,
+    services: Annotated[list[str], typer.Argument(help="Service(s): NAME or CLUSTER/NAME.")],
+    env: EnvOption,
+    image: Annotated[
+        list[str],
+        typer.Option("--image", help="TAG, REPO:TAG, CONTAINER=TAG or CONTAINER=REPO:TAG."),
+    ],
+    no_wait: NoWait = False,
+    timeout: Timeout = None,
+    plan_out: PlanOut = None,
+    dry_run: DryRun = False,
+    confirm: Confirm = None,
+    access: Access = "deploy",
+    output: OutputOption = Output.table,
+) -> None:
+    """Deploy new image tag(s): new task definition revision, rolled out, waited for;
+    rolled back automatically if it fails."""
+    from opskit.changes.deploy import DeployChange
+
+    change = DeployChange(env, tuple(services), tuple(image))
+    _run(ctx, change, plan_out, dry_run, confirm, access, output, not no_wait, timeout)
+
+
+def scale(
+    ctx: typer.Context,
+    service: Annotated[str, typer.Argument(help="Service: NAME or CLUSTER/NAME.")],
+    count: Annotated[int, typer.Argument(help="Desired task count.", min=0)],
+    env: EnvOption,
+    no_wait: NoWait = False,
+    timeout: Timeout = None,
+    plan_out: PlanOut = None,
+    dry_run: DryRun = False,
+    confirm: Confirm = None,
+    access: Access = "deploy",
+    output: OutputOption = Output.table,
+) -> None:
+    """Set a service's desired count (within its bounds in environments.toml)."""
+    from opskit.changes.service_changes import ScaleChange
+
+    change = ScaleChange(env, service, count)
+    _run(ctx, change, plan_out, dry_run, confirm, access, output, not no_wait, timeout)
+
+
+def restart(
+    ctx: typer.Context,
+    service: Annotated[str, typer.Argument(help="Service: NAME or CLUSTER/NAME.")],
+    env: EnvOption,
+    no_wait: NoWait = False,
+    timeout: Timeout = None,
+    plan_out: PlanOut = None,
+    dry_run: DryRun = False,
+    confirm: Confirm = None,
+    access: Access = "deploy",
+    output: OutputOption = Output.table,
+) -> None:
+    """Replace every task of a service (forced new deployment)."""
+    from opskit.changes.service_changes import RestartChange
+
+    change = RestartChange(env, service)
+    _run(ctx, change, plan_out, dry_run, confirm, access, output, not no_wait, timeout)
+
+
+def rollback(
+    ctx: typer.Context,
+    service: Annotated[str, typer.Argument(help="Service: NAME or CLUSTER/NAME.")],
+    env: EnvOption,
+    revision: Annotated[
+        int | None, typer.Option("--revision", help="Revision number (default: previous).")
+    ] = None,
+    no_wait: NoWait = False,
+    timeout: Timeout = None,
+    plan_out: PlanOut = None,
+    dry_run: DryRun = False,
+    confirm: Confirm = None,
+    access: Access = "deploy",
+    output: OutputOption = Output.table,
+) -> None:
+    """Switch a service back to its previous (or a named) task definition revision."""
+    from opskit.changes.service_changes import RollbackChange
+
+    change = RollbackChange(env, service, revision)
+    _run(ctx, change, plan_out, dry_run, confirm, access, output, not no_wait, timeout)
+
+
+def stop_task(
+    ctx: typer.Context,
+    task: Annotated[str, typer.Argument(help="Task id or ARN.")],
+    env: EnvOption,
+    service: Annotated[
+        str | None, typer.Option("--service", help="The task's service (gives the cluster).")
+    ] = None,
+    cluster: Annotated[str | None, typer.Option("--cluster", help="The task's cluster.")] = None,
+    plan_out: PlanOut = None,
+    dry_run: DryRun = False,
+    confirm: Confirm = None,
+    access: Access = "deploy",
+    output: OutputOption = Output.table,
+) -> None:
+    """Stop one task (its service starts a replacement)."""
+    from opskit.changes.stop_task import StopTaskChange
+    from opskit.changes.targets import service_ref
+    from opskit.errors import UsageError
+
+    ws = workspace(ctx)
+    if cluster is None:
+        if service is None:
+            raise UsageError("stop-task needs --service or --cluster")
+        cluster = service_ref(ws.config, env, service).cluster
+    change = StopTaskChange(env, cluster, task, f"stopped with opskit by {ws.user or 'opskit'}")
+    _run(ctx, change, plan_out, dry_run, confirm, access, output, True, None)
+
+
+def draining(
+    ctx: typer.Context,
+    env: EnvOption,
+    seconds: Annotated[int, typer.Option("--seconds", help="Deregistration delay to set.")],
+    match: Annotated[
+        list[str] | None,
+        typer.Option("--match", help="Only target groups whose name matches (glob)."),
+    ] = None,
+    plan_out: PlanOut = None,
+    dry_run: DryRun = False,
+    confirm: Confirm = None,
+    access: Access = "deploy",
+    output: OutputOption = Output.table,
+) -> None:
+    """Set the draining timeout (deregistration delay) on every target group of an env."""
+    from opskit.changes.draining import DrainingChange
+
+    change = DrainingChange(env, seconds, tuple(match or ()))
+    _run(ctx, change, plan_out, dry_run, confirm, access, output, True, None)
+
+
+def shift(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The [traffic.NAME] of environments.toml.")],
+    to: Annotated[str, typer.Option("--to", help="The weighted set to move traffic to.")],
+    steps: Annotated[
+        str | None, typer.Option("--steps", help="Ramp in percent, e.g. 1,5,25,50,100.")
+    ] = None,
+    pause: Annotated[
+        float | None, typer.Option("--pause", help="Seconds between steps (health gate).")
+    ] = None,
+    max_error_rate: Annotated[
+        float, typer.Option("--max-error-rate", help="Highest 5xx share the gate accepts.")
+    ] = 0.05,
+    plan_out: PlanOut = None,
+    dry_run: DryRun = False,
+    confirm: Confirm = None,
+    access: Access = "deploy",
+    output: OutputOption = Output.table,
+) -> None:
+    """Move weighted DNS traffic to another environment as a ramp behind a health gate."""
+    from opskit.changes.traffic import TrafficShiftChange
+    from opskit.errors import UsageError
+
+    try:
+        ramp = tuple(int(s) for s in steps.split(",")) if steps else ()
+    except ValueError:
+        raise UsageError(f"--steps {steps}: give whole percents like 1,5,25,50,100") from None
+    if any(not 0 < s <= 100 for s in ramp) or list(ramp) != sorted(ramp):
+        raise UsageError(f"--steps {steps}: rising percents between 1 and 100")
+    change = TrafficShiftChange(name, to, ramp, pause, max_error_rate)
+    _run(ctx, change, plan_out, dry_run, confirm, access, output, True, None)
+
+
+def apply(
+    ctx: typer.Context,
+    plan_file: Annotated[Path, typer.Argument(help="A plan saved with --plan-out.")],
+    no_wait: NoWait = False,
+    timeout: Timeout = None,
+    confirm: Confirm = None,
+    access: Annotated[
+        str | None, typer.Option("--access", help="Access level (default: the plan's).")
+    ] = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Apply a saved plan exactly as reviewed (refused if the estate changed since)."""
+    from opskit.changes import Plan
+
+    plan = Plan.load(plan_file)
+    engine = _engine(ctx, access)
+    _show_plan(plan, output)
+    _apply(engine, plan, confirm, output, not no_wait, timeout)
+
+
+def _engine(ctx: typer.Context, access: str | None) -> Any:
+    """The engine for this command: journal, locks, identity, Datadog notifier."""
+    from opskit.audit import origin_from_environ
+    from opskit.changes import Engine
+    from opskit.datadog.notifier import notifiers_for
+
+    ws = workspace(ctx)
+    return Engine.from_workspace(
+        ws,
+        origin=origin_from_environ("cli"),
+        access=access,
+        progress=progress,
+        notifiers=notifiers_for(ws.config, ws.state_dir, warn=progress),
+    )
+
+
+def _run(
+    ctx: typer.Context,
+    change: Change,
+    plan_out: Path | None,
+    dry_run: bool,
+    confirm: str | None,
+    access: str,
+    output: Output,
+    wait: bool,
+    timeout: float | None,
+) -> None:
+    engine = _engine(ctx, access)
+    plan = engine.plan(change)
+    if plan_out is not None:
+        plan.save(plan_out)
+        progress(f"plan {plan.id} saved to {plan_out}; apply it with `opskit apply {plan_out}`")
+    if plan_out is not None or dry_run:
+        if output is Output.json:
+            print_json({"plan": plan.to_json(), "result": None})
+        else:
+            _show_plan(plan, output)
+        return
+    _show_plan(plan, output)
+    _apply(engine, plan, confirm, output, wait, timeout)
+
+
+def _show_plan(plan: Plan, output: Output) -> None:
+    if output is Output.json:
+        return
+    progress(f"plan {plan.id}: {plan.summary}")
+    rows = [d.to_json() for d in plan.diffs]
+    emit(rows, output, columns=["resource", "field", "before", "after"])
+
+
+def _ask(plan: Plan) -> str:
+    return str(
+        typer.prompt(
+            f"{plan.env} is protected. Type '{plan.env}' to {plan.summary}", err=True, default=""
+        )
+    )
+
+
+def _apply(
+    engine: Any,
+    plan: Plan,
+    confirm: str | None,
+    output: Output,
+    wait: bool,
+    timeout: float | None,
+) -> None:
+    from opskit.changes import ChangeNotApplied
+
+    ask = _ask if sys.stdin.isatty() else None
+    try:
+        result = engine.apply(plan, confirm=confirm, ask=ask, wait=wait, timeout=timeout)
+    except ChangeNotApplied as failed:
+        _show_result(plan, failed.result, output)
+        raise
+    _show_result(plan, result, output)
+
+
+def _show_result(plan: Plan, result: Result, output: Output) -> None:
+    if output is Output.json:
+        print_json({"plan": plan.to_json(), "result": result.to_json()})
+    else:
+        print(f"{result.outcome}: {result.detail}")

@@ -1,0 +1,242 @@
+"""Read the estate: ``Estate.snapshot()`` for every environment, ``Estate.service()`` for one.
+
+All environments and regions are read at once (one thread each, sharing one pool for the
+single calls they fan out to), and every call uses AWS's page and batch maxima, so a full
+overview costs the floor of calls and about the time of its slowest chain. An environment
+that fails (denied, throttled past retries, unreachable) is still in the snapshot, with its
+``error`` and whatever it did read; the others are complete. Each snapshot carries the API
+calls it made, by operation, from ``Accounts.calls``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from opskit.aws.ecs import EcsReader
+from opskit.config import Config
+from opskit.errors import OpskitError
+from opskit.estate import parse
+from opskit.estate.assemble import RegionState, assemble
+from opskit.estate.metrics import MetricsSource, metrics_source
+from opskit.estate.model import (
+    Depth,
+    EnvironmentState,
+    ServiceState,
+    Snapshot,
+    TargetGroupState,
+    TaskDefinitionState,
+)
+from opskit.estate.parse import dns_host
+from opskit.estate.region import RawRegion, RegionRead
+
+if TYPE_CHECKING:
+    from opskit.accounts import Accounts
+
+
+class Estate:
+    """Reads snapshots with one set of clients; keep one per workspace (the TUI does)."""
+
+    def __init__(
+        self,
+        accounts: Accounts,
+        *,
+        metrics: MetricsSource | None = None,
+        utilization: bool = True,
+        workers: int = 32,
+        hours: float = 1.0,
+    ) -> None:
+        self.accounts = accounts
+        self.config = accounts.config
+        if utilization and metrics is None:
+            metrics = metrics_source(self.config, accounts)
+        self.metrics = metrics if utilization else None
+        self.workers = workers
+        self.hours = hours
+        self._definitions: dict[tuple[str, str], TaskDefinitionState] = {}
+        self._lock = threading.Lock()
+
+    def window(self, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        """The last ``hours`` up to ``now``, on whole minutes (as CloudWatch aligns them)."""
+        end = now.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+        return end - dt.timedelta(hours=self.hours), end
+
+    def snapshot(self, envs: Sequence[str] | None = None) -> Snapshot:
+        """Every named environment (default: all) at overview depth."""
+        names = list(envs) if envs else self.config.env_names()
+        for name in names:
+            self.config.environment(name)
+        began, now = time.perf_counter(), dt.datetime.now(dt.UTC)
+        before = self.accounts.calls.by_env_operation()
+        window = self.window(now)
+        pairs = [(e, r) for e in names for r in self.config.environment(e).regions]
+        with (
+            ThreadPoolExecutor(self.workers, thread_name_prefix="estate") as pool,
+            ThreadPoolExecutor(len(pairs), thread_name_prefix="env") as envs_pool,
+        ):
+            futures = {
+                pair: envs_pool.submit(self._read_region, pair[0], pair[1], pool, window)
+                for pair in pairs
+            }
+            answers = {pair: future.result() for pair, future in futures.items()}
+        after = self.accounts.calls.by_env_operation()
+        states = [
+            self._environment(
+                name,
+                [answers[(name, region)] for region in self.config.environment(name).regions],
+                now,
+                _delta(before.get(name, {}), after.get(name, {})),
+            )
+            for name in names
+        ]
+        states = link_traffic(states, self.config)
+        calls: dict[str, int] = {}
+        for state in states:
+            for operation, count in state.calls.items():
+                calls[operation] = calls.get(operation, 0) + count
+        return Snapshot(
+            environments=tuple(states),
+            fetched_at=now,
+            depth=Depth.overview,
+            calls=dict(sorted(calls.items())),
+            seconds=time.perf_counter() - began,
+        )
+
+    def service(self, env: str, name: str) -> ServiceState:
+        """One service at detail depth (target health, definition, stopped tasks, all events)."""
+        from opskit.estate.detail import read_service
+
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="detail") as pool:
+            return read_service(self, env, name, pool)
+
+    def targets(self, env: EnvironmentState) -> tuple[TargetGroupState, ...]:
+        """``env``'s target groups with target health and draining delay (2 calls per group)."""
+        from opskit.estate.detail import read_targets
+
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="targets") as pool:
+            return read_targets(self, env, pool)
+
+    def task_definition(self, env: str, arn: str) -> TaskDefinitionState:
+        """A task definition by ARN (or family:revision); revisions never change, so cached."""
+        with self._lock:
+            known = self._definitions.get((env, arn))
+        if known is None:
+            region = self.config.environment(env).region
+            ecs = EcsReader(self.accounts.client(env, "ecs", region=region), f"{env} ({region})")
+            known = parse.task_definition(ecs.describe_task_definition(arn))
+            with self._lock:
+                self._definitions[(env, arn)] = self._definitions[(env, known.arn)] = known
+        return known
+
+    def _read_region(
+        self,
+        env: str,
+        region: str,
+        pool: ThreadPoolExecutor,
+        window: tuple[dt.datetime, dt.datetime],
+    ) -> RawRegion:
+        primary = region == self.config.environment(env).region
+        read = RegionRead(
+            self.accounts,
+            env,
+            region,
+            pool=pool,
+            metrics=self.metrics,
+            window=window,
+            dns=primary,  # Route53 is global: read it once per account
+        )
+        began = time.perf_counter()
+        try:
+            read.run()
+        except OpskitError as error:  # nothing of the region could be read: one reason
+            read.raw.errors[:] = [str(error)]
+        read.raw.seconds = time.perf_counter() - began
+        return read.raw
+
+    def _environment(
+        self,
+        name: str,
+        raws: Sequence[RawRegion],
+        now: dt.datetime,
+        calls: Mapping[str, int],
+    ) -> EnvironmentState:
+        env = self.config.environment(name)
+        errors: list[str] = []
+        parts: list[RegionState] = []
+        for raw in raws:
+            errors.extend(raw.errors)
+            parts.append(assemble(raw, self.config, now))
+        return EnvironmentState(
+            name=name,
+            account=env.account_id,
+            region=env.region,
+            colour=env.colour,
+            protected=env.protected,
+            fetched_at=now,
+            error="; ".join(errors) or None,
+            regions=tuple(env.regions),
+            clusters=tuple(c for p in parts for c in p.clusters),
+            load_balancers=tuple(lb for p in parts for lb in p.load_balancers),
+            target_groups=tuple(g for p in parts for g in p.target_groups),
+            dns=tuple(r for p in parts for r in p.dns),
+            calls=dict(sorted(calls.items())),
+            seconds=max((raw.seconds for raw in raws), default=0.0),
+        )
+
+
+def link_traffic(states: list[EnvironmentState], config: Config) -> list[EnvironmentState]:
+    """Point records at balancers of *other* environments too, and name weighted sets' services.
+
+    A traffic-shift record (``[traffic.*]``) lives in one environment's zone and points at
+    balancers of several environments; it is listed among the DNS names of the configured
+    service in each environment it reaches.
+    """
+    owner = {
+        dns_host(lb.dns_name): (state.name, lb.name)
+        for state in states
+        for lb in state.load_balancers
+    }
+    reached: dict[str, set[str]] = {}
+    services = {t.record.rstrip("."): t.service for t in config.traffic.values()}
+    out = []
+    for state in states:
+        records = []
+        for record in state.dns:
+            target = owner.get(dns_host(record.alias_target)) if record.alias_target else None
+            if target is not None and not record.load_balancer:
+                record = dataclasses.replace(record, load_balancer=target[1])
+            if target is not None:
+                record = dataclasses.replace(record, target_env=target[0])
+                if record.name in services:
+                    reached.setdefault(target[0], set()).add(record.name)
+            records.append(record)
+        out.append(dataclasses.replace(state, dns=tuple(records)))
+    return [_with_names(state, reached.get(state.name, set()), services) for state in out]
+
+
+def _with_names(
+    state: EnvironmentState, names: set[str], services: Mapping[str, str]
+) -> EnvironmentState:
+    if not names:
+        return state
+    clusters = []
+    for cluster in state.clusters:
+        changed = []
+        for service in cluster.services:
+            extra = {n for n in names if services[n] == service.name}
+            if extra:
+                service = dataclasses.replace(
+                    service, dns_names=tuple(sorted({*service.dns_names, *extra}))
+                )
+            changed.append(service)
+        clusters.append(dataclasses.replace(cluster, services=tuple(changed)))
+    return dataclasses.replace(state, clusters=tuple(clusters))
+
+
+def _delta(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int]:
+    return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}

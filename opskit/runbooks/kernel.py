@@ -1,0 +1,101 @@
+"""The ``opskit`` Jupyter kernel: this very interpreter, so notebooks import this opskit.
+
+``ensure_kernelspec`` writes ``<state dir>/jupyter/kernels/opskit/kernel.json`` pointing at
+``sys.executable`` (rewritten when another interpreter ran last). Runbook runs use it through
+a kernel manager that adds the run's environment variables to the kernel's environment;
+``lab_command`` opens JupyterLab on the runbooks folder with that kernel on its path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+KERNEL_NAME = "opskit"
+DISPLAY_NAME = "Python (opskit)"
+
+
+def kernels_root(state_dir: Path) -> Path:
+    """The Jupyter data folder holding the opskit kernelspec (``…/jupyter``)."""
+    return state_dir / "jupyter"
+
+
+def kernelspec(executable: str | None = None) -> dict[str, Any]:
+    """The kernel.json of the opskit kernel for ``executable`` (default: this one)."""
+    return {
+        "argv": [
+            executable or sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+        ],
+        "display_name": DISPLAY_NAME,
+        "language": "python",
+        "metadata": {"debugger": True},
+    }
+
+
+def ensure_kernelspec(state_dir: Path) -> Path:
+    """Write (or refresh) the opskit kernelspec; return its folder."""
+    folder = kernels_root(state_dir) / "kernels" / KERNEL_NAME
+    wanted = kernelspec()
+    path = folder / "kernel.json"
+    try:
+        if json.loads(path.read_text()) == wanted:
+            return folder
+    except (OSError, ValueError):
+        pass
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(wanted, indent=1) + "\n")
+    os.replace(tmp, path)
+    return folder
+
+
+def kernel_manager_class(state_dir: Path, run_env: dict[str, str], socket_dir: Path) -> type[Any]:
+    """A kernel manager class for the opskit kernel whose kernel also gets ``run_env``.
+
+    nbclient makes (and so owns, and shuts down) one instance per execution. The kernel
+    talks over Unix sockets in ``socket_dir`` (private to the run; TCP on Windows).
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+
+    folder = ensure_kernelspec(state_dir)
+    # Unix sockets where there are any: nothing listens on TCP, nothing to warn about.
+    ipc = os.name != "nt"
+
+    class RunKernelManager(AsyncKernelManager):
+        """Starts the kernel with the run's variables on top of this process's environment."""
+
+        def __init__(self, **kw: Any) -> None:
+            kw.setdefault(
+                "kernel_spec_manager", KernelSpecManager(kernel_dirs=[str(folder.parent)])
+            )
+            if ipc:
+                kw.setdefault("transport", "ipc")
+                kw.setdefault("ip", str(socket_dir / "kernel"))
+            super().__init__(**kw)
+
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+            kw["env"] = {**os.environ, **kw.get("env", {}), **run_env}
+            await super().start_kernel(**kw)
+
+    return RunKernelManager
+
+
+def lab_command(
+    notebooks: Path, state_dir: Path, config_path: Path, extra: list[str] | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The JupyterLab command line and environment for ``opskit notebooks``."""
+    ensure_kernelspec(state_dir)
+    jupyter_path = os.pathsep.join(
+        p for p in (str(kernels_root(state_dir)), os.environ.get("JUPYTER_PATH", "")) if p
+    )
+    env = {**os.environ, "JUPYTER_PATH": jupyter_path, "OPSKIT_CONFIG": str(config_path)}
+    argv = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={notebooks}"]
+    return [*argv, *(extra or [])], env

@@ -1,0 +1,178 @@
+"""Validating a run before any kernel starts: names, types, required, allowed values, access.
+
+``resolve`` is pure (config and spec only): it turns ``--env``, ``-p`` pairs, ``--apply`` and
+``--confirm`` into a complete, typed parameter set, or raises one clear line (UsageError, or
+RefusedError for a protected environment without its name typed back). ``check_access``
+then proves the user can assume every role the run needs, by assuming it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from opskit.config import Config
+from opskit.errors import RefusedError, UsageError
+from opskit.runbooks.schema import Param, RunbookSpec
+
+
+class CredentialSource(Protocol):
+    """What the access check needs of ``opskit.accounts.Accounts``."""
+
+    def credentials(self, env: str, access: str = "read") -> Any:
+        """Temporary credentials for ``env`` at ``access``; AuthError when denied."""
+        ...
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """A validated run: every parameter typed and present, and the access it needs."""
+
+    spec: RunbookSpec
+    params: dict[str, Any]
+    env: str | None
+    apply: bool
+    read_envs: tuple[str, ...]
+
+    @property
+    def access(self) -> str:
+        """The access level the run acts with in ``env``."""
+        return self.spec.access if self.apply else "read"
+
+    def needs(self) -> list[tuple[str, str]]:
+        """Every (environment, access level) the run must be able to assume."""
+        pairs = [(env, "read") for env in self.read_envs]
+        if self.apply and self.env and self.access != "read":
+            pairs.append((self.env, self.access))
+        return pairs
+
+
+def resolve(
+    spec: RunbookSpec,
+    config: Config,
+    given: Mapping[str, Any],
+    *,
+    env: str | None = None,
+    apply: bool = False,
+    confirm: str | None = None,
+) -> RunRequest:
+    """Check and complete the parameters; raise one line naming the first problem."""
+    name = spec.name
+    known = [p.name for p in spec.params]
+    for key in given:
+        if key not in known:
+            guess = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean '{guess[0]}'?" if guess else f" (known: {', '.join(known)})"
+            raise UsageError(f"{name}: unknown parameter '{key}'{hint}")
+    if env is not None and spec.param("env") is None:
+        raise UsageError(f"{name} takes no --env: it is not about one environment")
+    if apply and not spec.changes:
+        raise UsageError(f"{name} changes nothing: --apply does not apply to it")
+    if confirm is not None and not spec.changes:
+        raise UsageError(f"{name} changes nothing: --confirm does not apply to it")
+    raw = dict(given)
+    if env is not None:
+        config.environment(env)
+        raw["env"] = env
+    if apply:
+        raw["apply"] = True
+    if confirm is not None and spec.param("confirm") is not None:
+        raw["confirm"] = confirm
+    params: dict[str, Any] = {}
+    for param in spec.params:
+        if param.name in raw:
+            params[param.name] = param.convert(raw[param.name], name)
+            _require_value(param, params[param.name], name)
+        elif param.required:
+            raise UsageError(_missing(param, name, config))
+        else:
+            params[param.name] = param.default
+    chosen_env = params.get("env") if isinstance(params.get("env"), str) else None
+    for param in spec.params:
+        _check_allowed(param, params[param.name], config, chosen_env, name)
+        param.check_bounds(params[param.name], name)
+    doing = bool(params.get("apply", False))
+    if doing and chosen_env:
+        _check_confirm(spec, config, chosen_env, confirm)
+    read_envs = tuple(
+        dict.fromkeys(
+            v
+            for p in spec.params
+            if p.dynamic == "@envs"
+            for v in (params[p.name] if isinstance(params[p.name], list) else [params[p.name]])
+        )
+    )
+    return RunRequest(spec, params, chosen_env, doing, read_envs)
+
+
+def check_access(accounts: CredentialSource, request: RunRequest) -> None:
+    """Assume every role the run needs (AuthError names the first one denied)."""
+    for env, access in request.needs():
+        accounts.credentials(env, access)
+
+
+def allowed_values(param: Param, config: Config, env: str | None) -> list[str]:
+    """The values ``param`` accepts (a config set resolved, narrowed to ``env``)."""
+    match param.dynamic:
+        case "@envs":
+            return config.env_names()
+        case "@services":
+            return sorted(config.services_in(env) if env else config.services)
+        case "@clusters":
+            return sorted(config.clusters)
+        case "@traffic":
+            return sorted(n for n, t in config.traffic.items() if env in (None, t.zone_env))
+        case "@traffic_sets":
+            shifts = [t for t in config.traffic.values() if env in (None, t.zone_env)]
+            return sorted({label for t in shifts for label in t.sets})
+        case "@access":
+            return config.access_levels()
+    return list(param.allowed)
+
+
+def _check_allowed(param: Param, value: Any, config: Config, env: str | None, name: str) -> None:
+    if not param.allowed:
+        return
+    if param.dynamic == "@envs":
+        for item in value if isinstance(value, list) else [value]:
+            config.environment(item)
+        return
+    allowed = allowed_values(param, config, env)
+    for item in value if isinstance(value, list) else [value]:
+        if item in allowed:
+            continue
+        narrowed = param.dynamic in ("@services", "@traffic", "@traffic_sets")
+        scope = f" in {env}" if env and narrowed else ""
+        choices = ", ".join(allowed) or "none"
+        guess = difflib.get_close_matches(str(item), allowed, n=1)
+        hint = f"; did you mean '{guess[0]}'?" if guess else ""
+        raise UsageError(
+            f"{name}: parameter '{param.name}': {item!r} is not allowed{scope} "
+            f"(allowed: {choices}){hint}"
+        )
+
+
+def _check_confirm(spec: RunbookSpec, config: Config, env: str, confirm: str | None) -> None:
+    if not config.environment(env).protected:
+        return
+    if confirm is None:
+        raise RefusedError(
+            f"{env} is protected: {spec.name} --apply needs its name typed back "
+            f"(pass --confirm {env})"
+        )
+    if confirm != env:
+        raise RefusedError(f"{env} is protected: --confirm '{confirm}' is not '{env}'")
+
+
+def _require_value(param: Param, value: Any, name: str) -> None:
+    if param.required and value in ("", []):
+        raise UsageError(f"{name}: parameter '{param.name}' is required and cannot be empty")
+
+
+def _missing(param: Param, name: str, config: Config) -> str:
+    if param.name == "env":
+        return f"{name} needs --env (one of {', '.join(config.env_names())})"
+    about = f" ({param.help})" if param.help else ""
+    return f"{name}: parameter '{param.name}' is required: pass -p {param.name}=…{about}"

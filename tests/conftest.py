@@ -1,0 +1,181 @@
+"""Shared fixtures: one sandbox per test session (per pytest-xdist worker), reached over HTTP.
+
+- Every test runs with ``$OPSKIT_STATE_DIR`` set to the session's temporary state directory
+  (so nothing touches the developer's own state), and with ``$OPSKIT_SANDBOX_TIME_FACTOR``
+  and ``$OPSKIT_SANDBOX_OWNER_PID`` set, so any sandbox a test starts, directly or through a
+  CLI subprocess, runs fast and ends with the session. The session stops it at the end.
+- ``sandbox``: the running sandbox (``SandboxInfo``: endpoint, accounts, roles, users).
+- ``sandbox_env``: environment variables for subprocess CLI tests (``OPSKIT_CONFIG`` = the
+  repository's environments.toml, ``OPSKIT_STATE_DIR``).
+- ``alice``, ``bob`` (and ``aws_as(name)``): boto3 clients as that user, in the ops account
+  or, through a real STS AssumeRole over HTTP, in an environment at an access level.
+- ``sandbox_faults``: set fault rules for one test; all are cleared after it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from opskit.sandbox.state import SandboxInfo
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = REPO / "environments.toml"
+TEST_TIME_FACTOR = 200.0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def opskit_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """This session's (this worker's) opskit state directory, set for every test."""
+    from opskit.sandbox.process import stop
+
+    state_dir = tmp_path_factory.mktemp("opskit-state")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("OPSKIT_STATE_DIR", str(state_dir))
+    patch.setenv("OPSKIT_SANDBOX_TIME_FACTOR", str(TEST_TIME_FACTOR))
+    patch.setenv("OPSKIT_SANDBOX_OWNER_PID", str(os.getpid()))
+    yield state_dir
+    stop(state_dir)
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def sandbox(opskit_state_dir: Path) -> SandboxInfo:
+    """The session's sandbox, started on first use (over HTTP from here on)."""
+    from opskit.sandbox.process import ensure_running
+
+    return ensure_running(CONFIG, opskit_state_dir)
+
+
+@pytest.fixture
+def sandbox_env(sandbox: SandboxInfo, opskit_state_dir: Path) -> dict[str, str]:
+    """Environment for ``subprocess.run([... "opskit" ...], env=sandbox_env)``."""
+    env = dict(os.environ)
+    env["OPSKIT_CONFIG"] = str(CONFIG)
+    env["OPSKIT_STATE_DIR"] = str(opskit_state_dir)
+    env["NO_PROXY"] = ",".join(filter(None, [env.get("NO_PROXY"), "127.0.0.1", "localhost"]))
+    return env
+
+
+class AwsAs:
+    """boto3 clients acting as one sandbox user, over HTTP like any AWS client.
+
+    ``client(service)`` acts in the ops account with the user's own keys;
+    ``client(service, env="prod", access="deploy")`` first assumes that environment's role
+    through STS (credentials are cached per env and access level for the session).
+    ``retries``: how many times boto3 retries a retryable error (standard mode; botocore's
+    ``max_attempts`` counts retries); 0 fails fast where a test expects an error.
+    """
+
+    def __init__(self, info: SandboxInfo, user: str) -> None:
+        import boto3
+
+        self.info = info
+        self.user = info.user(user)
+        self._session = boto3.session.Session(
+            aws_access_key_id=self.user.access_key_id,
+            aws_secret_access_key=self.user.secret_access_key,
+            region_name=info.region,
+        )
+        self._credentials: dict[tuple[str, str], dict[str, Any]] = {}
+        self._clients: dict[tuple[Any, ...], Any] = {}
+        self._lock = threading.Lock()
+
+    def _config(self, retries: int) -> Any:
+        from botocore.config import Config
+
+        return Config(retries={"mode": "standard", "max_attempts": retries})
+
+    def credentials(self, env: str, access: str = "read") -> dict[str, Any]:
+        """Temporary credentials for ``env``'s role at ``access`` (AssumeRole over HTTP)."""
+        key = (env, access)
+        with self._lock:
+            if key not in self._credentials:
+                sts = self.client("sts")
+                answer = sts.assume_role(
+                    RoleArn=self.info.roles[env][access], RoleSessionName=self.user.name
+                )
+                self._credentials[key] = answer["Credentials"]
+            return self._credentials[key]
+
+    def client(self, service: str, env: str | None = None, access: str = "read", retries: int = 2) -> Any:
+        key = (service, env, access, retries)
+        if key in self._clients:
+            return self._clients[key]
+        import boto3
+
+        if env is None:
+            client = self._session.client(
+                service, endpoint_url=self.info.endpoint_url, config=self._config(retries)
+            )
+        else:
+            creds = self.credentials(env, access)
+            client = boto3.session.Session().client(
+                service,
+                region_name=self.info.region,
+                endpoint_url=self.info.endpoint_url,
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+                config=self._config(retries),
+            )
+        self._clients[key] = client
+        return client
+
+
+@pytest.fixture(scope="session")
+def aws_as(sandbox: SandboxInfo) -> Callable[[str], AwsAs]:
+    """``aws_as("bob")``: clients as that sandbox user (one AwsAs per user per session)."""
+    made: dict[str, AwsAs] = {}
+
+    def make(user: str) -> AwsAs:
+        if user not in made:
+            made[user] = AwsAs(sandbox, user)
+        return made[user]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def alice(aws_as: Callable[[str], AwsAs]) -> AwsAs:
+    return aws_as("alice")
+
+
+@pytest.fixture(scope="session")
+def bob(aws_as: Callable[[str], AwsAs]) -> AwsAs:
+    return aws_as("bob")
+
+
+class Faults:
+    """Fault rules on the session's sandbox (see ``opskit.sandbox.faults``)."""
+
+    def __init__(self, info: SandboxInfo) -> None:
+        self.info = info
+
+    def set(self, **rule: Any) -> dict[str, Any]:
+        from opskit.sandbox.control import set_fault
+
+        return set_fault(self.info, **rule)
+
+    def list(self) -> list[dict[str, Any]]:
+        from opskit.sandbox.control import list_faults
+
+        return list_faults(self.info)
+
+    def clear(self, rule_id: str | None = None) -> int:
+        from opskit.sandbox.control import clear_faults
+
+        return clear_faults(self.info, rule_id)
+
+
+@pytest.fixture
+def sandbox_faults(sandbox: SandboxInfo) -> Iterator[Faults]:
+    """Fault rules for this test; every rule is cleared afterwards."""
+    faults = Faults(sandbox)
+    yield faults
+    faults.clear()

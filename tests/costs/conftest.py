@@ -1,0 +1,83 @@
+"""Fixtures for the cost tests: a hand-made bill, a generated 13-month bill, a workspace.
+
+``small_bill`` is ``costs_smallbill.py``'s 19 lines (totals known by hand); ``generated_bill`` is
+the sandbox's own generator run for a fixed date into a temporary folder (the same code the
+live sandbox seeds S3 with). ``workspace_for(cur_path)`` gives a report a config whose
+``[costs].cur_path`` points there and a state dir of its own, with no AWS client at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import costs_smallbill as smallbill
+
+REPO = Path(__file__).resolve().parents[2]
+TODAY = dt.date(2025, 11, 26)
+
+
+@dataclass
+class LocalWorkspace:
+    """What ``build_report`` needs: config, accounts (none here), state dir."""
+
+    config: Any
+    accounts: Any
+    state_dir: Path
+
+
+class NoAws:
+    """Accounts that refuse to make clients: a local CUR report must never need one."""
+
+    def ops_client(self, service: str, region: str | None = None) -> Any:
+        raise AssertionError(f"a local report asked for an AWS client ({service})")
+
+
+@pytest.fixture(scope="session")
+def repo_config() -> Any:
+    from opskit.config import load_config
+
+    return load_config(REPO / "environments.toml")
+
+
+def with_costs(config: Any, **changes: Any) -> Any:
+    """``config`` with ``[costs]`` settings changed (nested ``athena``/``shared`` as dicts)."""
+    from opskit.config.costs_section import CostsSettings
+
+    data = config.costs.model_dump()
+    for key, value in changes.items():
+        if isinstance(value, dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    updated = config.model_copy(update={"costs": CostsSettings.model_validate(data)})
+    updated._path = config.path
+    return updated
+
+
+@pytest.fixture(scope="session")
+def small_bill(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return smallbill.write(tmp_path_factory.mktemp("small-cur"))
+
+
+@pytest.fixture(scope="session")
+def generated_bill(tmp_path_factory: pytest.TempPathFactory, repo_config: Any) -> Path:
+    from opskit.sandbox import costdata
+
+    root = tmp_path_factory.mktemp("generated-cur")
+    costdata.write_local(costdata.bill_spec(repo_config, today=TODAY), root)
+    return root
+
+
+@pytest.fixture
+def workspace_for(tmp_path: Path, repo_config: Any) -> Callable[..., LocalWorkspace]:
+    def make(cur_path: Path | str, **changes: Any) -> LocalWorkspace:
+        config = with_costs(repo_config, source="cur", cur_path=str(cur_path), **changes)
+        return LocalWorkspace(config, NoAws(), tmp_path / "state")
+
+    return make

@@ -1,0 +1,228 @@
+"""Every runbook executed with papermill against the sandbox, through `opskit runbook run`.
+
+One wave of runs starts at once: a dry run of every runbook, the applies that are safe on
+the sandbox (draining on stage, deploy on dev, a traffic-shift ramp), a deploy that fails
+(a broken image, rolled back) and a test runbook that leaks secrets on purpose, makes a
+change and fails midway. A second wave needs the first one's results (a rollback has a
+revision to go back to; the access review sees the journal). The tests then read what
+users rely on: exit codes, one-line errors, the archive, the run records, the journal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from runs_support import (
+    CONFIG,
+    ENV_CANARY,
+    ROOT,
+    Ran,
+    cli,
+    cli_all,
+    cli_env,
+    journal,
+    sha256,
+    write_canary,
+)
+
+NOTEBOOKS = ROOT / "notebooks"
+TIME_FACTOR = 200.0
+DRY = {
+    "deploy": ["deploy", "--env", "dev", "-p", "service=api", "-p", "image=1.43.0"],
+    "scale": ["scale", "--env", "stage", "-p", "service=api", "-p", "count=3"],
+    "restart": ["restart", "--env", "dev", "-p", "service=app-web"],
+    "elb-draining": ["elb-draining", "--env", "prod", "-p", "seconds=30"],
+    "traffic-shift": ["traffic-shift", "--env", "prod", "-p", "shift=www", "-p", "to=legacy"],
+    "drift": ["drift"],
+    "costs": ["costs", "-p", "months=2"],
+    "monitors": ["monitors", "--env", "stage"],
+}
+APPLY = {
+    "apply-deploy": ["deploy", "--env", "dev", "-p", "service=tracking", "-p", "image=3.7.2"],
+    "apply-draining": ["elb-draining", "--env", "stage", "-p", "seconds=45"],
+    "apply-traffic": [
+        "traffic-shift", "--env", "prod", "-p", "shift=www", "-p", "to=new", "-p", "steps=5,25",
+        "-p", "pause_seconds=0.2", "--confirm", "prod",
+    ],  # fmt: skip
+    "broken-deploy": ["deploy", "--env", "dev", "-p", "service=billing", "-p", "image=2.0.9-broken"],
+}
+SECOND = {
+    "rollback": ["rollback", "--env", "dev", "-p", "service=tracking"],
+    "access-review": ["access-review", "-p", "days=1"],
+}
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """This module's own sandbox (its runs change the estate)."""
+    from opskit.sandbox.process import ensure_running, stop
+
+    folder = tmp_path_factory.mktemp("runbooks-sandbox")
+    ensure_running(CONFIG, folder, time_factor=TIME_FACTOR, owner_pid=os.getpid())
+    yield folder
+    stop(folder)
+
+
+@pytest.fixture(scope="module")
+def canary_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_canary(tmp_path_factory.mktemp("canary") / "notebooks")
+
+
+@pytest.fixture(scope="module")
+def runs(state: Path, canary_config: Path) -> dict[str, Ran]:
+    """Both waves, run once for the module (every run's --output json record on stdout)."""
+    env = cli_env(state)
+    wave = {k: ["runbook", "run", *v, "-o", "json"] for k, v in DRY.items()}
+    wave |= {k: ["runbook", "run", *v, "--apply", "-o", "json"] for k, v in APPLY.items()}
+    canary = ["runbook", "run", "canary", "--env", "dev", "--apply", "-o", "json"]
+    first = cli_all(wave, env) | {"canary": cli(canary, cli_env(state, canary_config))}
+    second = cli_all({k: ["runbook", "run", *v, "-o", "json"] for k, v in SECOND.items()}, env)
+    return first | second
+
+
+def test_every_runbook_runs_dry_and_is_archived(runs: dict[str, Ran]) -> None:
+    for name in [*DRY, *SECOND]:
+        ran = runs[name]
+        assert ran.code == 0, f"{name}: {ran.err[-2000:]}"
+        record = ran.record
+        runbook = record["runbook"]
+        assert (record["outcome"], record["apply"], record["exit_code"]) == ("succeeded", False, 0)
+        archived = Path(record["archive"])
+        assert archived.is_file() and sha256(archived) == record["archive_sha256"]
+        notebook = json.loads(archived.read_text())
+        assert notebook["metadata"]["opskit"]["run"]["run_id"] == record["run_id"]
+        assert record["notebook_sha256"] == sha256(NOTEBOOKS / f"{runbook}.ipynb")
+        code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+        assert all(c["execution_count"] for c in code), f"{name}: a cell did not run"
+        assert "step 1/" in ran.err, "progress is streamed to stderr"
+
+
+def test_dry_runs_of_changes_show_the_plan_and_change_nothing(
+    runs: dict[str, Ran], state: Path
+) -> None:
+    runbook_runs = {r["run_id"] for r in (runs[n].record for n in DRY)}
+    for record in journal(state):
+        run = record["how"].get("runbook") or {}
+        assert run.get("run_id") not in runbook_runs, "a dry run journaled something"
+    assert "plan " in runs["deploy"].err and "dry run: deploy api -> 1.43.0" in runs["deploy"].err
+
+
+def journal_of(state: Path, ran: Ran) -> list[dict[str, Any]]:
+    run_id = ran.record["run_id"]
+    return [r for r in journal(state) if (r["how"].get("runbook") or {}).get("run_id") == run_id]
+
+
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [("apply-deploy", "deploy"), ("apply-draining", "draining"), ("apply-traffic", "traffic-shift")],
+)
+def test_an_apply_is_journaled_with_its_run_and_archive(
+    runs: dict[str, Ran], state: Path, name: str, change: str
+) -> None:
+    ran = runs[name]
+    assert ran.code == 0, ran.err[-2000:]
+    record = ran.record
+    records = journal_of(state, ran)
+    made = [r for r in records if r["change"] == change]
+    assert [r["type"] for r in made] == ["intent", "outcome"] and made[1]["outcome"] == "applied"
+    assert record["changes"] == [made[0]["change_id"]]
+    for entry in made:
+        assert entry["how"]["front_end"] == "runbook"
+        assert entry["how"]["runbook"] == {
+            "name": record["runbook"],
+            "run_id": record["run_id"],
+            "notebook_sha256": sha256(NOTEBOOKS / f"{record['runbook']}.ipynb"),
+            "archive_path": record["archive"],
+        }
+    assert Path(record["archive"]).is_file()
+    run = [r for r in records if r["change"] == "runbook"]
+    assert [(r["type"], r.get("outcome")) for r in run] == [("intent", None), ("outcome", "applied")]
+
+
+def test_a_traffic_ramp_moves_step_by_step(runs: dict[str, Ran]) -> None:
+    err = runs["apply-traffic"].err
+    assert err.index("new at 5%") < err.index("new at 25%")
+    assert "traffic at new=25, legacy=75" in err
+
+
+def test_a_failed_deploy_is_rolled_back_archived_and_journaled_failed(
+    runs: dict[str, Ran], state: Path
+) -> None:
+    ran = runs["broken-deploy"]
+    assert ran.code == 8, ran.err[-2000:]
+    record = ran.record
+    assert record["outcome"] == "failed" and record["exit_code"] == 8
+    assert ran.last_error_line.startswith("opskit: runbook deploy failed: ChangeNotApplied in step")
+    assert ran.last_error_line.endswith(f"archived: {record['archive']}")
+    records = journal_of(state, ran)
+    deploy = [r for r in records if r["change"] == "deploy" and r["type"] == "outcome"]
+    assert deploy and deploy[0]["outcome"] == "rolled_back"
+    run = [r for r in records if r["change"] == "runbook" and r["type"] == "outcome"]
+    assert run[0]["outcome"] == "failed" and run[0]["data"]["archive"] == record["archive"]
+    archived = Path(record["archive"]).read_text()
+    assert "ChangeNotApplied" in archived and "rolled back" in archived
+
+
+def test_a_runbook_failing_midway_loses_nothing_and_leaks_nothing(
+    runs: dict[str, Ran], state: Path, canary_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opskit.workspace import open_workspace
+
+    monkeypatch.setenv("OPSKIT_STATE_DIR", str(state))
+    ran = runs["canary"]
+    assert ran.code == 1, ran.err[-2000:]
+    record = ran.record
+    assert record["outcome"] == "failed" and "midway failure" in record["error"]
+    assert "RuntimeError in step 5/6 (Fail midway)" in ran.last_error_line
+    archive = Path(record["archive"])
+    text = archive.read_text()
+    assert sha256(archive) == record["archive_sha256"]
+    assert "midway failure after the change" in text, "the failing cell's error is archived"
+    # The canaries were printed (and so redacted), and appear nowhere: not in the archive,
+    # not in the streamed output, not in the journal.
+    stripe = _billing_secret(open_workspace(CONFIG))
+    assert stripe.startswith("sandbox-canary-")
+    for secret in (ENV_CANARY, stripe):
+        assert secret not in text and secret not in ran.err and secret not in ran.out
+        assert secret not in (state / "journal.jsonl").read_text()
+    assert text.count("***") >= 3
+    notebook = canary_config.parent / "notebooks" / "canary.ipynb"
+    records = journal_of(state, ran)
+    change = [r for r in records if r["change"] == "draining"]
+    assert [r["type"] for r in change] == ["intent", "outcome"]
+    assert change[1]["outcome"] == "applied"
+    assert change[1]["how"]["runbook"]["notebook_sha256"] == sha256(notebook)
+    assert change[1]["how"]["runbook"]["archive_path"] == record["archive"]
+    run = [r["outcome"] for r in records if r["change"] == "runbook" and r["type"] == "outcome"]
+    assert run == ["failed"]
+
+
+def _billing_secret(ws: Any) -> str:
+    from opskit.aws.ecs import EcsReader
+
+    reader = EcsReader(ws.accounts.client("dev", "ecs"), "dev")
+    service = reader.describe_services("app", ["billing"])[0]
+    pairs = reader.describe_task_definition(service["taskDefinition"])["containerDefinitions"][0]
+    return str(next(p["value"] for p in pairs["environment"] if p["name"] == "STRIPE_KEY"))
+
+
+def test_runs_lists_every_run_with_its_outcome(runs: dict[str, Ran], state: Path) -> None:
+    listed = cli(["runbook", "runs", "-o", "json", "--limit", "100"], cli_env(state))
+    assert listed.code == 0, listed.err
+    outcomes = {r["run_id"]: r["outcome"] for r in json.loads(listed.out)}
+    for name, ran in runs.items():
+        assert outcomes[ran.record["run_id"]] == ran.record["outcome"], name
+    ids = [r["run_id"] for r in json.loads(listed.out)]
+    assert ids == sorted(ids, reverse=True)
+
+
+def test_the_access_review_reads_iam_and_the_journal(runs: dict[str, Ran]) -> None:
+    text = Path(runs["access-review"].record["archive"]).read_text()
+    assert "enter-environments" in text  # the IAM policy that grants alice and bob
+    assert "bob" in text and "alice" in text
+    assert "applied" in text  # alice's applies from the first wave, read from the journal

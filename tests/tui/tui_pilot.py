@@ -1,0 +1,64 @@
+"""Helpers for driving the dashboard in tests: build an app on fixed data, wait for data.
+
+``build_app`` gives an ``OpskitApp`` over ``tui_fake.FakeSource`` with the clock stopped at
+``tui_sample.NOW`` (deterministic screens: no ages move, no AWS). ``loaded(pilot)`` waits
+until every environment has arrived or failed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import tui_sample
+from textual.geometry import Region
+from textual.pilot import Pilot
+from textual.widget import Widget
+from tui_fake import FakeSource
+
+from opskit.config import Config
+from tui.app import OpskitApp
+from tui.settings import Settings
+from tui.source import Source
+
+CONFIG = Path(__file__).resolve().parents[2] / "environments.toml"
+
+
+def build_app(
+    config: Config,
+    source: Source | None = None,
+    envs: Sequence[str] = (),
+    read_only: bool = False,
+    **options: Any,
+) -> OpskitApp:
+    settings = Settings.from_config(config, envs, read_only=read_only, clock=lambda: tui_sample.NOW)
+    return OpskitApp(config, source or FakeSource(), dataclasses.replace(settings, **options))
+
+
+async def until(pilot: Pilot[Any], done: Callable[[], bool], tries: int = 500) -> None:
+    """Let the app run until ``done()`` (fails the test after ``tries`` short pauses)."""
+    for _ in range(tries):
+        if done():
+            await pilot.pause()
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"the app never got there: {done}")
+
+
+async def loaded(pilot: Pilot[Any]) -> None:
+    """Wait until the login is done and every environment has arrived (or failed)."""
+    app = pilot.app
+    assert isinstance(app, OpskitApp)
+    await until(
+        pilot, lambda: app.user != "connecting…" and all(not e.loading for e in app.estate.envs)
+    )
+    if isinstance(app.source, FakeSource):  # its journal always has changes in it
+        await until(pilot, lambda: bool(app.journal))
+
+
+def shown(widget: Widget) -> str:
+    """The text a widget shows on screen now (its visible lines, joined)."""
+    region = Region(0, 0, widget.outer_size.width, widget.outer_size.height)
+    return "\n".join(strip.text for strip in widget.render_lines(region))

@@ -1,0 +1,345 @@
+"""The opskit dashboard: every environment the user may enter, side by side, live.
+
+The app owns the session: it connects in a worker (the first frame shows at once), then
+refreshes each environment in its own thread worker so a slow or failing account never
+holds up the others. Results arrive as messages and replace ``estate`` (an immutable
+``EstateView``) which screens watch: attributes down, messages up. Changes go through
+``request_change`` -> plan worker -> plan modal -> apply worker -> the feed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import BindingType
+from textual.reactive import var
+from textual.worker import Worker, WorkerState
+
+from opskit.audit import ChangeEntry
+from opskit.changes.plan import Plan
+from opskit.config import Config
+from opskit.errors import OpskitError
+from tui import bindings
+from tui.commands import ChangeCommands, EstateCommands
+from tui.keymap import load_keymap
+from tui.messages import (
+    ApplyRequested,
+    ChangeDone,
+    ChangeProgress,
+    Connected,
+    EnvArrived,
+    EnvFailed,
+    JournalArrived,
+    PlanReady,
+    SpendArrived,
+)
+from tui.screens.overview import OverviewScreen
+from tui.screens.plan import PlanScreen
+from tui.settings import Settings
+from tui.source import ActionRequest, Outcome, Source
+from tui.state import EstateView
+from tui.theme import THEMES
+from tui.workers import ReportsWorkerErrors, describe
+
+
+class OpskitApp(ReportsWorkerErrors, App[int]):
+    """``opskit tui``."""
+
+    TITLE = "opskit"
+    CSS_PATH = "styles/app.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings.APP]
+    COMMANDS = App.COMMANDS | {EstateCommands, ChangeCommands}
+
+    estate: var[EstateView] = var(EstateView(()), always_update=True, init=False)
+    now: var[dt.datetime] = var(dt.datetime.min.replace(tzinfo=dt.UTC), init=False)
+    journal: var[tuple[ChangeEntry, ...]] = var((), init=False)
+    user: var[str] = var("connecting…", init=False)
+    error: var[str] = var("", init=False)
+    unlocked: var[frozenset[str]] = var(frozenset(), init=False)
+
+    def __init__(self, config: Config, source: Source, settings: Settings) -> None:
+        super().__init__()
+        self.config = config
+        self.source = source
+        self.settings = settings
+        self.outcomes: list[tuple[Plan, Outcome]] = []  # this session's changes, for the feed
+        self._inflight: set[str] = set()
+        self.keymap: dict[str, str] = {}
+        self.set_reactive(OpskitApp.estate, EstateView.empty(config, list(settings.envs)))
+        self.set_reactive(OpskitApp.now, settings.clock())
+
+    # -- start -----------------------------------------------------------------------
+
+    def get_default_screen(self) -> OverviewScreen:
+        return OverviewScreen()
+
+    def on_mount(self) -> None:
+        for theme in THEMES:
+            self.register_theme(theme)
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        keymap, problems = load_keymap()
+        if keymap:
+            self.keymap = keymap
+            self.set_keymap(keymap)
+        for problem in problems:
+            self.notify(problem, severity="warning")
+        self.set_interval(1.0, self._tick)
+        self.connect()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="connect", description="login")
+    def connect(self) -> None:
+        self.post_message(Connected(self.source.connect()))
+
+    def on_connected(self, message: Connected) -> None:
+        self.user = message.user
+        self.refresh_estate()
+        self.set_interval(self.settings.refresh_seconds, self.refresh_estate)
+        self.load_spend()
+        self.set_interval(self.settings.spend_seconds, self.load_spend)
+
+    def _tick(self) -> None:
+        self.now = self.settings.clock()
+
+    # -- refresh ---------------------------------------------------------------------
+
+    def refresh_estate(self) -> None:
+        """Start a read of every environment not already being read, and the journal."""
+        if self.user == "connecting…":
+            return
+        for env in self.settings.envs:
+            if env in self._inflight:
+                continue
+            self._inflight.add(env)
+            self.run_worker(
+                partial(self._read_env, env),
+                name=f"refresh-{env}",
+                group=f"refresh-{env}",
+                description=f"refresh {env}",
+                thread=True,
+                exclusive=True,
+                exit_on_error=False,
+            )
+        self.load_journal()
+
+    def _read_env(self, env: str) -> None:
+        try:
+            snapshot = self.source.overview(env)
+        except OpskitError as error:
+            self.post_message(EnvFailed(env, str(error)))
+            return
+        self.post_message(EnvArrived(env, snapshot, self.source.api_calls()))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name.startswith("refresh-") and event.state in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            self._inflight.discard(event.worker.name.removeprefix("refresh-"))
+
+    def on_env_arrived(self, message: EnvArrived) -> None:
+        self.estate = self.estate.arrived(message.snapshot, message.api_calls)
+
+    def on_env_failed(self, message: EnvFailed) -> None:
+        self.estate = self.estate.failed(message.env, message.error)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="spend", description="spend")
+    def load_spend(self) -> None:
+        spend = self.source.spend()
+        if spend is not None:
+            self.post_message(SpendArrived(spend))
+
+    def on_spend_arrived(self, message: SpendArrived) -> None:
+        from dataclasses import replace
+
+        self.estate = replace(self.estate, spend=dict(message.spend))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="journal", description="journal")
+    def load_journal(self) -> None:
+        self.post_message(JournalArrived(self.source.changes(200)))
+
+    def on_journal_arrived(self, message: JournalArrived) -> None:
+        entries = tuple(message.entries)
+        if [(e.change_id, e.status) for e in entries] != [
+            (e.change_id, e.status) for e in self.journal
+        ]:
+            self.journal = entries
+
+    def action_refresh_now(self) -> None:
+        self.notify("refreshing…", timeout=1.5)
+        self.refresh_estate()
+        self._refresh_screen()
+
+    def _refresh_screen(self) -> None:
+        """Let the current screen re-read its own data too (a service's detail, logs)."""
+        reread = getattr(self.screen, "reread", None)
+        if callable(reread):
+            reread()
+
+    # -- errors ----------------------------------------------------------------------
+
+    def show_error(self, text: str) -> None:
+        """Show one error line (from a worker) in a notification and on the status bar."""
+        self.error = text
+        self.notify(text, severity="error", timeout=8)
+
+    # -- changes ---------------------------------------------------------------------
+
+    def change_block(self, env: str) -> str:
+        """Why changes are off in ``env`` ("" when they are allowed)."""
+        if self.settings.read_only:
+            return "read-only session"
+        if self.config.environments[env].protected and env not in self.unlocked:
+            return f"{env} is protected: read-only until unlocked (ctrl+u)"
+        return ""
+
+    def mode_text(self, env: str | None = None) -> str:
+        if self.settings.read_only:
+            return "READ-ONLY"
+        locked = [e for e in self.settings.envs if self.change_block(e)]
+        if env is not None and env in locked:
+            return f"{env} read-only · ctrl+u unlocks"
+        return f"{', '.join(locked)} read-only" if locked else ""
+
+    def action_unlock(self) -> None:
+        env = getattr(self.screen, "env", None)
+        if not env or not self.config.environments[env].protected:
+            self.notify("open a protected environment's screen to unlock it", timeout=3)
+            return
+        self.unlock(env)
+
+    def unlock(self, env: str) -> None:
+        """Ask for the name of protected ``env``, then allow changes there this session."""
+        from tui.screens.ask import AskScreen, must_equal
+
+        if self.settings.read_only:
+            self.notify("this session is read-only (--read-only)", severity="warning")
+            return
+        if env in self.unlocked:
+            self.unlocked = self.unlocked - {env}
+            self.notify(f"{env} is read-only again")
+            return
+
+        def done(value: str | None) -> None:
+            if value == env:
+                self.unlocked = self.unlocked | {env}
+                self.notify(f"changes allowed in {env} for this session (each still confirmed)")
+
+        self.push_screen(
+            AskScreen(
+                f"Allow changes in {env} for this session?",
+                f"type {env} to unlock",
+                validator=must_equal(env),
+            ),
+            done,
+        )
+
+    def request_change(self, request: ActionRequest) -> None:
+        """Plan ``request`` in a worker; the plan modal opens when it is ready."""
+        block = self.change_block(request.env)
+        if block:
+            self.notify(block, severity="warning")
+            return
+        self.notify(f"planning {request.title}…", timeout=2)
+        self._plan(request)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="plan", description="plan")
+    def _plan(self, request: ActionRequest) -> None:
+        self.post_message(PlanReady(request, self.source.plan(request)))
+
+    def on_plan_ready(self, message: PlanReady) -> None:
+        protected = self.config.environments[message.plan.env].protected
+        self.push_screen(PlanScreen(message.request, message.plan, protected))
+
+    def on_apply_requested(self, message: ApplyRequested) -> None:
+        """Apply a reviewed plan in a worker that outlives the modal."""
+        plan, confirm = message.plan, message.confirm
+        self.run_worker(
+            partial(self._apply, plan, confirm),
+            name=f"apply-{plan.id}",
+            group=f"apply-{plan.id}",
+            description=f"{plan.change} on {plan.env}",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def _apply(self, plan: Plan, confirm: str | None) -> None:
+        def progress(line: str) -> None:
+            self.post_message(ChangeProgress(plan.id, line))
+
+        try:
+            outcome = self.source.apply(plan, confirm, progress)
+        except Exception as error:
+            outcome = Outcome("failed", describe(error), plan.id)
+        self.post_message(ChangeDone(plan, outcome))
+
+    def on_change_progress(self, message: ChangeProgress) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, PlanScreen) and screen.plan.id == message.plan_id:
+                screen.add_progress(message.line)
+
+    def on_change_done(self, message: ChangeDone) -> None:
+        self.outcomes.append((message.plan, message.outcome))
+        for screen in self.screen_stack:
+            if isinstance(screen, PlanScreen) and screen.plan.id == message.plan.id:
+                screen.finished(message.outcome)
+        self.notify(
+            f"{message.plan.summary}: {message.outcome.outcome} {message.outcome.detail}".strip(),
+            severity="information" if message.outcome.ok else "error",
+            timeout=8,
+        )
+        self.refresh_estate()
+        self._refresh_screen()
+
+    # -- navigation ------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_feed(self) -> None:
+        from tui.screens.feed import FeedScreen
+
+        if not isinstance(self.screen, FeedScreen):
+            self.push_screen(FeedScreen())
+
+    def action_hosts(self) -> None:
+        from tui.screens.hosts import HostsScreen
+
+        if not isinstance(self.screen, HostsScreen):
+            self.push_screen(HostsScreen(getattr(self.screen, "env", None)))
+
+    async def action_back(self) -> None:
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def open(
+        self, kind: str, env: str, cluster: str = "", service: str = "", item: str = ""
+    ) -> None:
+        """Drill into something (from a table, the host map or the command palette)."""
+        from tui.screens.cluster import ClusterScreen
+        from tui.screens.environment import EnvironmentScreen
+        from tui.screens.service import ServiceScreen
+
+        status = self.estate.env(env)
+        if status is not None and status.denied:
+            self.notify(f"{env}: {status.error}", severity="warning")
+            return
+        if kind == "env":
+            self.push_screen(EnvironmentScreen(env))
+        elif kind == "cluster":
+            self.push_screen(ClusterScreen(env, cluster))
+        elif kind == "service":
+            self.push_screen(ServiceScreen(env, service))
+        elif kind == "hosts":
+            from tui.screens.hosts import HostsScreen
+
+            self.push_screen(HostsScreen(env or None))

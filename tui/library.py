@@ -1,0 +1,205 @@
+"""The ``Source`` the real dashboard uses: opskit's own library, nothing else.
+
+Workspace (login, sandbox), ``Estate`` (overview and detail reads), ``estate.logs``, the
+audit journal, month-to-date costs and the change ``Engine`` (which also tells Datadog
+when that is configured). Heavy modules (boto3 through the estate, pandas through costs) load in
+the worker threads that first need them, never before the first frame.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from opskit.audit import ChangeEntry, Journal, changes
+from opskit.changes.plan import Plan
+from opskit.config import Config
+from opskit.errors import OpskitError, UsageError
+from opskit.estate import ServiceState, Snapshot
+from tui.source import ActionKind, ActionRequest, LogBatch, LogLine, Outcome, Progress
+
+if TYPE_CHECKING:
+    from opskit.changes import Change
+    from opskit.estate.collect import Estate
+    from opskit.estate.logs import LogSource
+    from opskit.workspace import Workspace
+
+FIRST_LOGS = dt.timedelta(minutes=10)
+
+
+class LibrarySource:
+    """The dashboard's door to opskit; every method runs in a worker thread."""
+
+    def __init__(self, config: Config, user: str | None = None) -> None:
+        self.config = config
+        self.user = user
+        self._lock = threading.Lock()
+        self._workspace: Workspace | None = None
+        self._estate: Estate | None = None
+        self._journal_seen: tuple[int, int] = (-1, -1)
+        self._journal: list[ChangeEntry] = []
+        self._log_sources: dict[tuple[str, str, str | None], list[LogSource]] = {}
+        self._spend_warmed = False
+
+    # -- session ---------------------------------------------------------------------
+
+    def connect(self) -> str:
+        self._estate_ready()
+        workspace = self.workspace
+        return workspace.user or workspace.accounts.whoami().user_name
+
+    def adopt(self, workspace: Workspace) -> None:
+        """Use a workspace opened already (e.g. after asking for an MFA code)."""
+        with self._lock:
+            self._workspace = workspace
+
+    @property
+    def workspace(self) -> Workspace:
+        with self._lock:
+            if self._workspace is None:
+                from opskit.workspace import open_workspace
+
+                self._workspace = open_workspace(
+                    config=self.config, user=self.user, front_end="tui"
+                )
+            return self._workspace
+
+    def _estate_ready(self) -> Estate:
+        workspace = self.workspace
+        with self._lock:
+            if self._estate is None:
+                from opskit.estate.collect import Estate
+
+                self._estate = Estate(workspace.accounts)
+            return self._estate
+
+    def api_calls(self) -> int:
+        return self.workspace.accounts.calls.total
+
+    # -- reading -----------------------------------------------------------------------
+
+    def overview(self, env: str) -> Snapshot:
+        return self._estate_ready().snapshot([env])
+
+    def detail(self, env: str, service: str) -> ServiceState:
+        return self._estate_ready().service(env, service)
+
+    def logs(self, env: str, service: str, task: str | None, cursor: Any) -> LogBatch:
+        from opskit.estate import logs
+
+        estate = self._estate_ready()
+        key = (env, service, task)
+        found = self._log_sources.get(key)
+        if found is None:
+            found = self._log_sources[key] = logs.sources(estate, env, service, task)
+        now = dt.datetime.now(dt.UTC)
+        start, seen = cursor if cursor else (now - FIRST_LOGS, frozenset())
+        lines = logs.read(estate, env, found, since=now - start + dt.timedelta(seconds=1))
+        new = [line for line in lines if line.at >= start and line.event_id not in seen]
+        if lines:
+            start = lines[-1].at
+            seen = frozenset(line.event_id for line in lines if line.at >= start)
+        batch = tuple(LogLine(line.at, line.task, line.message, line.container) for line in new)
+        return LogBatch(batch, (start, seen))
+
+    def changes(self, limit: int) -> Sequence[ChangeEntry]:
+        """Recent changes; the journal is re-read only when the file changed."""
+        path = self.workspace.journal_path
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return []
+        mark = (stat.st_size, stat.st_mtime_ns)
+        if mark != self._journal_seen:
+            self._journal = changes(Journal(path).records())
+            self._journal_seen = mark
+        return self._journal[-limit:]
+
+    def spend(self) -> Mapping[str, float] | None:
+        """Month-to-date spend from the costs cache; warmed once in the background if cold."""
+        from opskit.costs.mtd import month_to_date, refresh_month_to_date
+
+        found = month_to_date(self.workspace)
+        if found is None and not self._spend_warmed:
+            self._spend_warmed = True
+            try:
+                found = refresh_month_to_date(self.workspace)
+            except OpskitError:
+                return None
+        return found
+
+    # -- changing ----------------------------------------------------------------------
+
+    def _engine(self, progress: Progress) -> Any:
+        """The engine (journal, locks, notifiers such as Datadog) as every front end has it."""
+        from opskit.audit import origin_from_environ
+        from opskit.changes import Engine
+
+        return Engine.from_workspace(
+            self.workspace, origin=origin_from_environ("tui"), progress=progress
+        )
+
+    def plan(self, request: ActionRequest) -> Plan:
+        plan: Plan = self._engine(lambda line: None).plan(self.change(request))
+        return plan
+
+    def apply(self, plan: Plan, confirm: str | None, progress: Progress) -> Outcome:
+        from opskit.changes import ChangeNotApplied
+        from opskit.errors import RefusedError
+
+        engine = self._engine(progress)
+        try:
+            result = engine.apply(plan, confirm=confirm)
+        except ChangeNotApplied as failed:
+            return Outcome(failed.result.outcome, failed.result.detail, plan.id)
+        except RefusedError as refused:
+            return Outcome("refused", str(refused), plan.id)
+        except OpskitError as error:
+            return Outcome("failed", str(error), plan.id)
+        return Outcome(result.outcome, result.detail, plan.id)
+
+    def change(self, request: ActionRequest) -> Change:
+        """The library's change object for what the user asked."""
+        env, params = request.env, request.params
+        service = self._service_name(request)
+        kind = request.kind
+        if kind is ActionKind.scale:
+            from opskit.changes.service_changes import ScaleChange
+
+            return ScaleChange(env, service, int(params["count"]))
+        if kind is ActionKind.restart:
+            from opskit.changes.service_changes import RestartChange
+
+            return RestartChange(env, service)
+        if kind is ActionKind.rollback:
+            from opskit.changes.service_changes import RollbackChange
+
+            revision = params.get("revision")
+            return RollbackChange(env, service, int(revision) if revision else None)
+        if kind is ActionKind.deploy:
+            from opskit.changes.deploy import DeployChange
+
+            return DeployChange(env, (service,), (str(params["tag"]),))
+        if kind is ActionKind.stop_task:
+            from opskit.changes.stop_task import StopTaskChange
+
+            who = self.workspace.user or "opskit"
+            return StopTaskChange(
+                env, request.cluster, str(params["task"]), f"stopped with opskit tui by {who}"
+            )
+        if kind is ActionKind.draining:
+            from opskit.changes.draining import DrainingChange
+
+            return DrainingChange(env, int(params["seconds"]))
+        raise UsageError(f"unknown change '{kind}'")
+
+    def _service_name(self, request: ActionRequest) -> str:
+        """The catalog name when the catalog places it in this cluster, else CLUSTER/NAME."""
+        known = self.config.services.get(request.service)
+        if not request.cluster or (
+            known is not None and self.config.cluster_name(known.cluster) == request.cluster
+        ):
+            return request.service
+        return f"{request.cluster}/{request.service}"

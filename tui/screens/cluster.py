@@ -1,0 +1,121 @@
+"""One cluster in one environment: utilization, its services, and its hosts as a map.
+
+Enter opens a service; focusing a host tile and pressing Enter opens the hosts view on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import BindingType
+from textual.widget import Widget
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
+
+from opskit.estate import ClusterState, ServiceState
+from tui import bindings
+from tui.aggregate import cluster_load
+from tui.format import count_cell, health_words, level, pct, spark
+from tui.messages import Chosen
+from tui.screens.base import DashScreen
+from tui.state import EstateView
+from tui.widgets.estate_table import matches
+from tui.widgets.host_map import HostGroup, HostMap
+from tui.widgets.keyed_table import KeyedTable, Row
+from tui.widgets.utilization import UtilizationPanel
+
+
+def service_row(service: ServiceState) -> Row:
+    cpu = service.utilization.cpu.latest if service.utilization.cpu else None
+    mem = service.utilization.memory.latest if service.utilization.memory else None
+    cpu_values = service.utilization.cpu.values if service.utilization.cpu else ()
+    return (
+        service.name,
+        (
+            Text(service.name, style="bold"),
+            count_cell(service),
+            ", ".join(service.tags),
+            Text(pct(cpu), style=level(cpu)),
+            Text(pct(mem), style=level(mem)),
+            Text(spark(cpu_values, 12), style=level(cpu)),
+            health_words(service.health),
+        ),
+    )
+
+
+class ClusterScreen(DashScreen):
+    """Drill-down level two."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings.CLUSTER]
+
+    def __init__(self, env: str, cluster: str) -> None:
+        super().__init__()
+        self.env = env
+        self.cluster = cluster
+
+    def crumbs(self) -> tuple[str, ...]:
+        return (self.env or "", self.cluster)
+
+    def body(self) -> Iterable[Widget]:
+        yield Static(id="cluster-head", classes="head")
+        yield UtilizationPanel(id="cluster-util")
+        with TabbedContent(id="cluster-tabs"):
+            with TabPane("Services", id="tab-services"):
+                yield KeyedTable(
+                    ("service", "tasks", "tags", "cpu", "mem", "cpu 1h", "health"), id="services"
+                )
+            with TabPane("Hosts", id="tab-hosts"):
+                yield HostMap(id="cluster-hosts")
+
+    def ready(self) -> None:
+        self.query_one("#services", KeyedTable).focus()
+
+    def state(self, view: EstateView) -> ClusterState | None:
+        return view.cluster(self.env or "", self.cluster)
+
+    def show(self, view: EstateView) -> None:
+        cluster = self.state(view)
+        head = self.query_one("#cluster-head", Static)
+        if cluster is None:
+            status = view.env(self.env or "")
+            head.update(Text(status.error if status and status.error else "loading…", style="red"))
+            return
+        load = cluster_load(cluster)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(cluster.name, style="bold")
+        text.append(f" ({cluster.concern})", style="dim")
+        text.append(f" · {len(cluster.instances)} hosts · {len(cluster.services)} svc · ")
+        text.append(f"{cluster.running_tasks} tasks · reserved cpu {pct(load.cpu_reserved)}")
+        text.append(f" mem {pct(load.mem_reserved)}")
+        head.update(text)
+        self.query_one(UtilizationPanel).utilization = cluster.utilization
+        self.query_one("#services", KeyedTable).fill(
+            [
+                service_row(s)
+                for s in sorted(cluster.services, key=lambda s: s.name)
+                if matches(self.needle, s.name, *s.tags)
+            ]
+        )
+        status = view.env(self.env or "")
+        colour = status.colour if status else "white"
+        self.query_one(HostMap).groups = (
+            HostGroup(self.env or "", cluster.name, colour, cluster.instances),
+        )
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "services" and event.row_key.value:
+            event.stop()
+            self.dash.open("service", self.env or "", self.cluster, event.row_key.value)
+
+    def action_open(self) -> None:
+        key = self.query_one("#services", KeyedTable).key_at_cursor()
+        if key:
+            self.dash.open("service", self.env or "", self.cluster, key)
+
+    def chosen(self, message: Chosen) -> None:
+        if message.kind != "host":  # focusing a tile only selects it
+            super().chosen(message)
+
+    def action_hosts(self) -> None:
+        self.dash.open("hosts", self.env or "")

@@ -1,0 +1,102 @@
+"""The home screen: one card per environment, then the clusters × environments matrix.
+
+Wide terminals get more per cell (sparklines, tags, CPU); ``w`` toggles that by hand.
+Enter on a cell opens that service (or cluster) in that column's environment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import ClassVar
+
+from textual import events
+from textual.binding import BindingType
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tui import bindings
+from tui.feed import feed_items
+from tui.screens.base import DashScreen
+from tui.screens.feed import FEED_COLUMNS, feed_row
+from tui.state import EstateView
+from tui.widgets.env_card import EnvCard
+from tui.widgets.estate_table import EstateTable
+from tui.widgets.keyed_table import KeyedTable
+
+WIDE_COLUMN = 34  # cells per environment column before the wide layout kicks in
+TALL = 40  # rows before the overview also shows the latest changes and events
+FEED_ROWS = 12
+
+
+class OverviewScreen(DashScreen):
+    """Every environment at once."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings.OVERVIEW]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wide: bool | None = None  # None: decided by the width
+
+    def body(self) -> Iterable[Widget]:
+        with Horizontal(id="env-cards"):
+            for status in self.dash.estate.envs:
+                yield EnvCard(status)
+        yield EstateTable(id="estate")
+        yield Static("latest changes and events (f: the whole feed)", id="overview-feed-title")
+        yield KeyedTable(FEED_COLUMNS, id="overview-feed")
+
+    def ready(self) -> None:
+        self.watch(self.dash, "journal", lambda _: self.show(self.dash.estate), init=False)
+        self.tick(self.dash.now)
+        self.query_one(EstateTable).focus()
+
+    def _is_wide(self) -> bool:
+        if self.wide is not None:
+            return self.wide
+        envs = max(1, len(self.dash.settings.envs))
+        return (self.size.width - 24) // envs >= WIDE_COLUMN
+
+    def show(self, view: EstateView) -> None:
+        spend = view.spend or {}
+        for status in view.envs:
+            card = self.query_one(f"#env-{status.name}", EnvCard)
+            card.status = status
+            card.spend = spend.get(status.name)
+            card.locked = self.dash.change_block(status.name)
+        self.query_one(EstateTable).show(view, self.needle, self._is_wide())
+        self.set_class(self.size.height >= TALL, "-tall")
+        if self.size.height >= TALL:
+            colours = {e.name: e.colour for e in view.envs}
+            items = feed_items(view, self.dash.journal, FEED_ROWS)
+            rows = [feed_row(i, colours, self.dash.now) for i in items]
+            self.query_one("#overview-feed", KeyedTable).fill(rows)
+
+    def tick(self, now: dt.datetime) -> None:
+        for card in self.query(EnvCard):
+            card.now = now
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.show(self.dash.estate)
+
+    def action_open(self) -> None:
+        chosen = self.query_one(EstateTable).chosen_at_cursor()
+        if chosen is not None:
+            self.chosen(chosen)
+
+    def action_environment(self) -> None:
+        chosen = self.query_one(EstateTable).chosen_at_cursor()
+        env = chosen.env if chosen else (self.dash.settings.envs or ("",))[0]
+        if env:
+            self.dash.open("env", env)
+
+    def action_hosts(self) -> None:
+        chosen = self.query_one(EstateTable).chosen_at_cursor()
+        self.dash.open(
+            "hosts", chosen.env if chosen and self.query_one(EstateTable).cursor_column else ""
+        )
+
+    def action_toggle_wide(self) -> None:
+        self.wide = not self._is_wide()
+        self.show(self.dash.estate)

@@ -1,0 +1,108 @@
+"""One task's details: status, health, timings, its containers, and why it stopped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from opskit.estate import TaskState
+from tui import bindings
+from tui.format import ago
+from tui.screens.service_tabs import styled, task_reason
+from tui.source import ActionKind, ActionRequest
+from tui.workers import ReportsWorkerErrors
+
+if TYPE_CHECKING:
+    from tui.app import OpskitApp
+
+
+def task_table(task: TaskState, clock: dt.datetime) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("task", task.id)
+    table.add_row(
+        "status", Text.assemble(styled(task.last_status), f" (desired {task.desired_status})")
+    )
+    table.add_row("health", styled(task.health))
+    table.add_row("definition", task.task_definition)
+    table.add_row("host", task.container_instance or "-")
+    table.add_row("started", f"{ago(task.started_at, clock)} ago" if task.started_at else "-")
+    if task.stopped_at or task.stopped_reason:
+        table.add_row("stopped", f"{ago(task.stopped_at, clock)} ago" if task.stopped_at else "-")
+        table.add_row("stop code", task.stop_code or "-")
+        table.add_row("why", Text(task_reason(task), style="bold red"))
+    containers = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("container", "image", "status", "exit", "health", "reason"):
+        containers.add_column(column)
+    for c in task.containers:
+        containers.add_row(
+            c.name,
+            c.image,
+            styled(c.last_status),
+            "-" if c.exit_code is None else str(c.exit_code),
+            styled(c.health),
+            Text(c.reason, style="red"),
+        )
+    table.add_row("containers", containers)
+    return table
+
+
+class TaskScreen(ReportsWorkerErrors, ModalScreen[None]):
+    """A task, over its service screen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings.TASK]
+
+    def __init__(self, env: str, service: str, cluster: str, task: TaskState) -> None:
+        super().__init__()
+        self.env = env
+        self.service = service
+        self.cluster = cluster
+        self.ecs_task = task
+
+    @property
+    def dash(self) -> OpskitApp:
+        return cast("OpskitApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="task", classes="dialog"):
+            yield Static(
+                Text(f"task {self.ecs_task.id} of {self.service} in {self.env}", style="bold"),
+                classes="dialog-title",
+            )
+            yield Static(task_table(self.ecs_task, self.dash.now), id="task-body")
+        yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop_task":
+            return self.ecs_task.last_status != "STOPPED" and not self.dash.change_block(self.env)
+        return True
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_logs(self) -> None:
+        from tui.screens.logs import LogsScreen
+
+        self.dismiss(None)
+        self.app.push_screen(LogsScreen(self.env, self.service, self.ecs_task.id))
+
+    def action_stop_task(self) -> None:
+        self.dismiss(None)
+        self.dash.request_change(
+            ActionRequest(
+                ActionKind.stop_task,
+                self.env,
+                self.service,
+                self.cluster,
+                {"task": self.ecs_task.id},
+            )
+        )

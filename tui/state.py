@@ -1,0 +1,138 @@
+"""What the dashboard knows right now: the latest state of every environment.
+
+``EstateView`` is an immutable value the app replaces whenever an environment arrives
+(attributes down: screens watch it and hand pieces to their widgets). An environment keeps
+its last good data when a refresh fails, with the error beside it, so one failing account
+never blanks the others or itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from opskit.config import Config
+from opskit.estate import ClusterState, EnvironmentState, ServiceState, Snapshot
+
+_DENIED_WORDS = ("may not enter", "accessdenied", "access denied", "not authorized")
+
+
+def is_denied(error: str | None) -> bool:
+    """True when an environment's error says the user may not enter it at all."""
+    return bool(error) and any(word in error.lower() for word in _DENIED_WORDS)  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class EnvStatus:
+    """One environment as the dashboard shows it."""
+
+    name: str
+    colour: str
+    protected: bool
+    state: EnvironmentState | None = None  # the last read that had data
+    error: str | None = None  # the latest read's error, if it failed
+    updated_at: dt.datetime | None = None  # when the last good read was taken
+    calls: int = 0  # API calls of the latest read
+    loading: bool = True
+
+    @property
+    def denied(self) -> bool:
+        return is_denied(self.error)
+
+    @property
+    def clusters(self) -> tuple[ClusterState, ...]:
+        return self.state.clusters if self.state else ()
+
+    def service(self, name: str) -> tuple[ClusterState, ServiceState] | None:
+        if self.state is None:
+            return None
+        return next(((c, s) for c, s in self.state.services() if s.name == name), None)
+
+
+@dataclass(frozen=True)
+class EstateView:
+    """Every environment's status, in display order, plus spend and the call count."""
+
+    envs: tuple[EnvStatus, ...]
+    spend: Mapping[str, float] | None = None
+    api_calls: int = 0
+    last_refresh: dt.datetime | None = None
+    last_refresh_seconds: float = 0.0
+    user: str = ""
+    concerns: Mapping[str, str] = field(default_factory=dict)  # cluster -> concern, config order
+
+    @classmethod
+    def empty(cls, config: Config, envs: list[str] | None = None) -> EstateView:
+        names = envs or config.env_names()
+        statuses = tuple(
+            EnvStatus(n, config.environments[n].colour, config.environments[n].protected)
+            for n in names
+        )
+        concerns = {name: c.concern for name, c in config.clusters.items()}
+        return cls(statuses, concerns=concerns)
+
+    def env(self, name: str) -> EnvStatus | None:
+        return next((e for e in self.envs if e.name == name), None)
+
+    def names(self) -> list[str]:
+        return [e.name for e in self.envs]
+
+    def arrived(self, snapshot: Snapshot, api_calls: int) -> EstateView:
+        """This view with the environments of ``snapshot`` replaced."""
+        fresh = {e.name: e for e in snapshot.environments}
+        envs = []
+        for status in self.envs:
+            got = fresh.get(status.name)
+            envs.append(_merge(status, got) if got else status)
+        return dataclasses.replace(
+            self,
+            envs=tuple(envs),
+            api_calls=api_calls,
+            last_refresh=snapshot.fetched_at,
+            last_refresh_seconds=snapshot.seconds,
+        )
+
+    def failed(self, env: str, error: str) -> EstateView:
+        """This view with ``env``'s latest read failed entirely (no snapshot at all)."""
+        envs = tuple(
+            dataclasses.replace(s, error=error, loading=False) if s.name == env else s
+            for s in self.envs
+        )
+        return dataclasses.replace(self, envs=envs)
+
+    def rows(self) -> Iterator[tuple[str, str, str]]:
+        """(concern, cluster, service) for every service in any environment, grouped by
+        concern then cluster, services by name; a cluster without services yields
+        ``(concern, cluster, "")`` once."""
+        seen: dict[tuple[str, str], set[str]] = {}
+        for status in self.envs:
+            for state in status.clusters:
+                names = seen.setdefault((state.concern or state.name, state.name), set())
+                names.update(s.name for s in state.services)
+        order = {name: index for index, name in enumerate(self.concerns)}
+        for concern, cluster in sorted(seen, key=lambda k: (order.get(k[1], len(order)), k)):
+            yield concern, cluster, ""
+            for service in sorted(seen[(concern, cluster)]):
+                yield concern, cluster, service
+
+    def cluster(self, env: str, name: str) -> ClusterState | None:
+        status = self.env(env)
+        if status is None or status.state is None:
+            return None
+        return status.state.cluster(name)
+
+
+def _merge(status: EnvStatus, got: EnvironmentState) -> EnvStatus:
+    calls = sum(got.calls.values())
+    if got.error and not got.clusters:
+        return dataclasses.replace(status, error=got.error, calls=calls, loading=False)
+    return dataclasses.replace(
+        status,
+        state=got,
+        error=got.error,
+        updated_at=got.fetched_at,
+        calls=calls,
+        loading=False,
+    )

@@ -1,0 +1,1 @@
+"""Reusable widgets: each receives data as attributes and posts messages, never fetches."""
