@@ -103,7 +103,9 @@ class AwsAs:
                 self._credentials[key] = answer["Credentials"]
             return self._credentials[key]
 
-    def client(self, service: str, env: str | None = None, access: str = "read", retries: int = 2) -> Any:
+    def client(
+        self, service: str, env: str | None = None, access: str = "read", retries: int = 2
+    ) -> Any:
         key = (service, env, access, retries)
         if key in self._clients:
             return self._clients[key]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -71,12 +72,15 @@ def change_items(entries: Sequence[ChangeEntry]) -> list[FeedItem]:
 
 def event_items(view: EstateView, per_service: int = 10) -> list[FeedItem]:
     items = []
+    seen: Counter[str] = Counter()
     for status in view.envs:
         if status.state is None:
             continue
         for _, service in status.state.services():
             for index, event in enumerate(service.events[:per_service]):
                 stamp = event.at.isoformat() if event.at else str(index)
+                key = f"event:{status.name}:{service.name}:{stamp}:{event.message}"
+                seen[key] += 1  # ECS repeats identical events within one millisecond
                 items.append(
                     FeedItem(
                         at=event.at,
@@ -84,7 +88,7 @@ def event_items(view: EstateView, per_service: int = 10) -> list[FeedItem]:
                         kind="event",
                         subject=service.name,
                         text=tidy_event(event.message, service.name),
-                        key=f"event:{status.name}:{service.name}:{stamp}:{hash(event.message)}",
+                        key=f"{key}#{seen[key]}",
                     )
                 )
     return items

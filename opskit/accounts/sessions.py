@@ -106,8 +106,24 @@ class Accounts:
         cached = self.cache.get(self._mfa_key(), dt.timedelta(0))
         return cached.expiration if cached else None
 
+    def _scope(self) -> str:
+        """Cache keys start with who and where: a new endpoint or login never reuses a key."""
+        import hashlib
+
+        where = f"{self.endpoint_url() or 'aws'}|{self.login.kind}|{self.login.access_key_id or ''}"
+        return f"{self.whoami().arn}@{hashlib.sha256(where.encode()).hexdigest()[:12]}"
+
     def _mfa_key(self) -> str:
-        return f"{self.whoami().arn}|mfa"
+        return f"{self._scope()}|mfa"
+
+    def cached_sessions(self) -> dict[str, dt.datetime]:
+        """Live cached role sessions of this identity, "env|access" -> expiry."""
+        prefix = self._scope() + "|"
+        return {
+            key.removeprefix(prefix): expiry
+            for key, expiry in self.cache.entries().items()
+            if key.startswith(prefix) and not key.endswith("|mfa")
+        }
 
     def _source_session(self) -> boto3.Session:
         """What roles are assumed from: the ops session, or its MFA session token."""
@@ -181,7 +197,7 @@ class Accounts:
 
     def _assume(self, env: str, access: str, margin: dt.timedelta) -> CachedCredentials:
         identity = self.whoami()
-        key = f"{identity.arn}|{env}|{access}"
+        key = f"{self._scope()}|{env}|{access}"
         cached = self.cache.get(key, margin)
         if cached is not None:
             return cached

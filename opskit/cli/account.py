@@ -31,9 +31,8 @@ def whoami(ctx: typer.Context, output: OutputOption = Output.table) -> None:
     who = ws.accounts.whoami()
     mfa_expiry = ws.accounts.mfa_active()
     sessions = {
-        key.split("|", 1)[1]: expiry.isoformat(timespec="seconds")
-        for key, expiry in ws.accounts.cache.entries().items()
-        if key.startswith(who.arn + "|") and not key.endswith("|mfa")
+        key: expiry.isoformat(timespec="seconds")
+        for key, expiry in ws.accounts.cached_sessions().items()
     }
     data = {
         "arn": who.arn,

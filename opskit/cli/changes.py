@@ -160,7 +160,8 @@ def stop_task(
         if service is None:
             raise UsageError("stop-task needs --service or --cluster")
         cluster = service_ref(ws.config, env, service).cluster
-    change = StopTaskChange(env, cluster, task, f"stopped with opskit by {ws.user or 'opskit'}")
+    who = ws.accounts.whoami().user_name
+    change = StopTaskChange(env, cluster, task, f"stopped with opskit by {who}")
     _run(ctx, change, plan_out, dry_run, confirm, access, output, True, None)
 
 

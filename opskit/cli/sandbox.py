@@ -47,7 +47,9 @@ def register(app: typer.Typer) -> None:
     group.command("stop")(stop)
     group.command("status")(status)
     group.command("reset")(reset)
-    faults = typer.Typer(help="Make AWS operations throttle, fail or slow down.", no_args_is_help=True)
+    faults = typer.Typer(
+        help="Make AWS operations throttle, fail or slow down.", no_args_is_help=True
+    )
     faults.command("set")(faults_set)
     faults.command("list")(faults_list)
     faults.command("clear")(faults_clear)
@@ -202,7 +204,17 @@ def faults_list(ctx: typer.Context, output: OutputOption = Output.table) -> None
     from opskit.sandbox.control import list_faults
 
     rules = list_faults(_running(_state_dir()))
-    columns = ["id", "service", "operation", "account", "kind", "rate", "delay_ms", "count", "fired"]
+    columns = [
+        "id",
+        "service",
+        "operation",
+        "account",
+        "kind",
+        "rate",
+        "delay_ms",
+        "count",
+        "fired",
+    ]
     emit(rules, output, columns=columns)
 
 

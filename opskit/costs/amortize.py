@@ -200,9 +200,41 @@ def sql_case(metric: str, present: Callable[[str], bool] = lambda _: True) -> st
 
 # --- pyarrow compute expressions (the CUR backend) -------------------------------------
 
+RULE_TYPES = tuple(sorted({rule.line_type for rule in RULES}))
 
-def arrow_expression(metric: str, present: Callable[[str], bool]) -> Any:
-    """A ``pyarrow.compute.Expression`` giving ``metric`` of each line."""
+
+def arrow_line_code() -> Any:
+    """An int32 expression: the line type's index in ``RULE_TYPES`` (-1 for the others).
+
+    Computing it once per line lets the rules compare integers, not strings, per branch.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.index_in(pc.field(LINE_TYPE), value_set=pa.array(RULE_TYPES))
+    return pc.coalesce(found, pc.scalar(pa.scalar(-1, pa.int32())))
+
+
+def arrow_has_reservation(present: Callable[[str], bool]) -> Any:
+    """A boolean expression: the line carries a reservation ARN."""
+    import pyarrow.compute as pc
+
+    if not present(RESERVATION_ARN):
+        return pc.scalar(False)
+    return pc.not_equal(pc.coalesce(pc.field(RESERVATION_ARN), pc.scalar("")), pc.scalar(""))
+
+
+def arrow_expression(
+    metric: str,
+    present: Callable[[str], bool],
+    code: str | None = None,
+    reservation: str | None = None,
+) -> Any:
+    """A ``pyarrow.compute.Expression`` giving ``metric`` of each line.
+
+    With ``code``/``reservation`` (names of fields already holding ``arrow_line_code`` and
+    ``arrow_has_reservation``), branches test those instead of the line type string.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -218,19 +250,18 @@ def arrow_expression(metric: str, present: Callable[[str], bool]) -> Any:
         func = pc.add if isinstance(term, Plus) else pc.subtract
         return func(term_expr(term.left), term_expr(term.right))
 
-    line_type = pc.field(LINE_TYPE)
-    has_arn = (
-        pc.not_equal(pc.coalesce(pc.field(RESERVATION_ARN), pc.scalar("")), pc.scalar(""))
-        if present(RESERVATION_ARN)
-        else pc.scalar(False)
-    )
-    default = DEFAULT.amortized if metric == "amortized" else DEFAULT.net
-    result = term_expr(default)
+    def is_type(line_type: str) -> Any:
+        if code is None:
+            return pc.equal(pc.field(LINE_TYPE), pc.scalar(line_type))
+        index = pa.scalar(RULE_TYPES.index(line_type), pa.int32())
+        return pc.equal(pc.field(code), pc.scalar(index))
+
+    has_arn = pc.field(reservation) if reservation else arrow_has_reservation(present)
+    result = term_expr(DEFAULT.amortized if metric == "amortized" else DEFAULT.net)
     for rule in reversed(RULES):
-        cond = pc.equal(line_type, pc.scalar(rule.line_type))
+        cond = is_type(rule.line_type)
         if rule.reservation:
             cond = pc.and_kleene(cond, has_arn)
-        result = pc.if_else(
-            cond, term_expr(rule.amortized if metric == "amortized" else rule.net), result
-        )
+        chosen = rule.amortized if metric == "amortized" else rule.net
+        result = pc.if_else(cond, term_expr(chosen), result)
     return result

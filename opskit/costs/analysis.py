@@ -144,7 +144,7 @@ def untagged_share(frame: pd.DataFrame, tag_column: str, metric: str = "amortize
     total = usage.groupby([PERIOD, ENVIRONMENT])[metric].sum()
     untagged = usage[usage[tag_column] == UNTAGGED].groupby([PERIOD, ENVIRONMENT])[metric].sum()
     share = (untagged.reindex(total.index, fill_value=0.0) / total.where(total != 0)).fillna(0.0)
-    return share.unstack(ENVIRONMENT, fill_value=0.0)
+    return share.unstack(ENVIRONMENT).fillna(0.0)
 
 
 def run_rate(daily: Sequence[float]) -> float:
@@ -178,10 +178,11 @@ def forecast_from_daily(
     window = [last_day - dt.timedelta(days=i) for i in range(FORECAST_WINDOW_DAYS)]
     for env, mtd in month_to_date.items():
         mine = recent[recent[ENVIRONMENT] == env] if not recent.empty else recent
-        per_day = (
-            mine.groupby(mine["day"].astype(str).str[:10])[metric].sum() if not mine.empty else {}
-        )
-        values = [float(per_day.get(d.isoformat(), 0.0)) for d in window]
+        per_day: dict[str, float] = {}
+        if not mine.empty:
+            summed = mine.groupby(mine["day"].astype(str).str[:10])[metric].sum()
+            per_day = {str(k): float(v) for k, v in summed.items()}
+        values = [per_day.get(d.isoformat(), 0.0) for d in window]
         rest = run_rate(values) * days_left(last_day) if last_day.month == today.month else 0.0
         rows.append((env, mtd, rest, mtd + rest))
     return pd.DataFrame(rows, columns=[ENVIRONMENT, "month_to_date", "rest_of_month", "forecast"])

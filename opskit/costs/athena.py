@@ -171,7 +171,7 @@ def athena_aggregates(
     meter: Meter,
     cache: DiskCache | None,
     refresh: bool = False,
-) -> tuple[pd.DataFrame, pd.DataFrame | None, set[str], dict[str, str]]:
+) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
     """The report's raw monthly and daily aggregates, and Marketplace product names."""
     runner = Athena(client, settings, cache, meter, refresh)
     table = sql.table_name(settings.database, settings.table)
@@ -181,19 +181,11 @@ def athena_aggregates(
         queries.append(sql.daily_sql(table, recent, since))
     answers = runner.queries(queries)
     raw, daily = answers[0], (answers[1] if recent else None)
-    found = {str(p) for p in raw["period"].unique()} if not raw.empty else set()
-    names: dict[str, str] = {}
-    unknown = (
-        sorted({str(c) for c in raw["product"].unique() if c and not known_product_code(str(c))})
-        if not raw.empty
-        else []
-    )
-    if unknown:
-        latest = str(raw.loc[raw["product"].isin(unknown), "period"].max())
-        found_names = runner.query(sql.product_names_sql(table, latest, unknown))
-        names = {
-            str(c): str(n)
-            for c, n in zip(found_names["code"], found_names["name"], strict=True)
-            if n
-        }
-    return raw, daily, found, names
+    codes = {str(c) for c in raw["product"].unique()} if not raw.empty else set()
+    unknown = sorted(c for c in codes if c and not known_product_code(c))
+    if not unknown:
+        return raw, daily, {}
+    latest = str(raw.loc[raw["product"].isin(unknown), "period"].max())
+    named = runner.query(sql.product_names_sql(table, latest, unknown))
+    pairs = zip(named["code"], named["name"], strict=True)
+    return raw, daily, {str(code): str(name) for code, name in pairs if name}

@@ -74,9 +74,8 @@ class CostExplorer:
             if not token:
                 break
             if token in seen or len(pages) >= MAX_PAGES:
-                raise AwsError(
-                    f"{self.where}: pagination did not end (token repeated after {len(pages)} pages)"
-                )
+                where = f"{self.where}: pagination did not end"
+                raise AwsError(f"{where} (token repeated after {len(pages)} pages)")
             seen.add(token)
         if self.cache is not None:
             self.cache.put(key, pages)

@@ -16,10 +16,14 @@ import pyarrow as pa
 import pyarrow.acero as ac
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 
 from opskit.costs import curschema as cs
-from opskit.costs.amortize import arrow_expression
+from opskit.costs.amortize import (
+    arrow_expression,
+    arrow_has_reservation,
+    arrow_line_code,
+    needed_columns,
+)
 from opskit.costs.curfiles import CurFile, CurLocation
 from opskit.costs.labels import known_product_code
 from opskit.costs.spec import TAG_PREFIX, ReportSpec, period_of
@@ -36,7 +40,6 @@ class CurResult:
 
     raw: pd.DataFrame
     daily: pd.DataFrame | None
-    found_periods: set[str]
     product_names: dict[str, str] = field(default_factory=dict)
     bytes_read: int = 0
     files: int = 0
@@ -69,7 +72,9 @@ class CurReader:
                 fragment.ensure_complete_metadata()
                 self._fragments[f.path] = fragment
             fragments.append(fragment)
-        schema = pa.unify_schemas([f.physical_schema for f in fragments], promote_options="permissive")
+        schema = pa.unify_schemas(
+            [f.physical_schema for f in fragments], promote_options="permissive"
+        )
         present = set(schema.names)
         schema = schema.append(pa.field(_PARTITION, pa.string()))
         return ds.FileSystemDataset(fragments, schema, parquet, fs), present
@@ -82,7 +87,7 @@ class CurReader:
         periods = [p for p in spec.periods if p in found]
         if not periods:
             empty = pd.DataFrame(columns=["period", *cs.RAW_KEYS, *cs.RAW_METRICS])
-            return CurResult(empty, None, found)
+            return CurResult(empty, None)
         dataset, present = self._dataset(periods)
         keys = {"period": pc.field(_PARTITION), **_key_exprs(spec.tags, present)}
         raw = _aggregate(dataset, keys, present, None).to_pandas()
@@ -95,14 +100,14 @@ class CurReader:
                     "day": pc.field(cs.USAGE_START).cast(pa.date32()),
                     **_key_exprs((), present_recent),
                 }
-                since = pa.scalar(dt.datetime.combine(daily_since, dt.time()), pa.timestamp("ms"))
-                flt = pc.field(cs.USAGE_START) >= since
+                kind = dataset_recent.schema.field(cs.USAGE_START).type
+                start = dt.datetime.combine(daily_since, dt.time(), dt.UTC if kind.tz else None)
+                flt = pc.field(cs.USAGE_START) >= pc.scalar(pa.scalar(start, kind))
                 daily = _aggregate(dataset_recent, day_keys, present_recent, flt).to_pandas()
         names = self._product_names(raw)
         return CurResult(
             raw,
             daily,
-            found,
             names,
             self.location.bytes_read,
             sum(len(self._all()[p]) for p in periods),
@@ -146,16 +151,11 @@ class CurReader:
 
 def _key_exprs(tags: tuple[str, ...], present: set[str]) -> dict[str, Any]:
     """Grouping expressions shared by the monthly and daily queries."""
-    arn = (
-        pc.not_equal(pc.coalesce(pc.field(cs.RESERVATION_ARN), pc.scalar("")), pc.scalar(""))
-        if cs.RESERVATION_ARN in present
-        else pc.scalar(False)
-    )
     keys: dict[str, Any] = {
         "account": pc.field(cs.ACCOUNT),
         "line_type": pc.field(cs.LINE_TYPE),
         "product": pc.field(cs.PRODUCT_CODE),
-        "reservation": arn,
+        "reservation": arrow_has_reservation(present.__contains__),
     }
     for tag in tags:
         if cs.RESOURCE_TAGS in present:
@@ -169,40 +169,48 @@ def _key_exprs(tags: tuple[str, ...], present: set[str]) -> dict[str, Any]:
 
 
 def _aggregate(dataset: Any, keys: dict[str, Any], present: set[str], flt: Any) -> pa.Table:
-    """scan -> project (keys, amortized, net) -> hash sums, streamed through Acero."""
+    """scan -> project keys and line code -> project metrics -> hash sums, in Acero.
+
+    Two projections: the first computes the keys and an integer line-type code once per
+    line; the second evaluates the amortization rules on that code.
+    """
     has = present.__contains__
     needed = set(cs.report_columns(any(k.startswith(TAG_PREFIX) for k in keys)))
     if "day" in keys:
         needed.add(cs.USAGE_START)
     columns = sorted(c for c in needed if has(c))
     scan_columns = [*columns, _PARTITION] if "period" in keys else columns
+    numbers = sorted(amortize_columns() & present)
+    key_names = [f"k{i}" for i in range(len(keys))]
+    reservation = key_names[list(keys).index("reservation")]
+    options = {"columns": scan_columns, **({"filter": flt} if flt is not None else {})}
+    first = [*keys.values(), arrow_line_code(), *(pc.field(c) for c in numbers)]
     metrics = {
         "unblended": pc.field(cs.UNBLENDED).cast(pa.float64()),
-        "amortized": arrow_expression("amortized", has),
-        "net": arrow_expression("net", has),
+        "amortized": arrow_expression("amortized", has, "code", reservation),
+        "net": arrow_expression("net", has, "code", reservation),
     }
-    options = {"columns": scan_columns, **({"filter": flt} if flt is not None else {})}
     steps = [ac.Declaration("scan", ac.ScanNodeOptions(dataset, **options))]
     if flt is not None:
         steps.append(ac.Declaration("filter", ac.FilterNodeOptions(flt)))
     steps += [
-        # Internal names ("k0"…) so no key can collide with a CUR column (e.g. "product").
+        ac.Declaration("project", ac.ProjectNodeOptions(first, [*key_names, "code", *numbers])),
         ac.Declaration(
             "project",
             ac.ProjectNodeOptions(
-                [*keys.values(), *metrics.values()],
-                [f"k{i}" for i in range(len(keys))] + [f"m{i}" for i in range(len(metrics))],
+                [*(pc.field(k) for k in key_names), *metrics.values()], [*key_names, *metrics]
             ),
         ),
         ac.Declaration(
             "aggregate",
-            ac.AggregateNodeOptions(
-                [(f"m{i}", "hash_sum", None, m) for i, m in enumerate(metrics)],
-                keys=[f"k{i}" for i in range(len(keys))],
-            ),
+            ac.AggregateNodeOptions([(m, "hash_sum", None, m) for m in metrics], keys=key_names),
         ),
     ]
     table = ac.Declaration.from_sequence(steps).to_table(use_threads=True)
-    return table.rename_columns(
-        [*metrics, *keys] if table.column_names[0] == "unblended" else [*keys, *metrics]
-    )
+    renamed = dict(zip(key_names, keys, strict=True))
+    return table.rename_columns([renamed.get(n, n) for n in table.column_names])
+
+
+def amortize_columns() -> set[str]:
+    """The numeric columns the amortization rules read."""
+    return needed_columns() - {cs.LINE_TYPE, cs.RESERVATION_ARN}

@@ -35,7 +35,7 @@ def tidy(
     product_names: Mapping[str, str] | None = None,
     time_column: str = "period",
 ) -> pd.DataFrame:
-    """The tidy frame: ``time_column``, environment, account, charge, [service], [tag:…], metrics."""
+    """The tidy frame: time, environment, account, charge, [service], [tag:…], metrics."""
     import pandas as pd
 
     keys = [time_column, ENVIRONMENT, ACCOUNT, CHARGE]

@@ -54,7 +54,8 @@ class Meter:
         if self.athena_queries or self.athena_cached:
             out.append(
                 f"Athena: {self.athena_queries} queries scanned {_size(self.athena_scanned)} "
-                f"(${self.athena_price:.4f} at $5/TB, 10 MB minimum), {self.athena_cached} from cache"
+                f"(${self.athena_price:.4f} at $5/TB, 10 MB minimum), "
+                f"{self.athena_cached} from cache"
             )
         if self.cur_files:
             read = f", {_size(self.cur_bytes)} fetched from S3" if self.cur_bytes else ""

@@ -72,9 +72,8 @@ def sections(report: CostReport, metric: str = "amortized") -> list[Section]:
     ]
     month = frame[frame[PERIOD] == focus]
     if not month.empty:
-        grouped = (
-            month.groupby(dims, as_index=False)[metric].sum().sort_values(metric, ascending=False)
-        )
+        grouped = month.groupby(dims, as_index=False)[[metric]].sum()
+        grouped = grouped.sort_values(by=metric, ascending=False)
         rows = [[*(str(r[d]) for d in dims), money(r[metric])] for _, r in grouped.iterrows()]
         note = (
             f"… {len(rows) - TOP_ROWS} more rows in --output csv/json"

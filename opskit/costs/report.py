@@ -91,13 +91,11 @@ class CostReport:
         if self.missing_periods:
             out.append(f"no data for {', '.join(self.missing_periods)} ({self.spec.source})")
         if self.unmapped_accounts:
-            out.append(
-                f"accounts not in environments.toml, shown as '{UNMAPPED}': {', '.join(self.unmapped_accounts)}"
-            )
+            accounts = ", ".join(self.unmapped_accounts)
+            out.append(f"accounts not in environments.toml, shown as '{UNMAPPED}': {accounts}")
         if self.shared_rule != "none":
-            out.append(
-                f"the {self.shared_env} account's shared cost is allocated to environments ({self.shared_rule})"
-            )
+            rule = self.shared_rule
+            out.append(f"the {self.shared_env} account's shared cost is allocated ({rule})")
         if self.spec.current_period in self.spec.periods:
             out.append(
                 f"{self.spec.current_period} is month to date (to {self.spec.today.isoformat()})"
@@ -147,9 +145,7 @@ def build_report(
         current = frame[frame[PERIOD] == spec.current_period]
         rest_by_account = ce.forecast(sorted(current["account"].unique()), spec.today)
     else:
-        raw, daily_raw, found, names = _cur_or_athena(
-            workspace, spec, since, meter, cache_root, refresh
-        )
+        raw, daily_raw, names = _cur_or_athena(workspace, spec, since, meter, cache_root, refresh)
         frame = tidy(raw, spec, env_of, names)
         daily = (
             tidy(daily_raw, spec, env_of, names, time_column="day")
@@ -204,7 +200,7 @@ def _cur_or_athena(
     meter: Meter,
     cache_root: Path,
     refresh: bool,
-) -> tuple[pd.DataFrame, pd.DataFrame | None, set[str], dict[str, str]]:
+) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
     """Raw monthly and daily aggregates from CUR parquet or from Athena."""
     settings = workspace.config.costs
     if spec.source == "cur":
@@ -212,9 +208,8 @@ def _cur_or_athena(
         from opskit.costs.curfiles import CurLocation
 
         if not settings.cur_path:
-            raise UsageError(
-                "--source cur needs [costs].cur_path in environments.toml (a folder or s3:// prefix)"
-            )
+            needs = "[costs].cur_path in environments.toml (a folder or an s3:// prefix)"
+            raise UsageError(f"--source cur needs {needs}")
         location = CurLocation(
             settings.cur_path,
             workspace.config.path.parent,
@@ -222,7 +217,7 @@ def _cur_or_athena(
         )
         result = CurReader(location).report(spec, since)
         meter.cur_files, meter.cur_bytes = result.files, result.bytes_read
-        return result.raw, result.daily, result.found_periods, result.product_names
+        return result.raw, result.daily, result.product_names
     from opskit.costs.athena import athena_aggregates
 
     client = workspace.accounts.ops_client("athena")

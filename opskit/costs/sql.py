@@ -17,7 +17,6 @@ from opskit.costs import curschema as cs
 from opskit.costs.amortize import sql_case
 from opskit.costs.spec import TAG_PREFIX
 
-
 Present = Callable[[str], bool]
 
 

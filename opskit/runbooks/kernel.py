@@ -98,4 +98,6 @@ def lab_command(
     )
     env = {**os.environ, "JUPYTER_PATH": jupyter_path, "OPSKIT_CONFIG": str(config_path)}
     argv = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={notebooks}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")  # containers run as root; JupyterLab refuses otherwise
     return [*argv, *(extra or [])], env

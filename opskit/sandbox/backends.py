@@ -19,7 +19,7 @@ def moto_backend(service: str, account_id: str, region: str) -> Any:
     """
     from moto.backends import get_backend
 
-    per_account = get_backend(service)[account_id]  # type: ignore[arg-type]
+    per_account = get_backend(service)[account_id]  # type: ignore[call-overload]
     if region not in per_account.regions:
         region = "aws"  # global services keep one backend per partition
     return per_account[region]

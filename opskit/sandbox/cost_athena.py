@@ -23,8 +23,17 @@ from typing import Any
 
 from opskit.sandbox.overrides import AwsApiError, AwsCall, override
 
-_TYPES = {"VARCHAR": "varchar", "DOUBLE": "double", "BOOLEAN": "boolean", "DATE": "date", "BIGINT": "bigint",
-          "INTEGER": "integer", "TIMESTAMP": "timestamp", "FLOAT": "float", "HUGEINT": "bigint"}  # fmt: skip
+_TYPES = {
+    "VARCHAR": "varchar",
+    "DOUBLE": "double",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "TIMESTAMP": "timestamp",
+    "FLOAT": "float",
+    "HUGEINT": "bigint",
+}
 _FINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 
 
@@ -228,10 +237,20 @@ def get_query_results(call: AwsCall) -> dict[str, Any] | None:
         for i, row in enumerate(page)
     ]
     info = [
-        {"CatalogName": "hive", "SchemaName": "", "TableName": "", "Name": n, "Label": n, "Type": k,
-         "Precision": 17 if k == "double" else 0, "Scale": 0, "Nullable": "UNKNOWN", "CaseSensitive": k == "varchar"}
+        {
+            "CatalogName": "hive",
+            "SchemaName": "",
+            "TableName": "",
+            "Name": n,
+            "Label": n,
+            "Type": k,
+            "Precision": 17 if k == "double" else 0,
+            "Scale": 0,
+            "Nullable": "UNKNOWN",
+            "CaseSensitive": k == "varchar",
+        }
         for n, k in execution.columns
-    ]  # fmt: skip
+    ]
     answer: dict[str, Any] = {
         "UpdateCount": 0,
         "ResultSet": {"Rows": rows, "ResultSetMetadata": {"ColumnInfo": info}},

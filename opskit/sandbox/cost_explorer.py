@@ -8,7 +8,7 @@ DAILY/MONTHLY granularity and returns the requested metrics, paged with a real
 ``GetCostForecast`` extrapolates the median daily spend on recurring charges of the last
 seven days, the run rate opskit's CUR backend uses, so both can be checked against each
 other. Only the payer (ops) account may call Cost Explorer, as AWS denies member accounts
-by default. The data comes from ``costdata.seed_costs`` through ``install``.
+by default. The data comes from ``costdata.seed_costs`` (``daily_lines``) via ``install``.
 """
 
 from __future__ import annotations
@@ -17,13 +17,17 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from opskit.sandbox import cost_athena  # noqa: F401  (registers Athena's overrides too)
 from opskit.sandbox.overrides import AwsApiError, AwsCall, override
+
+log = logging.getLogger(__name__)
 
 PAGE_GROUPS = 50  # groups per page: small, so paging is exercised
 DIMENSIONS = {
@@ -33,7 +37,6 @@ DIMENSIONS = {
     "REGION": "region",
     "USAGE_TYPE": "usage_type",
 }
-TAGS = ("team", "service")
 METRICS = {
     "UnblendedCost": "unblended",
     "AmortizedCost": "amortized",
@@ -63,6 +66,9 @@ class Bill:
 
 _lock = threading.Lock()
 _bill: Bill | None = None
+_ready = threading.Event()
+_ready.set()  # nothing is being built
+BUILD_WAIT_SECONDS = 120.0
 
 
 def install(bill: Bill) -> None:
@@ -71,143 +77,30 @@ def install(bill: Bill) -> None:
         _bill = bill
 
 
+def install_later(build: Callable[[], Bill]) -> None:
+    """Build the bill in a thread (so the sandbox answers sooner); calls wait for it."""
+
+    def run() -> None:
+        try:
+            install(build())
+        except Exception:  # a broken bill must not kill the server; CE says no data
+            log.exception("building the Cost Explorer bill failed")
+        finally:
+            _ready.set()
+
+    _ready.clear()
+    threading.Thread(target=run, name="sandbox-ce-bill", daemon=True).start()
+
+
 def _current(call: AwsCall) -> Bill:
     """The bill, for the payer only (AWS denies member accounts unless the payer opts in)."""
+    _ready.wait(BUILD_WAIT_SECONDS)
     bill = _bill
     if bill is None:
         raise AwsApiError("DataUnavailableException", "The sandbox has no cost data yet")
     if call.account_id != bill.payer:
         raise AwsApiError("AccessDeniedException", "User not enabled for cost explorer access")
     return bill
-
-
-# -- the daily table, from the generated CUR tables -----------------------------------
-
-_CE_SERVICES = {
-    "AmazonECS": "Amazon Elastic Container Service",
-    "AWSELB": "Amazon Elastic Load Balancing",
-    "AmazonRoute53": "Amazon Route 53",
-    "AmazonS3": "Amazon Simple Storage Service",
-    "AmazonCloudWatch": "AmazonCloudWatch",
-    "AWSDataTransfer": "AWS Data Transfer",
-    "ComputeSavingsPlans": "Savings Plans for AWS Compute usage",
-    "AWSSupportBusiness": "AWS Support (Business)",
-}
-
-
-def ce_service(product: str, usage_type: str, line_type: str, names: dict[str, str]) -> str:
-    """Cost Explorer's SERVICE for a CUR line (EC2 splits into Compute and Other)."""
-    if line_type == "Tax":
-        return "Tax"
-    if product == "AmazonEC2":
-        compute = "BoxUsage" in usage_type or "HeavyUsage" in usage_type
-        return "Amazon Elastic Compute Cloud - Compute" if compute else "EC2 - Other"
-    return _CE_SERVICES.get(product, names.get(product, product))
-
-
-def ce_record_type(line_type: str, product: str, reservation: bool) -> str:
-    """Cost Explorer's RECORD_TYPE for a CUR line."""
-    if line_type == "RIFee":
-        return "Recurring reservation fee"
-    if line_type == "Fee" and reservation:
-        return "Upfront reservation fee"
-    if line_type == "Fee" and product.startswith("AWSSupport"):
-        return "Support fee"
-    return line_type
-
-
-def daily_lines(tables: list[Any]) -> Any:
-    """Aggregate generated CUR tables into Cost Explorer's daily rows."""
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.acero as ac
-    import pyarrow.compute as pc
-
-    from opskit.costs.amortize import arrow_expression
-
-    table = pa.concat_tables(tables, promote_options="permissive")
-    present = set(table.column_names).__contains__
-    keys = {
-        "day": pc.field("line_item_usage_start_date").cast(pa.date32()),
-        "account": pc.field("line_item_usage_account_id"),
-        "line_type": pc.field("line_item_line_item_type"),
-        "product": pc.field("line_item_product_code"),
-        "usage_type": pc.field("line_item_usage_type"),
-        "region": pc.field("product_region_code"),
-        "reservation": pc.not_equal(pc.field("reservation_reservation_a_r_n"), pc.scalar("")),
-        "product_name": pc.map_lookup(pc.field("product"), pa.scalar("product_name"), "first"),
-        **{
-            f"tag:{t}": pc.coalesce(
-                pc.map_lookup(pc.field("resource_tags"), pa.scalar(f"user_{t}"), "first"),
-                pc.scalar(""),
-            )
-            for t in TAGS
-        },
-    }
-    unblended = pc.field("line_item_unblended_cost")
-    values = {
-        "unblended": unblended,
-        "amortized": arrow_expression("amortized", present),
-        "net": arrow_expression("net", present),
-        "net_unblended": pc.coalesce(pc.field("line_item_net_unblended_cost"), unblended)
-        if present("line_item_net_unblended_cost")
-        else unblended,
-        "usage": pc.field("line_item_usage_amount")
-        if present("line_item_usage_amount")
-        else pc.scalar(0.0),
-    }
-    names = [f"k{i}" for i in range(len(keys))] + [f"v{i}" for i in range(len(values))]
-    plan = ac.Declaration.from_sequence(
-        [
-            ac.Declaration("table_source", ac.TableSourceNodeOptions(table)),
-            ac.Declaration(
-                "project", ac.ProjectNodeOptions([*keys.values(), *values.values()], names)
-            ),
-            ac.Declaration(
-                "aggregate",
-                ac.AggregateNodeOptions(
-                    [(f"v{i}", "hash_sum", None, v) for i, v in enumerate(values)],
-                    keys=[f"k{i}" for i in range(len(keys))],
-                ),
-            ),
-        ]
-    )
-    out = plan.to_table()
-    renamed = {f"k{i}": k for i, k in enumerate(keys)}
-    frame = out.rename_columns([renamed.get(n, n) for n in out.column_names]).to_pandas()
-    names_by_code = dict(zip(frame["product"], frame["product_name"].fillna(""), strict=True))
-    combos = frame[["product", "usage_type", "line_type", "reservation"]].drop_duplicates()
-    service = {
-        tuple(c): ce_service(c[0], c[1], c[2], names_by_code)
-        for c in combos.itertuples(index=False)
-    }
-    record = {
-        tuple(c): ce_record_type(c[2], c[0], bool(c[3])) for c in combos.itertuples(index=False)
-    }
-    key = list(
-        zip(
-            frame["product"],
-            frame["usage_type"],
-            frame["line_type"],
-            frame["reservation"],
-            strict=True,
-        )
-    )
-    frame["service"] = [service[k] for k in key]
-    frame["record_type"] = [record[k] for k in key]
-    dims = [
-        "day",
-        "account",
-        "service",
-        "record_type",
-        "region",
-        "usage_type",
-        *(f"tag:{t}" for t in TAGS),
-    ]
-    values = ["unblended", "amortized", "net", "net_unblended", "usage"]
-    summed = frame.groupby(dims, as_index=False)[values].sum()
-    summed["day"] = pd.to_datetime(summed["day"]).astype("datetime64[ns]")
-    return summed
 
 
 # -- filters ------------------------------------------------------------------------
@@ -334,7 +227,9 @@ def _request_key(params: dict[str, Any]) -> str:
     return json.dumps(params, sort_keys=True, default=str)
 
 
-def _entries(bill: Bill, params: dict[str, Any]) -> tuple[list[Entry], list[tuple[dt.date, dt.date]]]:
+def _entries(
+    bill: Bill, params: dict[str, Any]
+) -> tuple[list[Entry], list[tuple[dt.date, dt.date]]]:
     """Every group of a request, bucket by bucket (an empty bucket is one empty entry)."""
     import numpy as np
 
@@ -376,8 +271,12 @@ def _entries(bill: Bill, params: dict[str, Any]) -> tuple[list[Entry], list[tupl
     names = list(summed.columns)
     for row in summed.itertuples(index=False, name=None):
         values = dict(zip(names, row, strict=True))
-        keys = [f"{k}${values[c]}" if k else str(values[c]) for c, k in columns] if columns else None
-        entries.append((int(values["bucket"]), keys, {m: _amount(values[METRICS[m]], m) for m in metrics}))
+        keys = (
+            [f"{k}${values[c]}" if k else str(values[c]) for c, k in columns] if columns else None
+        )
+        entries.append(
+            (int(values["bucket"]), keys, {m: _amount(values[METRICS[m]], m) for m in metrics})
+        )
         seen.add(int(values["bucket"]))
     for index in range(len(periods)):
         if index not in seen:
@@ -424,7 +323,9 @@ def get_cost_and_usage(call: AwsCall) -> dict[str, Any]:
         elif keys:
             result["Groups"].append({"Keys": keys, "Metrics": values})
     answer: dict[str, Any] = {
-        "GroupDefinitions": [{"Type": g["Type"], "Key": g["Key"]} for g in params.get("GroupBy") or []],
+        "GroupDefinitions": [
+            {"Type": g["Type"], "Key": g["Key"]} for g in params.get("GroupBy") or []
+        ],
         "ResultsByTime": [results[i] for i in sorted(results)],
         "DimensionValueAttributes": [],
     }
@@ -458,7 +359,8 @@ def get_cost_forecast(call: AwsCall) -> dict[str, Any]:
     running = lines[[charge_of(r, s) in RUNNING for r, s in kinds]]
     if running.empty:
         raise AwsApiError(
-            "DataUnavailableException", "Insufficient amount of historical data to generate a forecast"
+            "DataUnavailableException",
+            "Insufficient amount of historical data to generate a forecast",
         )
     per_day = running.groupby(running["day"].dt.date)[metric].sum()
     last = max(per_day.index)

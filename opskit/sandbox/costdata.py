@@ -28,6 +28,7 @@ from typing import Any
 from opskit.sandbox import curgen
 
 EXPORT = "opskit-cur"
+TAGS = ("team", "service")  # the cost allocation tags Cost Explorer knows
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,135 @@ def upload(files: list[Path], root: Path, s3_client: Any, cur_path: str) -> list
     return keys
 
 
+# -- Cost Explorer's view of the same line items ------------------------------------
+
+_CE_SERVICES = {
+    "AmazonECS": "Amazon Elastic Container Service",
+    "AWSELB": "Amazon Elastic Load Balancing",
+    "AmazonRoute53": "Amazon Route 53",
+    "AmazonS3": "Amazon Simple Storage Service",
+    "AmazonCloudWatch": "AmazonCloudWatch",
+    "AWSDataTransfer": "AWS Data Transfer",
+    "ComputeSavingsPlans": "Savings Plans for AWS Compute usage",
+    "AWSSupportBusiness": "AWS Support (Business)",
+}
+
+
+def ce_service(product: str, usage_type: str, line_type: str, names: dict[str, str]) -> str:
+    """Cost Explorer's SERVICE for a CUR line (EC2 splits into Compute and Other)."""
+    if line_type == "Tax":
+        return "Tax"
+    if product == "AmazonEC2":
+        compute = "BoxUsage" in usage_type or "HeavyUsage" in usage_type
+        return "Amazon Elastic Compute Cloud - Compute" if compute else "EC2 - Other"
+    return _CE_SERVICES.get(product, names.get(product, product))
+
+
+def ce_record_type(line_type: str, product: str, reservation: bool) -> str:
+    """Cost Explorer's RECORD_TYPE for a CUR line."""
+    if line_type == "RIFee":
+        return "Recurring reservation fee"
+    if line_type == "Fee" and reservation:
+        return "Upfront reservation fee"
+    if line_type == "Fee" and product.startswith("AWSSupport"):
+        return "Support fee"
+    return line_type
+
+
+def daily_lines(tables: list[Any]) -> Any:
+    """Aggregate generated CUR tables into Cost Explorer's daily rows."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.acero as ac
+    import pyarrow.compute as pc
+
+    from opskit.costs.amortize import arrow_expression
+
+    table = pa.concat_tables(tables, promote_options="permissive")
+    present = set(table.column_names).__contains__
+    keys = {
+        "day": pc.field("line_item_usage_start_date").cast(pa.date32()),
+        "account": pc.field("line_item_usage_account_id"),
+        "line_type": pc.field("line_item_line_item_type"),
+        "product": pc.field("line_item_product_code"),
+        "usage_type": pc.field("line_item_usage_type"),
+        "region": pc.field("product_region_code"),
+        "reservation": pc.not_equal(pc.field("reservation_reservation_a_r_n"), pc.scalar("")),
+        "product_name": pc.map_lookup(pc.field("product"), pa.scalar("product_name"), "first"),
+        **{
+            f"tag:{t}": pc.coalesce(
+                pc.map_lookup(pc.field("resource_tags"), pa.scalar(f"user_{t}"), "first"),
+                pc.scalar(""),
+            )
+            for t in TAGS
+        },
+    }
+    unblended = pc.field("line_item_unblended_cost")
+    values = {
+        "unblended": unblended,
+        "amortized": arrow_expression("amortized", present),
+        "net": arrow_expression("net", present),
+        "net_unblended": pc.coalesce(pc.field("line_item_net_unblended_cost"), unblended)
+        if present("line_item_net_unblended_cost")
+        else unblended,
+        "usage": pc.field("line_item_usage_amount")
+        if present("line_item_usage_amount")
+        else pc.scalar(0.0),
+    }
+    names = [f"k{i}" for i in range(len(keys))] + [f"v{i}" for i in range(len(values))]
+    plan = ac.Declaration.from_sequence(
+        [
+            ac.Declaration("table_source", ac.TableSourceNodeOptions(table)),
+            ac.Declaration(
+                "project", ac.ProjectNodeOptions([*keys.values(), *values.values()], names)
+            ),
+            ac.Declaration(
+                "aggregate",
+                ac.AggregateNodeOptions(
+                    [(f"v{i}", "hash_sum", None, v) for i, v in enumerate(values)],
+                    keys=[f"k{i}" for i in range(len(keys))],
+                ),
+            ),
+        ]
+    )
+    out = plan.to_table()
+    renamed = {f"k{i}": k for i, k in enumerate(keys)}
+    frame = out.rename_columns([renamed.get(n, n) for n in out.column_names]).to_pandas()
+    names_by_code = dict(zip(frame["product"], frame["product_name"].fillna(""), strict=True))
+    combos = frame[["product", "usage_type", "line_type", "reservation"]].drop_duplicates()
+    service = {
+        tuple(c): ce_service(c[0], c[1], c[2], names_by_code)
+        for c in combos.itertuples(index=False)
+    }
+    record = {
+        tuple(c): ce_record_type(c[2], c[0], bool(c[3])) for c in combos.itertuples(index=False)
+    }
+    key = list(
+        zip(
+            frame["product"],
+            frame["usage_type"],
+            frame["line_type"],
+            frame["reservation"],
+            strict=True,
+        )
+    )
+    frame["service"] = [service[k] for k in key]
+    frame["record_type"] = [record[k] for k in key]
+    dims = [
+        "day",
+        "account",
+        "service",
+        "record_type",
+        "region",
+        "usage_type",
+        *(f"tag:{t}" for t in TAGS),
+    ]
+    metrics = ["unblended", "amortized", "net", "net_unblended", "usage"]
+    summed = frame.groupby(dims, as_index=False)[metrics].sum()
+    summed["day"] = pd.to_datetime(summed["day"]).astype("datetime64[ns]")
+    return summed
+
+
 def seed_costs(ctx: Any) -> None:
     """Sandbox seeder: the bill in S3 and on disk; Cost Explorer and Athena answer from it."""
     from opskit.sandbox import cost_athena, cost_explorer
@@ -177,8 +307,12 @@ def seed_costs(ctx: Any) -> None:
     if settings.cur_path and settings.cur_path.startswith("s3://"):
         upload(files, root, ctx.admin_client("ops", "s3"), settings.cur_path)
         bucket = settings.cur_path[len("s3://") :].split("/", 1)[0]
-    lines = cost_explorer.daily_lines([table for _, table in tables])
-    cost_explorer.install(cost_explorer.Bill(lines, spec.payer, spec.today))
+
+    def bill() -> cost_explorer.Bill:
+        lines = daily_lines([table for _, table in tables])
+        return cost_explorer.Bill(lines, spec.payer, spec.today)
+
+    cost_explorer.install_later(bill)
     _athena_workgroup(ctx, settings.athena.workgroup, f"s3://{bucket}/athena-results/")
     table = cost_athena.CurTable(settings.athena.database, settings.athena.table, root, spec.payer)
     cost_athena.install(table)

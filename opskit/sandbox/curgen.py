@@ -21,9 +21,14 @@ if TYPE_CHECKING:
     from opskit.sandbox.costdata import Account, BillSpec
 
 HOURLY = {
-    "t3.medium": 0.0456, "t3.large": 0.0912, "m5.large": 0.107, "m5.xlarge": 0.214,
-    "m5.2xlarge": 0.428, "c5.large": 0.096, "c5.xlarge": 0.192,
-}  # fmt: skip
+    "t3.medium": 0.0456,
+    "t3.large": 0.0912,
+    "m5.large": 0.107,
+    "m5.xlarge": 0.214,
+    "m5.2xlarge": 0.428,
+    "c5.large": 0.096,
+    "c5.xlarge": 0.192,
+}
 SP_RATE, RI_RATE, PRIVATE_DISCOUNT, TAX_RATE = 0.72, 0.62, 0.05, 0.08
 GROWTH = 1.025  # per month, on usage-driven lines
 RI_MONTH = 3  # the RI is bought in the 4th month of the window, on day 10
@@ -70,12 +75,41 @@ def _hosts(acct: Account, region: str, jump: int) -> list[Resource]:
             rid = f"i-{_hex(acct.account_id + concern + str(n) + str(new), 17)}"
             team = concern if acct.kind != "unmapped" else ""
             start = jump if new else 0
-            out.append(Resource(acct.account_id, "AmazonEC2", f"EU-BoxUsage:{itype}", "Hrs",
-                                HOURLY.get(itype, 0.1), 24.0, "RunInstances", "Compute Instance",
-                                itype, rid, team, mode=mode, variable=False, start=start))  # fmt: skip
-            out.append(Resource(acct.account_id, "AmazonEC2", "EU-EBS:VolumeUsage.gp3", "GB-Mo",
-                                0.088, 50 / 30.4, "CreateVolume-Gp3", "Storage", "",
-                                f"vol-{_hex(rid, 17)}", team, variable=False, start=start))  # fmt: skip
+            out.append(
+                Resource(
+                    acct.account_id,
+                    "AmazonEC2",
+                    f"EU-BoxUsage:{itype}",
+                    "Hrs",
+                    HOURLY.get(itype, 0.1),
+                    24.0,
+                    "RunInstances",
+                    "Compute Instance",
+                    itype,
+                    rid,
+                    team,
+                    mode=mode,
+                    variable=False,
+                    start=start,
+                )
+            )
+            out.append(
+                Resource(
+                    acct.account_id,
+                    "AmazonEC2",
+                    "EU-EBS:VolumeUsage.gp3",
+                    "GB-Mo",
+                    0.088,
+                    50 / 30.4,
+                    "CreateVolume-Gp3",
+                    "Storage",
+                    "",
+                    f"vol-{_hex(rid, 17)}",
+                    team,
+                    variable=False,
+                    start=start,
+                )
+            )
     return out
 
 
@@ -90,16 +124,59 @@ def _services(acct: Account, region: str) -> list[Resource]:
                 ("EU-Fargate-vCPU-Hours:perCPU", 0.04048, desired * cpu / 1024 * 24),
                 ("EU-Fargate-GB-Hours", 0.004445, desired * memory / 1024 * 24),
             ):
-                out.append(Resource(a, "AmazonECS", usage_type, "hours", rate, units, "FargateTask",
-                                    "Compute", "", arn, team, name))  # fmt: skip
+                out.append(
+                    Resource(
+                        a,
+                        "AmazonECS",
+                        usage_type,
+                        "hours",
+                        rate,
+                        units,
+                        "FargateTask",
+                        "Compute",
+                        "",
+                        arn,
+                        team,
+                        name,
+                    )
+                )
             continue
-        arn = f"arn:aws:elasticloadbalancing:{region}:{a}:loadbalancer/app/{name}/{_hex(name + a, 16)}"
+        arn = f"arn:aws:elasticloadbalancing:{region}:{a}:loadbalancer/app/{name}/{_hex(a, 16)}"
         family = "Load Balancer-Application"
-        out.append(Resource(a, "AWSELB", "EU-LoadBalancerUsage", "Hrs", 0.0252, 24.0,
-                            "LoadBalancing:Application", family, "", arn, team, name, variable=False))  # fmt: skip
-        out.append(Resource(a, "AWSELB", "EU-LCUUsage", "LCU-Hrs", 0.008, 24.0 * max(1, desired),
-                            "LoadBalancing:Application", family, "", arn, team, name,
-                            jump=1.3 if prod else 1.0))  # fmt: skip
+        out.append(
+            Resource(
+                a,
+                "AWSELB",
+                "EU-LoadBalancerUsage",
+                "Hrs",
+                0.0252,
+                24.0,
+                "LoadBalancing:Application",
+                family,
+                "",
+                arn,
+                team,
+                name,
+                variable=False,
+            )
+        )
+        out.append(
+            Resource(
+                a,
+                "AWSELB",
+                "EU-LCUUsage",
+                "LCU-Hrs",
+                0.008,
+                24.0 * max(1, desired),
+                "LoadBalancing:Application",
+                family,
+                "",
+                arn,
+                team,
+                name,
+                jump=1.3 if prod else 1.0,
+            )
+        )
     return out
 
 
@@ -110,20 +187,65 @@ def _shared(acct: Account) -> list[Resource]:
     out = []
     if acct.kind == "env":
         out += [
-            Resource(a, "AmazonRoute53", "HostedZone", "HostedZone", 0.5, 1.0, family="DNS Zone",
-                     monthly=True, variable=False),
-            Resource(a, "AmazonRoute53", "DNS-Queries", "Queries", 0.4e-6, 4e6 * size, family="DNS Query"),
-            Resource(a, "AWSDataTransfer", "EU-DataTransfer-Out-Bytes", "GB", 0.09, 40 * size,
-                     family="Data Transfer", jump=1.5 if prod else 1.0),
-            Resource(a, "AmazonS3", "EU-TimedStorage-ByteHrs", "GB-Mo", 0.023, 800 * size / 30.4,
-                     family="Storage", resource_id=f"acme-{acct.name}-assets", team="cdn"),
-        ]  # fmt: skip
+            Resource(
+                a,
+                "AmazonRoute53",
+                "HostedZone",
+                "HostedZone",
+                0.5,
+                1.0,
+                family="DNS Zone",
+                monthly=True,
+                variable=False,
+            ),
+            Resource(
+                a, "AmazonRoute53", "DNS-Queries", "Queries", 0.4e-6, 4e6 * size, family="DNS Query"
+            ),
+            Resource(
+                a,
+                "AWSDataTransfer",
+                "EU-DataTransfer-Out-Bytes",
+                "GB",
+                0.09,
+                40 * size,
+                family="Data Transfer",
+                jump=1.5 if prod else 1.0,
+            ),
+            Resource(
+                a,
+                "AmazonS3",
+                "EU-TimedStorage-ByteHrs",
+                "GB-Mo",
+                0.023,
+                800 * size / 30.4,
+                family="Storage",
+                resource_id=f"acme-{acct.name}-assets",
+                team="cdn",
+            ),
+        ]
     out += [
-        Resource(a, "AmazonS3", "EU-Requests-Tier1", "Requests", 5e-6, 2e5 * size, "PutObject",
-                 "API Request", resource_id=f"acme-{acct.name}-logs"),
-        Resource(a, "AmazonCloudWatch", "EU-DataProcessing-Bytes", "GB", 0.57, 6 * size,
-                 "PutLogEvents", "Data Payload"),
-    ]  # fmt: skip
+        Resource(
+            a,
+            "AmazonS3",
+            "EU-Requests-Tier1",
+            "Requests",
+            5e-6,
+            2e5 * size,
+            "PutObject",
+            "API Request",
+            resource_id=f"acme-{acct.name}-logs",
+        ),
+        Resource(
+            a,
+            "AmazonCloudWatch",
+            "EU-DataProcessing-Bytes",
+            "GB",
+            0.57,
+            6 * size,
+            "PutLogEvents",
+            "Data Payload",
+        ),
+    ]
     return out
 
 
@@ -163,15 +285,54 @@ class Catalog:
         ops = next(a.account_id for a in spec.accounts if a.kind == "ops")
         hosts = sum(abs(c) for a in spec.accounts if a.kind == "env" for _, _, c in a.hosts)
         res += [
-            Resource(ops, DATADOG[0], "Datadog-Pro-Host", "Hosts", 23.0, float(hosts), family="SaaS",
-                     team="platform", monthly=True, variable=False),
-            Resource(ops, "ComputeSavingsPlans", "ComputeSP:1yrPartialUpfront", "Hrs", 0, 0,
-                     family="Savings Plan", kind="sp_fee", variable=False),
-            Resource(ops, "AmazonEC2", "EU-HeavyUsage:c5.large", "Hrs", 0, 0, "RunInstances",
-                     "Compute Instance", "c5.large", kind="ri_fee", variable=False),
-            Resource(ops, "AWSSupportBusiness", "Dollar", "Dollar", 1, 0, family="AWS Support",
-                     kind="support", variable=False),
-        ]  # fmt: skip
+            Resource(
+                ops,
+                DATADOG[0],
+                "Datadog-Pro-Host",
+                "Hosts",
+                23.0,
+                float(hosts),
+                family="SaaS",
+                team="platform",
+                monthly=True,
+                variable=False,
+            ),
+            Resource(
+                ops,
+                "ComputeSavingsPlans",
+                "ComputeSP:1yrPartialUpfront",
+                "Hrs",
+                0,
+                0,
+                family="Savings Plan",
+                kind="sp_fee",
+                variable=False,
+            ),
+            Resource(
+                ops,
+                "AmazonEC2",
+                "EU-HeavyUsage:c5.large",
+                "Hrs",
+                0,
+                0,
+                "RunInstances",
+                "Compute Instance",
+                "c5.large",
+                kind="ri_fee",
+                variable=False,
+            ),
+            Resource(
+                ops,
+                "AWSSupportBusiness",
+                "Dollar",
+                "Dollar",
+                1,
+                0,
+                family="AWS Support",
+                kind="support",
+                variable=False,
+            ),
+        ]
         return cls(spec, res)
 
     def daily_rows(self) -> int:
@@ -202,7 +363,9 @@ def period_table(spec: BillSpec, cat: Catalog, month: int, period: str, scale: i
     sp_live = mode == "sp"
     rows = Rows(len(res), res=res, day=day, units=units)
     rows.line_type = np.where(
-        sp_live, LT["SavingsPlanCoveredUsage"], np.where(ri_live, LT["DiscountedUsage"], LT["Usage"])
+        sp_live,
+        LT["SavingsPlanCoveredUsage"],
+        np.where(ri_live, LT["DiscountedUsage"], LT["Usage"]),
     )
     rows.unblended = np.where(ri_live, 0.0, od_cost)  # an RI's cost is on its RIFee line
     discounted = (rows.line_type == LT["Usage"]) & cat.aws[res]
@@ -217,11 +380,13 @@ def period_table(spec: BillSpec, cat: Catalog, month: int, period: str, scale: i
         blocks += _month_end_lines(spec, cat, month, Rows.concat(blocks))
     everything = Rows.concat(blocks)
     if scale > 1:
-        everything = everything.split(scale)
-    return to_table(spec, cat, everything, period, days_in)
+        everything = everything.split(scale, rng)
+    return to_table(spec, cat, everything, period, days_in, scale)
 
 
-def _savings_plan(cat: Catalog, rows: Rows, live: Any, days: Any, days_in: int, month: int) -> list[Rows]:
+def _savings_plan(
+    cat: Catalog, rows: Rows, live: Any, days: Any, days_in: int, month: int
+) -> list[Rows]:
     """Negation of covered usage, the daily recurring fee, and the upfront fee once."""
     if not live.any():
         return []

@@ -39,16 +39,33 @@ LT = {name: i for i, name in enumerate(LINE_TYPES)}
 _MONEY = ("units", "unblended", "net_unblended", "sp_eff", "sp_total", "sp_used", "ri_eff",
           "ri_unused_upfront", "ri_unused_recurring")  # fmt: skip
 _NULLABLE = frozenset(n for n in _MONEY if n.startswith(("sp_", "ri_")))
-_FIELDS = ("res", "day", "line_type", "ri_arn", "tagged", *_MONEY)
+_FIELDS = ("res", "day", "part", "line_type", "ri_arn", "tagged", *_MONEY)
 
 
 class Rows:
     """Per-line values of a block of line items (every array has ``n`` entries)."""
 
+    res: Any  # catalog index of the resource (-1: none)
+    day: Any
+    part: Any
+    line_type: Any  # index into LINE_TYPES
+    ri_arn: Any
+    tagged: Any
+    units: Any
+    unblended: Any
+    net_unblended: Any
+    sp_eff: Any
+    sp_total: Any
+    sp_used: Any
+    ri_eff: Any
+    ri_unused_upfront: Any
+    ri_unused_recurring: Any
+
     def __init__(self, n: int, res: Any = -1, day: Any = 1, units: Any = 0.0) -> None:
         self.n = n
         self.res = np.broadcast_to(np.asarray(res, dtype=np.int64), (n,)).copy()
         self.day = np.broadcast_to(np.asarray(day, dtype=np.int64), (n,)).copy()
+        self.part = np.zeros(n, dtype=np.int64)  # which slice of the day (after ``split``)
         self.line_type = np.zeros(n, dtype=np.int64)
         self.ri_arn = np.zeros(n, dtype=bool)
         self.tagged = np.zeros(n, dtype=bool)
@@ -72,11 +89,17 @@ class Rows:
         arrays = {f: np.concatenate([getattr(b, f) for b in blocks]) for f in _FIELDS}
         return Rows._of(sum(b.n for b in blocks), arrays)
 
-    def split(self, parts: int) -> Rows:
-        """Each line as ``parts`` finer lines carrying an equal share of every amount."""
+    def split(self, parts: int, rng: Any) -> Rows:
+        """Each line as ``parts`` lines for successive slices of its day (hourly at 24).
+
+        Amounts are shared out unevenly (as real hours differ) but add up to the original.
+        """
         out = self.take(np.repeat(np.arange(self.n), parts))
+        out.part = np.tile(np.arange(parts), self.n)
+        weights = rng.uniform(0.5, 1.5, size=(self.n, parts))
+        weights = (weights / weights.sum(axis=1, keepdims=True)).ravel()
         for name in _MONEY:
-            setattr(out, name, getattr(out, name) / parts)
+            setattr(out, name, getattr(out, name) * weights)
         return out
 
 
@@ -123,7 +146,9 @@ def _catalog_arrays(spec: BillSpec, cat: Catalog) -> dict[str, Any]:
     }
     out: dict[str, Any] = {k: pa.array([*v, ""], pa.string()) for k, v in text.items()}
     string_map = pa.map_(pa.string(), pa.string())
-    tags = [[(f"user_{k}", v) for k, v in (("team", r.team), ("service", r.service)) if v] for r in rs]
+    tags = [
+        [(f"user_{k}", v) for k, v in (("team", r.team), ("service", r.service)) if v] for r in rs
+    ]
     out["tags"] = pa.array([*tags, []], string_map)
     product = [
         [
@@ -157,12 +182,14 @@ def _const_where(mask: Any, value: str) -> Any:
     return pa.DictionaryArray.from_arrays(indices, pa.array(["", value])).cast(pa.string())
 
 
-def to_table(spec: BillSpec, cat: Catalog, rows: Rows, period: str, days_in: int) -> Any:
-    """The CUR 2.0 table for one period's rows, ordered by usage start."""
+def to_table(
+    spec: BillSpec, cat: Catalog, rows: Rows, period: str, days_in: int, parts: int = 1
+) -> Any:
+    """The CUR 2.0 table for one period's rows (each day in ``parts`` slices), by start."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    rows = rows.take(np.argsort(rows.day, kind="stable"))
+    rows = rows.take(np.lexsort((rows.part, rows.day)))
     n, lt = rows.n, rows.line_type
     cats = _catalog_arrays(spec, cat)
     res = np.where(rows.res < 0, len(cat.resources), rows.res)
@@ -180,7 +207,13 @@ def to_table(spec: BillSpec, cat: Catalog, rows: Rows, period: str, days_in: int
 
     start = dt.datetime.fromisoformat(period + "-01")
     first = np.datetime64(start, "ms")
-    usage_start = first + (rows.day - 1).astype("timedelta64[D]")
+    slice_ms = 86_400_000 // parts
+    usage_start = (
+        first
+        + (rows.day - 1).astype("timedelta64[D]")
+        + (rows.part * slice_ms).astype("timedelta64[ms]")
+    )
+    usage_end = usage_start + np.timedelta64(slice_ms, "ms")
     next_month = np.datetime64((start + dt.timedelta(days=days_in)).replace(day=1), "ms")
     line_type = pc.take(pa.array(LINE_TYPES, pa.string()), pa.array(lt))
     is_ri = rows.ri_arn | (lt == LT["DiscountedUsage"])
@@ -190,13 +223,13 @@ def to_table(spec: BillSpec, cat: Catalog, rows: Rows, period: str, days_in: int
     ri_arn = f"arn:aws:ec2:{spec.region}:{spec.payer}:reserved-instances/{cat_hex('ri')}".lower()
     od = rows.units * cats["rates"][res]
     usage_like = np.isin(lt, [LT["Usage"], LT["SavingsPlanCoveredUsage"], LT["DiscountedUsage"]])
-    day_fmt = "%Y-%m-%dT00:00:00Z"
-    interval = np.array(
-        [
-            f"{start + dt.timedelta(days=d - 1):{day_fmt}}/{start + dt.timedelta(days=d):{day_fmt}}"
-            for d in range(1, days_in + 1)
-        ]
+    slot = (rows.day - 1) * parts + rows.part  # one interval string per slice of the month
+    starts = first + np.arange(days_in * parts) * np.timedelta64(slice_ms, "ms")
+    text = np.datetime_as_string(starts.astype("datetime64[s]"), unit="s")
+    ends = np.datetime_as_string(
+        (starts + np.timedelta64(slice_ms, "ms")).astype("datetime64[s]"), unit="s"
     )
+    interval = pa.array([f"{a}Z/{b}Z" for a, b in zip(text, ends, strict=True)], pa.string())
     described = pc.binary_join_element_wise(line_type, col("usage_type"), " ")
     description = pc.if_else(pa.array(lt == LT["Usage"]), col("description"), described)
     rng = np.random.default_rng([spec.seed, int(period.replace("-", ""))])
@@ -218,7 +251,7 @@ def to_table(spec: BillSpec, cat: Catalog, rows: Rows, period: str, days_in: int
         "discount": pa.array([[]], pa.map_(pa.string(), pa.float64())).take(zeros),
         "discount_total_discount": num(rows.net_unblended - rows.unblended),
         "identity_line_item_id": _hex_ids(rng, n),
-        "identity_time_interval": pa.array(interval[rows.day - 1], pa.string()),
+        "identity_time_interval": pc.take(interval, pa.array(slot)),
         "line_item_availability_zone": col("az"),
         "line_item_blended_cost": num(rows.unblended),
         "line_item_blended_rate": col("rate"),
@@ -239,7 +272,7 @@ def to_table(spec: BillSpec, cat: Catalog, rows: Rows, period: str, days_in: int
         "line_item_usage_account_id": col("account"),
         "line_item_usage_account_name": col("account_name"),
         "line_item_usage_amount": num(rows.units),
-        "line_item_usage_end_date": ts(usage_start + np.timedelta64(1, "D")),
+        "line_item_usage_end_date": ts(usage_end),
         "line_item_usage_start_date": ts(usage_start),
         "line_item_usage_type": col("usage_type"),
         "pricing_currency": _const("USD", n),

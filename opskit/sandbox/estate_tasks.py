@@ -120,13 +120,13 @@ def create_task(
     cluster_name: str,
     task_definition: Any,
     host: Host,
-    address: str,
+    address: str | None,
     security_group: str,
     group: str,
     started_by: str,
     status: str = "PROVISIONING",
 ) -> Any:
-    """A new task on ``host`` with an ENI at ``address``, inserted into moto's backend."""
+    """A new task on ``host`` (awsvpc: with an ENI at ``address``), in moto's backend."""
     from moto.ecs.models import Task
 
     cluster = ecs.clusters[cluster_name]
@@ -144,7 +144,8 @@ def create_task(
             "awsvpcConfiguration": {"subnets": [host.subnet_id], "securityGroups": [security_group]}
         },
     )
-    _readdress(task, address)
+    if address is not None and task.attachments:
+        _readdress(task, address)
     now = utcnow()
     task.created_at = now
     task.availability_zone = host.az
@@ -162,9 +163,10 @@ def create_task(
     container.health_status = "UNKNOWN"
     container.runtime_id = hashlib.sha256(task.id.encode()).hexdigest()
     container.image_digest = "sha256:" + hashlib.sha256(str(container.image).encode()).hexdigest()
-    container.network_interfaces = [
-        {"attachmentId": task.attachments[0]["id"], "privateIpv4Address": address}
-    ]
+    if address is not None and task.attachments:
+        container.network_interfaces = [
+            {"attachmentId": task.attachments[0]["id"], "privateIpv4Address": address}
+        ]
     ecs.update_container_instance_resources(host.instance, requirements)
     tasks = dict(ecs.tasks.get(cluster_name, {}))
     tasks[task.task_arn] = task
@@ -251,18 +253,18 @@ def finish_stop(ecs: Any, task: Any, host: Host | None) -> None:
     container = task.containers[0]
     container.last_status = "STOPPED"
     container.health_status = "UNKNOWN"
-    if container.exitCode is None:
-        container.exitCode = 0 if task.stop_code != "TaskFailedToStart" else None
+    if container.exitCode is None and getattr(task, "started_at", None) is not None:
+        container.exitCode = 0  # stopped by ECS after it ran: SIGTERM, a clean exit
     if host is not None:
         ecs.update_container_instance_resources(
             host.instance, task.resource_requirements, removing=True
         )
-    attachment = task.attachments[0]
-    attachment["status"] = "DELETED"
-    for detail in attachment["details"]:
-        if detail["name"] == "networkInterfaceId":
-            ec2 = backend("ec2", task._account_id, task.region_name)
-            ec2.enis.pop(detail["value"], None)
+    for attachment in task.attachments:
+        attachment["status"] = "DELETED"
+        for detail in attachment["details"]:
+            if detail["name"] == "networkInterfaceId":
+                ec2 = backend("ec2", task._account_id, task.region_name)
+                ec2.enis.pop(detail["value"], None)
 
 
 def forget_task(ecs: Any, task: Any) -> None:

@@ -29,7 +29,7 @@ KINDS: tuple[str, ...] = ("throttle", "error", "latency")
 
 def pascal_operation(name: str) -> str:
     """``list_services`` or ``ListServices`` -> ``ListServices``."""
-    if name == "*" or "_" not in name and name[:1].isupper():
+    if name == "*" or ("_" not in name and name[:1].isupper()):
         return name
     return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
 

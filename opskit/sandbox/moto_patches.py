@@ -75,7 +75,8 @@ def _patch_signature_payload() -> None:
         request.context["timestamp"] = headers["X-Amz-Date"]
         return request
 
-    IAMRequestBase._create_aws_request = _create_aws_request
+    request_base: Any = IAMRequestBase
+    request_base._create_aws_request = _create_aws_request
 
 
 def _patch_preauthorized() -> None:
@@ -91,7 +92,8 @@ def _patch_preauthorized() -> None:
             return
         original(self, iam_request_cls, resource)
 
-    ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_and_authorize_action
+    mixin: Any = ActionAuthenticatorMixin
+    mixin._authenticate_and_authorize_action = _authenticate_and_authorize_action
 
 
 def _patch_account_ids() -> None:

@@ -80,8 +80,9 @@ def launch(rt: Runtime, svc: ServiceSim, deployment: dict[str, Any]) -> TaskSim 
             short = "CPU units" if closest.free("CPU") < cpu else "memory"
             simulator_events.unable_to_place(svc.service, closest.arn.split("/")[-1], short)
         return None
-    pool = account.pools[host.subnet_id]
-    address = pool.take()
+    pool = account.pools.get(host.subnet_id)
+    awsvpc = task_definition.network_mode == "awsvpc"
+    address = pool.take() if awsvpc and pool is not None else None
     task = create_task(
         ecs=ecs,
         cluster_name=svc.cluster,

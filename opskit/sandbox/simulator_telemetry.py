@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from opskit.sandbox import estate_targets, simulator_events
@@ -63,10 +64,13 @@ class Telemetry:
         count = min(len(self.running), int(expected) + (rng.random() < expected % 1))
         now = time.time()
         for svc, ts in rng.sample(list(self.running.values()), count):
-            lines = [(now - rng.uniform(0, period_s), "") for _ in range(rng.choice((1, 1, 2, 3)))]
-            lines.sort()
+            started = ts.task.started_at.replace(tzinfo=UTC).timestamp() + 0.5
+            times = sorted(
+                max(started, now - rng.uniform(0, period_s))
+                for _ in range(rng.choice((1, 1, 2, 3)))
+            )
             src = source(svc, ts.task)
-            write(svc, ts, [(when, activity_line(src, when, rng)) for when, _ in lines])
+            write(svc, ts, [(when, activity_line(src, when, rng)) for when in times])
         return count
 
     def flap_job(self, recover_after_s: float) -> None:

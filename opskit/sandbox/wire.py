@@ -306,7 +306,7 @@ def authorize(environ: dict[str, Any], account_id: str, operation: str, protocol
             path=path,
             data={},
             body=body,
-            headers=request.headers,
+            headers=request.headers,  # type: ignore[arg-type]  # case-insensitive, as moto's own
             action=operation,
         )
         iam_request.check_signature()

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import costs_smallbill as smallbill
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2025, 11, 26)

@@ -25,20 +25,62 @@ ARN = "arn:aws:ec2:eu-west-1:111111111111:reserved-instances/abc"
 
 # (period, account, line type, product, unblended, extra columns, tags)
 LINES: list[tuple[str, str, str, str, float, dict[str, Any], dict[str, str]]] = [
-    ("2025-01", DEV, "Usage", "AmazonEC2", 100.0, {"line_item_net_unblended_cost": 95.0}, {"team": "api"}),
+    (
+        "2025-01",
+        DEV,
+        "Usage",
+        "AmazonEC2",
+        100.0,
+        {"line_item_net_unblended_cost": 95.0},
+        {"team": "api"},
+    ),
     ("2025-01", DEV, "Usage", "AmazonS3", 20.0, {}, {}),
-    ("2025-01", PROD, "SavingsPlanCoveredUsage", "AmazonEC2", 50.0,
-     {"savings_plan_savings_plan_effective_cost": 36.0}, {"team": "app"}),
+    (
+        "2025-01",
+        PROD,
+        "SavingsPlanCoveredUsage",
+        "AmazonEC2",
+        50.0,
+        {"savings_plan_savings_plan_effective_cost": 36.0},
+        {"team": "app"},
+    ),
     ("2025-01", PROD, "SavingsPlanNegation", "AmazonEC2", -50.0, {}, {"team": "app"}),
-    ("2025-01", OPS, "SavingsPlanRecurringFee", "ComputeSavingsPlans", 20.0,
-     {"savings_plan_total_commitment_to_date": 40.0, "savings_plan_used_commitment": 36.0}, {}),
+    (
+        "2025-01",
+        OPS,
+        "SavingsPlanRecurringFee",
+        "ComputeSavingsPlans",
+        20.0,
+        {"savings_plan_total_commitment_to_date": 40.0, "savings_plan_used_commitment": 36.0},
+        {},
+    ),
     ("2025-01", OPS, "SavingsPlanUpfrontFee", "ComputeSavingsPlans", 240.0, {}, {}),
-    ("2025-01", PROD, "DiscountedUsage", "AmazonEC2", 0.0,
-     {"reservation_effective_cost": 30.0, "reservation_net_effective_cost": 28.0,
-      "reservation_reservation_a_r_n": ARN}, {"team": "app"}),
-    ("2025-01", OPS, "RIFee", "AmazonEC2", 60.0,
-     {"reservation_unused_amortized_upfront_fee_for_billing_period": 5.0,
-      "reservation_unused_recurring_fee": 3.0, "reservation_reservation_a_r_n": ARN}, {}),
+    (
+        "2025-01",
+        PROD,
+        "DiscountedUsage",
+        "AmazonEC2",
+        0.0,
+        {
+            "reservation_effective_cost": 30.0,
+            "reservation_net_effective_cost": 28.0,
+            "reservation_reservation_a_r_n": ARN,
+        },
+        {"team": "app"},
+    ),
+    (
+        "2025-01",
+        OPS,
+        "RIFee",
+        "AmazonEC2",
+        60.0,
+        {
+            "reservation_unused_amortized_upfront_fee_for_billing_period": 5.0,
+            "reservation_unused_recurring_fee": 3.0,
+            "reservation_reservation_a_r_n": ARN,
+        },
+        {},
+    ),
     ("2025-01", OPS, "Fee", "AmazonEC2", 500.0, {"reservation_reservation_a_r_n": ARN}, {}),
     ("2025-01", OPS, "Fee", "AWSSupportBusiness", 100.0, {}, {}),
     ("2025-01", DEV, "Credit", "AmazonEC2", -30.0, {}, {}),
@@ -46,35 +88,62 @@ LINES: list[tuple[str, str, str, str, float, dict[str, Any], dict[str, str]]] = 
     ("2025-01", PROD, "Tax", "AmazonEC2", 8.0, {}, {}),
     ("2025-01", STRANGER, "Usage", "AmazonS3", 12.0, {}, {}),
     ("2025-01", OPS, "Usage", "abc123market", 50.0, {}, {"team": "platform"}),
-    ("2025-02", DEV, "Usage", "AmazonEC2", 120.0, {"line_item_net_unblended_cost": 114.0}, {"team": "api"}),
+    (
+        "2025-02",
+        DEV,
+        "Usage",
+        "AmazonEC2",
+        120.0,
+        {"line_item_net_unblended_cost": 114.0},
+        {"team": "api"},
+    ),
     ("2025-02", PROD, "Usage", "AmazonEC2", 80.0, {}, {"team": "app"}),
     ("2025-02", OPS, "Fee", "AWSSupportBusiness", 110.0, {}, {}),
     ("2025-02", STRANGER, "Usage", "AmazonS3", 12.0, {}, {}),
-]  # fmt: skip
+]
 
 TRUTH = {
     "amortized": {
-        ("2025-01", "dev"): 90.0, ("2025-01", "prod"): 64.0, ("2025-01", "ops"): 162.0,
-        ("2025-01", "unmapped"): 12.0, ("2025-02", "dev"): 120.0, ("2025-02", "prod"): 80.0,
-        ("2025-02", "ops"): 110.0, ("2025-02", "unmapped"): 12.0,
+        ("2025-01", "dev"): 90.0,
+        ("2025-01", "prod"): 64.0,
+        ("2025-01", "ops"): 162.0,
+        ("2025-01", "unmapped"): 12.0,
+        ("2025-02", "dev"): 120.0,
+        ("2025-02", "prod"): 80.0,
+        ("2025-02", "ops"): 110.0,
+        ("2025-02", "unmapped"): 12.0,
     },
     "unblended": {
-        ("2025-01", "dev"): 90.0, ("2025-01", "prod"): -2.0, ("2025-01", "ops"): 970.0,
-        ("2025-01", "unmapped"): 12.0, ("2025-02", "dev"): 120.0, ("2025-02", "prod"): 80.0,
-        ("2025-02", "ops"): 110.0, ("2025-02", "unmapped"): 12.0,
+        ("2025-01", "dev"): 90.0,
+        ("2025-01", "prod"): -2.0,
+        ("2025-01", "ops"): 970.0,
+        ("2025-01", "unmapped"): 12.0,
+        ("2025-02", "dev"): 120.0,
+        ("2025-02", "prod"): 80.0,
+        ("2025-02", "ops"): 110.0,
+        ("2025-02", "unmapped"): 12.0,
     },
     "net": {
-        ("2025-01", "dev"): 85.0, ("2025-01", "prod"): 62.0, ("2025-01", "ops"): 162.0,
-        ("2025-01", "unmapped"): 12.0, ("2025-02", "dev"): 114.0, ("2025-02", "prod"): 80.0,
-        ("2025-02", "ops"): 110.0, ("2025-02", "unmapped"): 12.0,
+        ("2025-01", "dev"): 85.0,
+        ("2025-01", "prod"): 62.0,
+        ("2025-01", "ops"): 162.0,
+        ("2025-01", "unmapped"): 12.0,
+        ("2025-02", "dev"): 114.0,
+        ("2025-02", "prod"): 80.0,
+        ("2025-02", "ops"): 110.0,
+        ("2025-02", "unmapped"): 12.0,
     },
-}  # fmt: skip
+}
 NUMERIC = (
-    "line_item_net_unblended_cost", "savings_plan_savings_plan_effective_cost",
-    "savings_plan_total_commitment_to_date", "savings_plan_used_commitment",
-    "reservation_effective_cost", "reservation_net_effective_cost",
-    "reservation_unused_amortized_upfront_fee_for_billing_period", "reservation_unused_recurring_fee",
-)  # fmt: skip
+    "line_item_net_unblended_cost",
+    "savings_plan_savings_plan_effective_cost",
+    "savings_plan_total_commitment_to_date",
+    "savings_plan_used_commitment",
+    "reservation_effective_cost",
+    "reservation_net_effective_cost",
+    "reservation_unused_amortized_upfront_fee_for_billing_period",
+    "reservation_unused_recurring_fee",
+)
 
 
 def rows(period: str) -> dict[str, list[Any]]:
@@ -93,7 +162,10 @@ def rows(period: str) -> dict[str, list[Any]]:
             line[5].get("reservation_reservation_a_r_n", "") for line in mine
         ],
         "resource_tags": [[(f"user_{k}", v) for k, v in line[6].items()] for line in mine],
-        "product": [[("product_name", "Datadog Pro" if line[3] == "abc123market" else line[3])] for line in mine],
+        "product": [
+            [("product_name", "Datadog Pro" if line[3] == "abc123market" else line[3])]
+            for line in mine
+        ],
     }
     for column in NUMERIC:
         out[column] = [line[5].get(column) for line in mine]

@@ -14,57 +14,104 @@ ARN = "arn:aws:ec2:eu-west-1:111111111111:reserved-instances/x"
     [
         ({"line_item_line_item_type": "Usage", "line_item_unblended_cost": 10.0}, 10.0, 10.0),
         (
-            {"line_item_line_item_type": "Usage", "line_item_unblended_cost": 10.0,
-             "line_item_net_unblended_cost": 9.5},
-            10.0, 9.5,
+            {
+                "line_item_line_item_type": "Usage",
+                "line_item_unblended_cost": 10.0,
+                "line_item_net_unblended_cost": 9.5,
+            },
+            10.0,
+            9.5,
         ),
         (
-            {"line_item_line_item_type": "SavingsPlanCoveredUsage", "line_item_unblended_cost": 10.0,
-             "savings_plan_savings_plan_effective_cost": 7.2,
-             "savings_plan_net_savings_plan_effective_cost": 7.0},
-            7.2, 7.0,
+            {
+                "line_item_line_item_type": "SavingsPlanCoveredUsage",
+                "line_item_unblended_cost": 10.0,
+                "savings_plan_savings_plan_effective_cost": 7.2,
+                "savings_plan_net_savings_plan_effective_cost": 7.0,
+            },
+            7.2,
+            7.0,
         ),
         (
-            {"line_item_line_item_type": "SavingsPlanRecurringFee", "line_item_unblended_cost": 20.0,
-             "savings_plan_total_commitment_to_date": 40.0, "savings_plan_used_commitment": 36.5},
-            3.5, 3.5,
-        ),
-        ({"line_item_line_item_type": "SavingsPlanNegation", "line_item_unblended_cost": -10.0}, 0.0, 0.0),
-        ({"line_item_line_item_type": "SavingsPlanUpfrontFee", "line_item_unblended_cost": 999.0}, 0.0, 0.0),
-        (
-            {"line_item_line_item_type": "DiscountedUsage", "line_item_unblended_cost": 0.0,
-             "reservation_effective_cost": 6.2, "reservation_net_effective_cost": None},
-            6.2, 6.2,
+            {
+                "line_item_line_item_type": "SavingsPlanRecurringFee",
+                "line_item_unblended_cost": 20.0,
+                "savings_plan_total_commitment_to_date": 40.0,
+                "savings_plan_used_commitment": 36.5,
+            },
+            3.5,
+            3.5,
         ),
         (
-            {"line_item_line_item_type": "RIFee", "line_item_unblended_cost": 60.0,
-             "reservation_unused_amortized_upfront_fee_for_billing_period": 5.0,
-             "reservation_unused_recurring_fee": 3.0,
-             "reservation_net_unused_recurring_fee": 2.0},
-            8.0, 7.0,
+            {"line_item_line_item_type": "SavingsPlanNegation", "line_item_unblended_cost": -10.0},
+            0.0,
+            0.0,
         ),
         (
-            {"line_item_line_item_type": "Fee", "line_item_unblended_cost": 500.0,
-             "reservation_reservation_a_r_n": ARN},
-            0.0, 0.0,
+            {
+                "line_item_line_item_type": "SavingsPlanUpfrontFee",
+                "line_item_unblended_cost": 999.0,
+            },
+            0.0,
+            0.0,
+        ),
+        (
+            {
+                "line_item_line_item_type": "DiscountedUsage",
+                "line_item_unblended_cost": 0.0,
+                "reservation_effective_cost": 6.2,
+                "reservation_net_effective_cost": None,
+            },
+            6.2,
+            6.2,
+        ),
+        (
+            {
+                "line_item_line_item_type": "RIFee",
+                "line_item_unblended_cost": 60.0,
+                "reservation_unused_amortized_upfront_fee_for_billing_period": 5.0,
+                "reservation_unused_recurring_fee": 3.0,
+                "reservation_net_unused_recurring_fee": 2.0,
+            },
+            8.0,
+            7.0,
+        ),
+        (
+            {
+                "line_item_line_item_type": "Fee",
+                "line_item_unblended_cost": 500.0,
+                "reservation_reservation_a_r_n": ARN,
+            },
+            0.0,
+            0.0,
         ),
         ({"line_item_line_item_type": "Fee", "line_item_unblended_cost": 100.0}, 100.0, 100.0),
-        ({"line_item_line_item_type": "Fee", "line_item_unblended_cost": 100.0,
-          "reservation_reservation_a_r_n": ""}, 100.0, 100.0),
+        (
+            {
+                "line_item_line_item_type": "Fee",
+                "line_item_unblended_cost": 100.0,
+                "reservation_reservation_a_r_n": "",
+            },
+            100.0,
+            100.0,
+        ),
         ({"line_item_line_item_type": "Credit", "line_item_unblended_cost": -30.0}, -30.0, -30.0),
         ({"line_item_line_item_type": "Refund", "line_item_unblended_cost": -10.0}, -10.0, -10.0),
         ({"line_item_line_item_type": "Tax", "line_item_unblended_cost": 8.0}, 8.0, 8.0),
         ({"line_item_line_item_type": "EdpDiscount", "line_item_unblended_cost": -4.0}, -4.0, -4.0),
     ],
-)  # fmt: skip
+)
 def test_each_line_type(row: dict[str, object], amortized: float, net: float) -> None:
     assert amortize.amortized(row) == pytest.approx(amortized)
     assert amortize.net_amortized(row) == pytest.approx(net)
 
 
 def test_nan_counts_as_null() -> None:
-    row = {"line_item_line_item_type": "Usage", "line_item_unblended_cost": 4.0,
-           "line_item_net_unblended_cost": float("nan")}  # fmt: skip
+    row = {
+        "line_item_line_item_type": "Usage",
+        "line_item_unblended_cost": 4.0,
+        "line_item_net_unblended_cost": float("nan"),
+    }
     assert amortize.net_amortized(row) == 4.0
 
 

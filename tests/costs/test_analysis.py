@@ -46,7 +46,9 @@ def test_forecast_extrapolates_the_median_recent_day() -> None:
     days = [dt.date(2025, 11, d) for d in range(1, 11)]
     daily = pd.DataFrame(
         [{"day": d, "environment": "prod", "charge": "usage", "amortized": 10.0} for d in days]
-        + [{"day": days[0], "environment": "prod", "charge": "usage", "amortized": 500.0}]  # one-off
+        + [
+            {"day": days[0], "environment": "prod", "charge": "usage", "amortized": 500.0}
+        ]  # one-off
         + [{"day": days[-1], "environment": "prod", "charge": "tax", "amortized": 80.0}]
     )
     out = analysis.forecast_from_daily({"prod": 680.0}, daily, dt.date(2025, 11, 10))
@@ -96,6 +98,8 @@ def test_charge_labels(line_type: str, product: str, reservation: bool, charge: 
 def test_service_names_agree_between_cur_and_cost_explorer() -> None:
     assert labels.service_name("AmazonEC2") == labels.service_name("EC2 - Other") == "EC2"
     assert labels.service_name("Amazon Elastic Compute Cloud - Compute") == "EC2"
-    assert labels.service_name("AWSSupportBusiness") == labels.service_name("AWS Support (Business)")
+    assert labels.service_name("AWSSupportBusiness") == labels.service_name(
+        "AWS Support (Business)"
+    )
     assert labels.service_name("AmazonEC2", "tax") == "Tax"
     assert labels.service_name("Datadog Pro") == "Datadog Pro"

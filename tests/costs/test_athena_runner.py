@@ -26,19 +26,24 @@ class FakeAthena:
         self.started.append(params)
         return {"QueryExecutionId": f"q{len(self.started)}"}
 
-    def get_query_execution(self, QueryExecutionId: str) -> dict[str, Any]:  # noqa: N803
+    def get_query_execution(self, QueryExecutionId: str) -> dict[str, Any]:
         state = self.states[min(self.polls, len(self.states) - 1)]
         self.polls += 1
         status = {"State": state, "StateChangeReason": self.reason}
         return {"QueryExecution": {"Status": status, "Statistics": {"DataScannedInBytes": 2048}}}
 
-    def stop_query_execution(self, QueryExecutionId: str) -> dict[str, Any]:  # noqa: N803
+    def stop_query_execution(self, QueryExecutionId: str) -> dict[str, Any]:
         self.stopped.append(QueryExecutionId)
         return {}
 
     def get_paginator(self, name: str) -> Any:
         assert name == "get_query_results"
-        rows = [["account", "amount", "flag"], ["111", "1.5", "true"], ["222", None, "false"], ["333", "2", "true"]]
+        rows = [
+            ["account", "amount", "flag"],
+            ["111", "1.5", "true"],
+            ["222", None, "false"],
+            ["333", "2", "true"],
+        ]
         info = [{"Name": "account", "Type": "varchar"}, {"Name": "amount", "Type": "double"},
                 {"Name": "flag", "Type": "boolean"}]  # fmt: skip
         fake = self
@@ -48,7 +53,10 @@ class FakeAthena:
                 assert kwargs["PaginationConfig"]["PageSize"] <= 1000
                 for start in range(0, len(rows), 2):
                     fake.page_tokens.append(str(start) if start else None)
-                    data = [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in rows[start : start + 2]]
+                    data = [
+                        {"Data": [{} if v is None else {"VarCharValue": v} for v in row]}
+                        for row in rows[start : start + 2]
+                    ]
                     yield {"ResultSet": {"Rows": data, "ResultSetMetadata": {"ColumnInfo": info}}}
 
         return Pages()
@@ -58,7 +66,9 @@ def runner(client: FakeAthena, **settings: Any) -> tuple[Athena, list[float]]:
     sleeps: list[float] = []
     clock = iter(range(0, 10_000))
     options = AthenaSettings(output_location="s3://bucket/out/", poll_seconds=0.5, **settings)
-    return Athena(client, options, None, Meter(), sleep=sleeps.append, clock=lambda: next(clock)), sleeps
+    return Athena(
+        client, options, None, Meter(), sleep=sleeps.append, clock=lambda: next(clock)
+    ), sleeps
 
 
 def test_start_poll_and_page_through_typed_results() -> None:

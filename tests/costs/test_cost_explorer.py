@@ -43,7 +43,9 @@ class SimClient:
         except AwsApiError as error:
             from botocore.exceptions import ClientError
 
-            raise ClientError({"Error": {"Code": error.code, "Message": error.message}}, "Op") from None
+            raise ClientError(
+                {"Error": {"Code": error.code, "Message": error.message}}, "Op"
+            ) from None
 
     def get_cost_and_usage(self, **params: Any) -> dict[str, Any]:
         from opskit.sandbox.cost_explorer import get_cost_and_usage
@@ -62,7 +64,7 @@ def sim_bill(repo_config: Any) -> Iterator[None]:
 
     spec = costdata.bill_spec(repo_config, today=TODAY)
     tables = [t for _, t in costdata.generate(spec)]
-    cost_explorer.install(cost_explorer.Bill(cost_explorer.daily_lines(tables), PAYER, TODAY))
+    cost_explorer.install(cost_explorer.Bill(costdata.daily_lines(tables), PAYER, TODAY))
     patch = pytest.MonkeyPatch()
     patch.setattr(cost_explorer, "PAGE_GROUPS", 7)  # many pages
     yield
@@ -76,10 +78,15 @@ def test_groups_are_planned_lowest_cardinality_first() -> None:
     with pytest.raises(ValueError):
         ce_plan.usage_request(spec, groups, None)
     request = ce_plan.usage_request(spec, groups[2:], ce_plan.ACCOUNT_GROUP.only("1"))
-    assert request["GroupBy"] == [{"Type": "DIMENSION", "Key": "SERVICE"}, {"Type": "TAG", "Key": "team"}]
+    assert request["GroupBy"] == [
+        {"Type": "DIMENSION", "Key": "SERVICE"},
+        {"Type": "TAG", "Key": "team"},
+    ]
     assert request["TimePeriod"] == {"Start": "2025-10-01", "End": "2025-11-27"}
     assert ce_plan.combine(None, {"A": 1}) == {"A": 1}
-    assert ce_plan.combine({"And": [{"A": 1}, {"B": 2}]}, {"C": 3}) == {"And": [{"A": 1}, {"B": 2}, {"C": 3}]}
+    assert ce_plan.combine({"And": [{"A": 1}, {"B": 2}]}, {"C": 3}) == {
+        "And": [{"A": 1}, {"B": 2}, {"C": 3}]
+    }
     assert ce_plan.forecast_request("1", dt.date(2025, 11, 30)) is None
     assert ce_plan.Group("TAG", "team").value("team$") == ""
 
@@ -111,7 +118,9 @@ def test_every_page_is_read_and_counted(tmp_path: Path) -> None:
     assert client.tokens == [None, "t1", "t2"]
     assert [r["amortized"] for r in rows] == [1.0, 2.0, 3.0]
     assert meter.ce_requests == 3 and meter.ce_price == pytest.approx(0.03)
-    again = CostExplorer(client, DiskCache(tmp_path, 6), meter, "test").rows(spec, ce_plan.groups_for(spec), None, {})
+    again = CostExplorer(client, DiskCache(tmp_path, 6), meter, "test").rows(
+        spec, ce_plan.groups_for(spec), None, {}
+    )
     assert again == rows and meter.ce_requests == 3 and meter.ce_cached == 3
     assert "3 requests ($0.03" in meter.lines()[0]
 
@@ -146,7 +155,9 @@ def test_cost_explorer_agrees_with_cur_on_the_same_bill(
     cur = build_report(ws, months=13, by=by, today=TODAY).frame
     spec = make_spec(months=13, by=by, source="ce", today=TODAY)
     client, meter = SimClient(), Meter()
-    frame = tidy(CostExplorer(client, None, meter, "test").report(spec), spec, ws.config.env_for_account)
+    frame = tidy(
+        CostExplorer(client, None, meter, "test").report(spec), spec, ws.config.env_for_account
+    )
     keys = [c for c in cur.columns if c not in ("unblended", "amortized", "net")]
     ours, theirs = frame.set_index(keys).sort_index(), cur.set_index(keys).sort_index()
     assert list(ours.index) == list(theirs.index)

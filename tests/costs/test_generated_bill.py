@@ -80,7 +80,14 @@ def test_the_story_trend_jump_and_untagged_share(
     assert report.unmapped_accounts == ["555555555555"]
     months = set(report.frame.loc[report.frame["charge"] == "credit", "period"])
     assert len(months) == 6
-    assert set(report.frame["charge"]) >= {"usage", "commitment", "support", "credit", "refund", "tax"}
+    assert set(report.frame["charge"]) >= {
+        "usage",
+        "commitment",
+        "support",
+        "credit",
+        "refund",
+        "tax",
+    }
 
 
 def test_cur_backend_equals_generated_sql_in_duckdb(
@@ -101,7 +108,12 @@ def test_cur_backend_equals_generated_sql_in_duckdb(
     )
     con.execute("CREATE MACRO element_at(m, k) AS map_extract(m, k)[1]")
     raw = con.execute(sql.report_sql(sql.table_name("cur", "cur2"), spec.periods, spec.tags)).df()
-    frame = tidy(raw, spec, ws.config.env_for_account, {"7x3f9datadogpro0qwrx": "Datadog Pro (Pay-As-You-Go)"})
+    frame = tidy(
+        raw,
+        spec,
+        ws.config.env_for_account,
+        {"7x3f9datadogpro0qwrx": "Datadog Pro (Pay-As-You-Go)"},
+    )
     keys = [c for c in report.frame.columns if c not in ("unblended", "amortized", "net")]
     ours = report.frame.set_index(keys).sort_index()
     theirs = frame.set_index(keys).sort_index()

@@ -60,7 +60,9 @@ def test_the_three_backends_agree(reports: dict[str, Any]) -> None:
         assert report.missing_periods == []
 
 
-def test_cost_explorer_pages_are_counted_priced_and_cached(live: Any, reports: dict[str, Any]) -> None:
+def test_cost_explorer_pages_are_counted_priced_and_cached(
+    live: Any, reports: dict[str, Any]
+) -> None:
     meter = reports["ce"].meter
     accounts = reports["ce"].frame["account"].nunique()
     assert meter.ce_requests > 1 + accounts  # discovery + one query per account, some paged
@@ -70,7 +72,9 @@ def test_cost_explorer_pages_are_counted_priced_and_cached(live: Any, reports: d
     assert again.frame.equals(reports["ce"].frame)
 
 
-def test_cur_on_s3_reads_only_needed_partitions_and_columns(live: Any, reports: dict[str, Any]) -> None:
+def test_cur_on_s3_reads_only_needed_partitions_and_columns(
+    live: Any, reports: dict[str, Any]
+) -> None:
     s3 = live.accounts.ops_client("s3")
     listing = s3.list_objects_v2(Bucket="acme-cur", Prefix="cur2/")["Contents"]
     total = sum(o["Size"] for o in listing)
@@ -124,16 +128,23 @@ def test_cli_json_is_pure_and_costs_go_to_stderr(sandbox_env: dict[str, str]) ->
     assert "Cost Explorer:" in done.stderr and "$0.01 each" in done.stderr
 
 
-@pytest.mark.parametrize(("fmt", "marker"), [("html", "<svg"), ("csv", "period,environment"),
-                                             ("markdown", "| period |"), ("table", "Forecast")])  # fmt: skip
-def test_cli_outputs(sandbox_env: dict[str, str], fmt: str, marker: str) -> None:
-    done = run(sandbox_env, "--source", "cur", "--months", "3", "--by", "env,service,tag:team", "-o", fmt)
+@pytest.mark.parametrize(
+    ("source", "fmt", "marker", "said"),
+    [("cur", "html", "<svg", "CUR: 3 parquet files"), ("athena", "csv", "period,env", "Athena: ")],
+)
+def test_cli_outputs(
+    sandbox_env: dict[str, str], source: str, fmt: str, marker: str, said: str
+) -> None:
+    by = "env,service,tag:team"
+    done = run(sandbox_env, "--source", source, "--months", "3", "--by", by, "-o", fmt)
     assert done.returncode == 0, done.stderr
     assert marker in done.stdout
-    assert "CUR: 3 parquet files" in done.stderr
+    assert said in done.stderr
 
 
 def test_cli_bad_breakdown_is_a_usage_error(sandbox_env: dict[str, str]) -> None:
     done = run(sandbox_env, "--by", "env,colour")
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines()[-1].startswith("opskit: --by: unknown breakdown 'colour'")
+    assert (
+        done.stderr.strip().splitlines()[-1].startswith("opskit: --by: unknown breakdown 'colour'")
+    )

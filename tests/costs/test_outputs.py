@@ -47,7 +47,14 @@ def test_json_holds_rows_and_every_section(report: Any) -> None:
     assert document["periods"] == ["2025-08", "2025-09", "2025-10", "2025-11"]
     assert len(document["rows"]) == len(report.frame)
     assert document["unmapped_accounts"] == ["555555555555"]
-    assert set(document["totals"]["2025-10"]) >= {"dev", "stage", "prod", "ops", "unmapped", "total"}
+    assert set(document["totals"]["2025-10"]) >= {
+        "dev",
+        "stage",
+        "prod",
+        "ops",
+        "unmapped",
+        "total",
+    }
     assert document["drivers"] and document["forecast"]
     assert document["untagged_share"]["2025-10"]["prod"] > 0
 
@@ -95,7 +102,10 @@ def test_month_to_date_comes_from_the_cache_only(repo_config: Any, tmp_path: Pat
 
 
 def test_importing_the_month_to_date_api_stays_light() -> None:
-    code = "import sys, opskit.costs; assert 'pandas' not in sys.modules and 'pyarrow' not in sys.modules"
+    code = (
+        "import sys, opskit.costs; "
+        "assert 'pandas' not in sys.modules and 'pyarrow' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -39,7 +39,9 @@ def test_missing_month_and_unmapped_account_are_reported(
     assert "no data for 2025-03" in notes and STRANGER in notes
 
 
-def test_charges_are_lines_of_their_own(small_bill: Path, workspace_for: Callable[..., Any]) -> None:
+def test_charges_are_lines_of_their_own(
+    small_bill: Path, workspace_for: Callable[..., Any]
+) -> None:
     report = build_report(workspace_for(small_bill), months=3, by="env,service", today=MARCH)
     jan = report.frame[report.frame["period"] == "2025-01"]
     charges = jan.groupby(["environment", "charge"])["amortized"].sum().round(6).to_dict()
@@ -54,7 +56,9 @@ def test_charges_are_lines_of_their_own(small_bill: Path, workspace_for: Callabl
 
 def test_tags_and_untagged_share(small_bill: Path, workspace_for: Callable[..., Any]) -> None:
     report = build_report(workspace_for(small_bill), months=3, by="env,tag:team", today=MARCH)
-    jan = report.frame[(report.frame["period"] == "2025-01") & (report.frame["environment"] == "dev")]
+    jan = report.frame[
+        (report.frame["period"] == "2025-01") & (report.frame["environment"] == "dev")
+    ]
     assert jan.groupby("tag:team")["amortized"].sum().to_dict() == pytest.approx(
         {"api": 100.0, "(untagged)": -10.0}  # S3 20 untagged, credit -30 untagged
     )

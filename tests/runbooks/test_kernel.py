@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -25,6 +26,7 @@ def test_jupyterlab_gets_the_kernel_and_the_config(tmp_path: Path) -> None:
     )
     assert argv[:3] == [sys.executable, "-m", "jupyterlab"]
     assert f"--ServerApp.root_dir={tmp_path / 'nb'}" in argv and argv[-1] == "--no-browser"
+    assert ("--allow-root" in argv) == (os.geteuid() == 0)
     assert env["JUPYTER_PATH"].split(":")[0] == str(tmp_path / "jupyter")
     assert env["OPSKIT_CONFIG"] == str(tmp_path / "environments.toml")
     assert (tmp_path / "jupyter" / "kernels" / KERNEL_NAME / "kernel.json").is_file()

@@ -15,6 +15,12 @@ from botocore.exceptions import ClientError
 from opskit.sandbox.state import SandboxInfo
 
 ENVS = ("dev", "stage", "prod")
+ACCOUNTS = {
+    "ops": "111111111111",
+    "dev": "222222222222",
+    "stage": "333333333333",
+    "prod": "444444444444",
+}
 LEVELS = ("read", "deploy", "admin")
 
 
@@ -32,17 +38,13 @@ def error_of(call: Any) -> tuple[str, int, str]:
 def test_organization_has_the_configured_account_ids(sandbox: SandboxInfo, alice: Any) -> None:
     org = alice.client("organizations")
     accounts = {a["Name"]: a["Id"] for a in org.list_accounts()["Accounts"]}
-    assert set(accounts.values()) == {
-        "111111111111", "222222222222", "333333333333", "444444444444"
-    }  # fmt: skip
+    assert set(accounts.values()) == set(ACCOUNTS.values())
     assert {accounts[env] for env in ENVS} == {sandbox.accounts[env] for env in ENVS}
     assert org.describe_organization()["Organization"]["MasterAccountId"] == "111111111111"
 
 
 def test_state_names_users_accounts_and_roles(sandbox: SandboxInfo) -> None:
-    assert sandbox.accounts == {
-        "ops": "111111111111", "dev": "222222222222", "stage": "333333333333", "prod": "444444444444"
-    }  # fmt: skip
+    assert sandbox.accounts == ACCOUNTS
     assert set(sandbox.users) == {"alice", "bob"}
     assert sandbox.user("alice").arn == "arn:aws:iam::111111111111:user/alice"
     assert sandbox.user("alice").mfa_serial == "arn:aws:iam::111111111111:mfa/alice"

@@ -23,6 +23,12 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
 
 
+def record(action: str, name: str, kind: str, value: str, **extra: Any) -> dict[str, Any]:
+    """One Route53 change of a record set with a single value."""
+    rrset = {"Name": name, "Type": kind, "TTL": 60, "ResourceRecords": [{"Value": value}], **extra}
+    return {"Action": action, "ResourceRecordSet": rrset}
+
+
 @pytest.fixture(scope="module")
 def cluster(alice: Any) -> str:
     """A dev cluster of our own with 25 services (no tasks)."""
@@ -221,18 +227,17 @@ def zone(alice: Any) -> str:
     r53 = alice.client("route53", env="dev", access="admin")
     name = f"{unique('zone')}.internal"
     zone_id = str(r53.create_hosted_zone(Name=name, CallerReference=name)["HostedZone"]["Id"])
-    changes = [
-        {"Action": "UPSERT", "ResourceRecordSet": {
-            "Name": f"s{i}.{name}", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "10.0.0.1"}]
-        }}
-        for i in range(6)
-    ] + [
-        {"Action": "UPSERT", "ResourceRecordSet": {
-            "Name": f"www.{name}", "Type": "CNAME", "TTL": 60, "SetIdentifier": set_id,
-            "Weight": weight, "ResourceRecords": [{"Value": f"{set_id}.example.com"}],
-        }}
+    changes = [record("UPSERT", f"s{i}.{name}", "A", "10.0.0.1") for i in range(6)] + [
+        record(
+            "UPSERT",
+            f"www.{name}",
+            "CNAME",
+            f"{set_id}.example.com",
+            SetIdentifier=set_id,
+            Weight=weight,
+        )
         for set_id, weight in (("legacy", 100), ("new", 0), ("canary", 1))
-    ]  # fmt: skip
+    ]
     r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
     return zone_id
 
@@ -266,12 +271,7 @@ def test_route53_caps_pages_at_300(alice: Any) -> None:
     r53 = alice.client("route53", env="dev", access="admin")
     name = f"{unique('big')}.internal"
     zone_id = r53.create_hosted_zone(Name=name, CallerReference=name)["HostedZone"]["Id"]
-    changes = [
-        {"Action": "CREATE", "ResourceRecordSet": {
-            "Name": f"h{i:03d}.{name}", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "10.0.0.2"}]
-        }}
-        for i in range(305)
-    ]  # fmt: skip
+    changes = [record("CREATE", f"h{i:03d}.{name}", "A", "10.0.0.2") for i in range(305)]
     r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
     page = r53.list_resource_record_sets(HostedZoneId=zone_id, MaxItems="1000")
     assert len(page["ResourceRecordSets"]) == 300 and page["IsTruncated"]

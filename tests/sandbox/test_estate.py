@@ -15,7 +15,6 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -443,62 +442,41 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield lambda service: boto3.client(service, region_name=REGION)
 
 
-def test_moto_signatures_we_wrap_and_call() -> None:
-    from moto.cloudwatch.models import CloudWatchBackend
-    from moto.ecs.models import EC2ContainerServiceBackend, Task
-    from moto.elbv2.models import ELBv2Backend, FakeTargetGroup
-    from moto.logs.models import LogGroup, LogStream
+WRAPPED = {  # moto callable -> its parameters, as the sandbox's patches call them
+    "ecs.models:EC2ContainerServiceBackend.update_service": "self service_properties",
+    "ecs.models:EC2ContainerServiceBackend.delete_service": "self cluster_name service_name force",
+    "ecs.models:EC2ContainerServiceBackend.stop_task": "self cluster_str task_str reason",
+    "ecs.models:EC2ContainerServiceBackend.update_container_instance_resources":
+        "self container_instance task_resources removing",
+    "elbv2.models:FakeTargetGroup.register": "self targets",
+    "elbv2.models:FakeTargetGroup.deregister": "self targets",
+    "elbv2.models:FakeTargetGroup.health_for": "self target ec2_backend",
+    "elbv2.models:ELBv2Backend.describe_target_health": "self target_group_arn targets",
+    "elbv2.models:ELBv2Backend.create_rule": "self listener_arn conditions priority actions tags",
+    "cloudwatch.models:CloudWatchBackend.put_metric_data": "self namespace metric_data",
+    "cloudwatch.models:CloudWatchBackend.get_metric_data":
+        "self queries start_time end_time scan_by",
+    "cloudwatch.models:CloudWatchBackend.get_filtered_metrics":
+        "self metric_name namespace dimensions",
+    "ecs.models:Task.__init__": "self cluster task_definition container_instance_arn "
+        "resource_requirements backend group launch_type overrides started_by tags "
+        "networking_configuration platform_version capacity_provider_name",
+    "ecs.models:EC2ContainerServiceBackend._calculate_task_resource_requirements":
+        "task_definition",
+    "logs.models:LogStream.__init__": "self log_group name",
+    "logs.models:LogsBackend.create_log_group": "self log_group_name tags kwargs",
+    "elbv2.models:ELBv2Backend.create_target_group": "self name kwargs",
+}  # fmt: skip
 
-    def params(function: Any) -> list[str]:
-        return list(inspect.signature(function).parameters)
 
-    assert params(EC2ContainerServiceBackend.update_service) == ["self", "service_properties"]
-    assert params(EC2ContainerServiceBackend.delete_service) == [
-        "self",
-        "cluster_name",
-        "service_name",
-        "force",
-    ]
-    assert params(EC2ContainerServiceBackend.stop_task) == [
-        "self",
-        "cluster_str",
-        "task_str",
-        "reason",
-    ]
-    assert params(EC2ContainerServiceBackend.update_container_instance_resources)[1:] == [
-        "container_instance", "task_resources", "removing"
-    ]  # fmt: skip
-    assert params(Task.__init__)[1:6] == [
-        "cluster", "task_definition", "container_instance_arn", "resource_requirements", "backend"
-    ]  # fmt: skip
-    assert params(FakeTargetGroup.register) == ["self", "targets"]
-    assert params(FakeTargetGroup.deregister) == ["self", "targets"]
-    assert params(FakeTargetGroup.health_for) == ["self", "target", "ec2_backend"]
-    assert params(ELBv2Backend.describe_target_health) == ["self", "target_group_arn", "targets"]
-    assert params(ELBv2Backend.create_rule) == [
-        "self",
-        "listener_arn",
-        "conditions",
-        "priority",
-        "actions",
-        "tags",
-    ]
-    assert params(CloudWatchBackend.put_metric_data) == ["self", "namespace", "metric_data"]
-    assert params(CloudWatchBackend.get_metric_data) == [
-        "self",
-        "queries",
-        "start_time",
-        "end_time",
-        "scan_by",
-    ]
-    assert params(CloudWatchBackend.get_filtered_metrics) == [
-        "self",
-        "metric_name",
-        "namespace",
-        "dimensions",
-    ]
-    assert params(LogStream.__init__) == ["self", "log_group", "name"]
-    assert "streams" in LogGroup("1", REGION, "g").__dict__
+@pytest.mark.parametrize("target", sorted(WRAPPED))
+def test_moto_signatures_we_wrap_and_call(target: str) -> None:
+    import importlib
+
+    module, _, path = target.partition(":")
+    owner, _, attribute = path.partition(".")
+    function = getattr(getattr(importlib.import_module(f"moto.{module}"), owner), attribute)
+    assert " ".join(inspect.signature(function).parameters) == WRAPPED[target]
 
 
 def test_moto_lists_a_many_dimension_metric_once_per_datapoint(aws: Any) -> None:

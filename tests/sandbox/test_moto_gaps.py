@@ -23,6 +23,11 @@ from opskit.sandbox.moto_patches import MOTO_VERSION
 REGION = "eu-west-1"
 
 
+def record(name: str, kind: str, value: str, **extra: Any) -> dict[str, Any]:
+    rrset = {"Name": name, "Type": kind, "TTL": 60, "ResourceRecords": [{"Value": value}], **extra}
+    return {"Action": "UPSERT", "ResourceRecordSet": rrset}
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "MOTO_ACCOUNT_ID"):
@@ -93,12 +98,9 @@ def test_moto_route53_repeats_weighted_records_across_pages(aws: Any) -> None:
     r53 = aws("route53")
     zone = r53.create_hosted_zone(Name="z.internal", CallerReference="z")["HostedZone"]["Id"]
     changes = [
-        {"Action": "UPSERT", "ResourceRecordSet": {
-            "Name": "www.z.internal", "Type": "CNAME", "TTL": 60, "SetIdentifier": sid,
-            "Weight": 1, "ResourceRecords": [{"Value": f"{sid}.example.com"}],
-        }}
+        record("www.z.internal", "CNAME", f"{sid}.example.com", SetIdentifier=sid, Weight=1)
         for sid in ("a", "b", "c")
-    ]  # fmt: skip
+    ]
     r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": changes})
     records = [
         (r["Name"], r.get("SetIdentifier"))
@@ -137,12 +139,8 @@ def enforced(aws: Any) -> Iterator[Any]:
 def test_moto_route53_reads_fail_their_signature_check(enforced: Any) -> None:
     client, zone = enforced
     r53 = client("route53")
-    r53.change_resource_record_sets(  # a write (with a body) passes
-        HostedZoneId=zone,
-        ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
-            "Name": "a.z.internal", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "10.0.0.1"}]
-        }}]},
-    )  # fmt: skip
+    changes = [record("a.z.internal", "A", "10.0.0.1")]  # a write (it has a body) passes
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": changes})
     with pytest.raises(ClientError) as caught:
         r53.list_hosted_zones()
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403

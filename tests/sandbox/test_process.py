@@ -66,13 +66,17 @@ def servers_for(state_dir: Path) -> list[int]:
 
 def fake_state(state_dir: Path, pid: int) -> None:
     """A state file naming ``pid``, on a port nothing listens on."""
-    write_state(
-        state_dir,
-        SandboxInfo(
-            pid=pid, port=9, endpoint_url="http://127.0.0.1:9", started_at="2026-01-01T00:00:00+00:00",
-            config_path="x", state_dir=str(state_dir), region="eu-west-1", token="t",
-        ),
-    )  # fmt: skip
+    info = SandboxInfo(
+        pid=pid,
+        port=9,
+        endpoint_url="http://127.0.0.1:9",
+        started_at="2026-01-01T00:00:00+00:00",
+        config_path="x",
+        state_dir=str(state_dir),
+        region="eu-west-1",
+        token="t",
+    )
+    write_state(state_dir, info)
 
 
 def test_start_is_idempotent(sandbox: SandboxInfo, opskit_state_dir: Path) -> None:

@@ -189,9 +189,9 @@ async def test_logs_follow_and_filter(fake_app: AppFactory) -> None:
         screen = app.screen
         assert isinstance(screen, LogsScreen)
         await until(pilot, lambda: len(screen.lines) == 12)
-        await pilot.press("slash", *"error")
-        shown = list(screen.query_one("#log").lines)
-        assert shown and all("ERROR" in line for line in shown)
+        await pilot.press("slash", *"error", "enter")
+        lines = list(screen.query_one("#log").lines)
+        assert len(lines) == 4 and all("ERROR" in line for line in lines)
         await pilot.press("space")
         assert not screen.following
 

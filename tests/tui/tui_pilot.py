@@ -38,13 +38,17 @@ def build_app(
 
 
 async def until(pilot: Pilot[Any], done: Callable[[], bool], tries: int = 500) -> None:
-    """Let the app run until ``done()`` (fails the test after ``tries`` short pauses)."""
+    """Let the app run until ``done()``; after ``tries`` short pauses, fail the test with
+    the errors the app showed."""
     for _ in range(tries):
         if done():
             await pilot.pause()
             return
         await pilot.pause(0.02)
-    raise AssertionError(f"the app never got there: {done}")
+    app = pilot.app
+    notes = "; ".join(n.message for n in app._notifications)
+    error = getattr(app, "error", "")
+    raise AssertionError(f"never got there (on {app.screen}; error: {error}; notes: {notes})")
 
 
 async def loaded(pilot: Pilot[Any]) -> None:

@@ -1,0 +1,215 @@
+"""Benchmark: the CUR backend against DuckDB on the same query over the same parquet.
+
+Generates a CUR 2.0 bill (65 columns, 13 months; the sandbox's generator at a larger
+size) into a temporary folder, then runs, each in a fresh process so peak memory is its
+own: opskit's CUR path (pyarrow/Acero streaming, only the needed columns) and DuckDB
+running the report's Athena SQL. Optionally also the naive way (whole frames in pandas).
+Prints wall time, peak RSS and the ratio; checks both give the same totals.
+
+    .venv/bin/python benchmarks/costs_cur.py                      # 1M line items, quick
+    .venv/bin/python benchmarks/costs_cur.py --line-items 10000000 --naive   # ~1.1 GB
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+TODAY = dt.date(2025, 11, 26)
+BY = "env,service,tag:team"
+
+
+def generate(root: Path, line_items: int) -> dict[str, Any]:
+    from opskit.config import load_config
+    from opskit.sandbox import costdata
+
+    config = load_config(REPO / "environments.toml")
+    spec = costdata.bill_spec(config, today=TODAY, line_items=line_items)
+    began = time.perf_counter()
+    files = costdata.write_local(spec, root, row_group_size=262_144)
+    import pyarrow.parquet as pq
+
+    rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    columns = len(pq.read_schema(files[0]))
+    size = sum(f.stat().st_size for f in files)
+    return {
+        "seconds": time.perf_counter() - began,
+        "rows": rows,
+        "columns": columns,
+        "bytes": size,
+        "files": len(files),
+    }
+
+
+def peak_mb() -> float:
+    """This process's peak RSS (VmHWM: unlike ru_maxrss, not inherited across exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_ours(root: Path) -> dict[str, Any]:
+    import pyarrow.acero  # noqa: F401  (import cost is not the query's)
+
+    from opskit.costs.cur import CurReader
+    from opskit.costs.curfiles import CurLocation
+    from opskit.costs.spec import make_spec
+
+    spec = make_spec(months=13, by=BY, source="cur", today=TODAY)
+    base = peak_mb()
+    began = time.perf_counter()
+    raw = CurReader(CurLocation(str(root), root, lambda: None)).report(spec).raw
+    seconds = time.perf_counter() - began
+    return {
+        "seconds": seconds,
+        "peak_mb": peak_mb(),
+        "base_mb": base,
+        "groups": len(raw),
+        "amortized": float(raw["amortized"].sum()),
+        "unblended": float(raw["unblended"].sum()),
+    }
+
+
+def run_duckdb(root: Path) -> dict[str, Any]:
+    import duckdb
+
+    from opskit.costs import sql
+    from opskit.costs.spec import make_spec
+
+    spec = make_spec(months=13, by=BY, source="athena", today=TODAY)
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA cur")
+    con.execute(
+        "CREATE VIEW cur.cur2 AS SELECT * FROM "
+        f"read_parquet('{root}/**/*.parquet', hive_partitioning = true)"
+    )
+    con.execute("CREATE MACRO element_at(m, k) AS map_extract(m, k)[1]")
+    query = sql.report_sql(sql.table_name("cur", "cur2"), spec.periods, spec.tags)
+    base = peak_mb()
+    began = time.perf_counter()
+    raw = con.execute(query).df()
+    seconds = time.perf_counter() - began
+    return {
+        "seconds": seconds,
+        "peak_mb": peak_mb(),
+        "base_mb": base,
+        "groups": len(raw),
+        "amortized": float(raw["amortized"].sum()),
+        "unblended": float(raw["unblended"].sum()),
+    }
+
+
+def run_naive(root: Path) -> dict[str, Any]:
+    """Whole frames in pandas, amortized row by row in vectorised pandas: the way not to."""
+    import pandas as pd
+
+    from opskit.costs import amortize
+
+    base = peak_mb()
+    began = time.perf_counter()
+    frames = []
+    for path in sorted(root.rglob("*.parquet")):
+        frame = pd.read_parquet(path)
+        frame["period"] = path.parent.name.split("=")[1]
+        frames.append(frame)
+    data = pd.concat(frames, ignore_index=True)
+    data["amortized"] = data["line_item_unblended_cost"]
+    for rule in amortize.RULES:
+        hit = data["line_item_line_item_type"] == rule.line_type
+        if rule.reservation:
+            hit &= data["reservation_reservation_a_r_n"].fillna("") != ""
+        data.loc[hit, "amortized"] = [
+            amortize.evaluate(rule.amortized, r) for r in data[hit].to_dict("records")
+        ]
+    data["team"] = [dict(t or []).get("user_team", "") for t in data["resource_tags"]]
+    keys = [
+        "period",
+        "line_item_usage_account_id",
+        "line_item_line_item_type",
+        "line_item_product_code",
+        "team",
+    ]
+    raw = data.groupby(keys, as_index=False)[["line_item_unblended_cost", "amortized"]].sum()
+    seconds = time.perf_counter() - began
+    return {
+        "seconds": seconds,
+        "peak_mb": peak_mb(),
+        "base_mb": base,
+        "groups": len(raw),
+        "amortized": float(raw["amortized"].sum()),
+        "unblended": float(raw["line_item_unblended_cost"].sum()),
+    }
+
+
+def in_child(kind: str, root: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", kind, "--dir", str(root)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{kind} failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--line-items", type=int, default=1_000_000)
+    parser.add_argument("--dir", type=Path, help="use (or keep) the bill in this folder")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per contender (best is shown)")
+    parser.add_argument("--naive", action="store_true", help="also time whole pandas frames")
+    parser.add_argument("--child", choices=["ours", "duckdb", "naive"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        runner = {"ours": run_ours, "duckdb": run_duckdb, "naive": run_naive}[args.child]
+        print(json.dumps(runner(args.dir)))
+        return
+    with tempfile.TemporaryDirectory(prefix="opskit-cur-bench-") as scratch:
+        root = args.dir or Path(scratch)
+        if not any(root.rglob("*.parquet")):
+            made = generate(root, args.line_items)
+            print(
+                f"generated {made['rows']:,} line items, {made['columns']} columns, "
+                f"{made['files']} files, {made['bytes'] / 1e9:.2f} GB in {made['seconds']:.1f} s"
+            )
+        contenders = ["ours", "duckdb", *(["naive"] if args.naive else [])]
+        best: dict[str, dict[str, Any]] = {}
+        for _ in range(args.repeat):
+            for kind in contenders:
+                result = in_child(kind, root)
+                if kind not in best or result["seconds"] < best[kind]["seconds"]:
+                    best[kind] = result
+        print(f"query: 13 months by {BY} (amortized, unblended, net); best of {args.repeat}")
+        for kind, r in best.items():
+            print(
+                f"  {kind:7s} {r['seconds']:6.2f} s   peak RSS {r['peak_mb']:7.0f} MB "
+                f"(+{r['peak_mb'] - r['base_mb']:.0f} MB over imports)   {r['groups']:,} groups"
+            )
+        ours, duck = best["ours"], best["duckdb"]
+        ratio = ours["seconds"] / duck["seconds"]
+        print(
+            f"ours / duckdb: {ratio:.2f}x time (aim <= 1.3x), "
+            f"peak {ours['peak_mb']:.0f} MB (aim < 1024)"
+        )
+        same = abs(ours["amortized"] - duck["amortized"]) < 1e-6 * max(1.0, abs(duck["amortized"]))
+        print(
+            f"same totals: {same} (amortized {ours['amortized']:,.2f} vs {duck['amortized']:,.2f})"
+        )
+
+
+if __name__ == "__main__":
+    main()
