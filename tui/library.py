@@ -185,7 +185,7 @@ class LibrarySource:
         if kind is ActionKind.stop_task:
             from opskit.changes.stop_task import StopTaskChange
 
-            who = self.workspace.user or "opskit"
+            who = (self._workspace.user if self._workspace else None) or self.user or "opskit"
             return StopTaskChange(
                 env, request.cluster, str(params["task"]), f"stopped with opskit tui by {who}"
             )

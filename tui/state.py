@@ -34,7 +34,9 @@ class EnvStatus:
     state: EnvironmentState | None = None  # the last read that had data
     error: str | None = None  # the latest read's error, if it failed
     updated_at: dt.datetime | None = None  # when the last good read was taken
+    fetched_at: dt.datetime | None = None  # when the latest read (good or not) was taken
     calls: int = 0  # API calls of the latest read
+    seconds: float = 0.0  # how long the latest read took
     loading: bool = True
 
     @property
@@ -85,13 +87,14 @@ class EstateView:
         envs = []
         for status in self.envs:
             got = fresh.get(status.name)
-            envs.append(_merge(status, got) if got else status)
+            envs.append(_merge(status, got, snapshot.seconds) if got else status)
+        done = [e for e in envs if not e.loading]
         return dataclasses.replace(
             self,
             envs=tuple(envs),
-            api_calls=api_calls,
-            last_refresh=snapshot.fetched_at,
-            last_refresh_seconds=snapshot.seconds,
+            api_calls=max(self.api_calls, api_calls),  # reads finish in any order
+            last_refresh=max((e.fetched_at for e in done if e.fetched_at), default=None),
+            last_refresh_seconds=max((e.seconds for e in done), default=0.0),
         )
 
     def failed(self, env: str, error: str) -> EstateView:
@@ -124,15 +127,15 @@ class EstateView:
         return status.state.cluster(name)
 
 
-def _merge(status: EnvStatus, got: EnvironmentState) -> EnvStatus:
-    calls = sum(got.calls.values())
-    if got.error and not got.clusters:
-        return dataclasses.replace(status, error=got.error, calls=calls, loading=False)
-    return dataclasses.replace(
+def _merge(status: EnvStatus, got: EnvironmentState, seconds: float) -> EnvStatus:
+    read = dataclasses.replace(
         status,
-        state=got,
         error=got.error,
-        updated_at=got.fetched_at,
-        calls=calls,
+        calls=sum(got.calls.values()),
+        seconds=got.seconds or seconds,
+        fetched_at=got.fetched_at,
         loading=False,
     )
+    if got.error and not got.clusters:
+        return read  # nothing read: keep the last good data beside the error
+    return dataclasses.replace(read, state=got, updated_at=got.fetched_at)

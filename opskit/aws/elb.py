@@ -1,9 +1,9 @@
 """Read gateway over an ELBv2 client: load balancers, target groups, health, attributes.
 
 Lists ask for the largest page (400) and follow every marker. Listeners and their rules
-(one call each per balancer and listener) say which host names reach which target group. Target health and target
-group attributes cost one call per target group (all ELBv2 reads share one 40/10 bucket),
-so the estate asks for them only at detail depth.
+(one call each per balancer and listener) say which host names reach which target group.
+Target health and target group attributes cost one call per target group (all ELBv2 reads
+share one 40/10 bucket), so the estate asks for them only at detail depth.
 """
 
 from __future__ import annotations

@@ -177,7 +177,8 @@ def logs(
             print(json.dumps(record), flush=follow)
         else:
             stamp = line.at.strftime("%H:%M:%S.%f")[:-3]
-            print(f"{stamp} {line.task[:8]} {line.message}", flush=follow)
+            where = f"{line.task[:8]}/{line.container}" if len(found) > 1 else line.task[:8]
+            print(f"{stamp} {where} {line.message}", flush=follow)
     return ExitCode.OK
 
 

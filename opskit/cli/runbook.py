@@ -137,7 +137,7 @@ def runs(
     output: OutputOption = Output.table,
 ) -> None:
     """Past runs from the archive, newest first, with their outcome."""
-    from opskit.runbooks.runner import open_archive
+    from opskit.runbooks.archive import open_archive
     from opskit.workspace import state_dir
 
     config = load_config_only(ctx)

@@ -200,19 +200,22 @@ def sql_case(metric: str, present: Callable[[str], bool] = lambda _: True) -> st
 
 # --- pyarrow compute expressions (the CUR backend) -------------------------------------
 
-RULE_TYPES = tuple(sorted({rule.line_type for rule in RULES}))
 
-
-def arrow_line_code() -> Any:
-    """An int32 expression: the line type's index in ``RULE_TYPES`` (-1 for the others).
-
-    Computing it once per line lets the rules compare integers, not strings, per branch.
-    """
+def arrow_term(term: Term, present: Callable[[str], bool]) -> Any:
+    """A ``pyarrow.compute.Expression`` for one term (absent columns are NULL)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    found = pc.index_in(pc.field(LINE_TYPE), value_set=pa.array(RULE_TYPES))
-    return pc.coalesce(found, pc.scalar(pa.scalar(-1, pa.int32())))
+    if isinstance(term, Col):
+        if present(term.name):
+            return pc.field(term.name).cast(pa.float64())
+        return pc.scalar(pa.scalar(None, pa.float64()))
+    if isinstance(term, Zero):
+        return pc.scalar(0.0)
+    if isinstance(term, Either):
+        return pc.coalesce(arrow_term(term.first, present), arrow_term(term.second, present))
+    func = pc.add if isinstance(term, Plus) else pc.subtract
+    return func(arrow_term(term.left, present), arrow_term(term.right, present))
 
 
 def arrow_has_reservation(present: Callable[[str], bool]) -> Any:
@@ -224,44 +227,48 @@ def arrow_has_reservation(present: Callable[[str], bool]) -> Any:
     return pc.not_equal(pc.coalesce(pc.field(RESERVATION_ARN), pc.scalar("")), pc.scalar(""))
 
 
-def arrow_expression(
-    metric: str,
-    present: Callable[[str], bool],
-    code: str | None = None,
-    reservation: str | None = None,
-) -> Any:
-    """A ``pyarrow.compute.Expression`` giving ``metric`` of each line.
-
-    With ``code``/``reservation`` (names of fields already holding ``arrow_line_code`` and
-    ``arrow_has_reservation``), branches test those instead of the line type string.
-    """
-    import pyarrow as pa
+def arrow_expression(metric: str, present: Callable[[str], bool]) -> Any:
+    """A ``pyarrow.compute.Expression`` giving ``metric`` of each line (row by row)."""
     import pyarrow.compute as pc
 
-    def term_expr(term: Term) -> Any:
-        if isinstance(term, Col):
-            if present(term.name):
-                return pc.field(term.name).cast(pa.float64())
-            return pc.scalar(pa.scalar(None, pa.float64()))
-        if isinstance(term, Zero):
-            return pc.scalar(0.0)
-        if isinstance(term, Either):
-            return pc.coalesce(term_expr(term.first), term_expr(term.second))
-        func = pc.add if isinstance(term, Plus) else pc.subtract
-        return func(term_expr(term.left), term_expr(term.right))
-
-    def is_type(line_type: str) -> Any:
-        if code is None:
-            return pc.equal(pc.field(LINE_TYPE), pc.scalar(line_type))
-        index = pa.scalar(RULE_TYPES.index(line_type), pa.int32())
-        return pc.equal(pc.field(code), pc.scalar(index))
-
-    has_arn = pc.field(reservation) if reservation else arrow_has_reservation(present)
-    result = term_expr(DEFAULT.amortized if metric == "amortized" else DEFAULT.net)
+    has_arn = arrow_has_reservation(present)
+    result = arrow_term(DEFAULT.amortized if metric == "amortized" else DEFAULT.net, present)
     for rule in reversed(RULES):
-        cond = is_type(rule.line_type)
+        cond = pc.equal(pc.field(LINE_TYPE), pc.scalar(rule.line_type))
         if rule.reservation:
             cond = pc.and_kleene(cond, has_arn)
         chosen = rule.amortized if metric == "amortized" else rule.net
-        result = pc.if_else(cond, term_expr(chosen), result)
+        result = pc.if_else(cond, arrow_term(chosen, present), result)
     return result
+
+
+# --- after aggregation (the fast path for big bills) ------------------------------------
+#
+# SUM(CASE WHEN type = X THEN term_X … END) over a group that holds one line type and one
+# reservation flag is just SUM(term_X). So a backend that groups by line type and flag can
+# sum every term row by row (no per-row branching) and pick each group's term afterwards.
+
+
+def terms() -> list[Term]:
+    """Every distinct non-zero term of the rules, in a stable order."""
+    found: list[Term] = []
+    for rule in (*RULES, DEFAULT):
+        for term in (rule.amortized, rule.net):
+            if not isinstance(term, Zero) and term not in found:
+                found.append(term)
+    return found
+
+
+def pick_terms(frame: Any, sums: dict[Term, str]) -> Any:
+    """``frame`` (with line_type, reservation and summed term columns) plus amortized/net."""
+    for metric in ("amortized", "net"):
+        default = DEFAULT.amortized if metric == "amortized" else DEFAULT.net
+        values = frame[sums[default]].astype("float64")
+        for rule in RULES:
+            hit = frame["line_type"] == rule.line_type
+            if rule.reservation:
+                hit &= frame["reservation"].astype(bool)
+            term = rule.amortized if metric == "amortized" else rule.net
+            values = values.mask(hit, 0.0 if isinstance(term, Zero) else frame[sums[term]])
+        frame[metric] = values
+    return frame

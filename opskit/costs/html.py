@@ -51,10 +51,10 @@ def _nice_step(top: float, ticks: int = 4) -> float:
 
 def colours(report: CostReport) -> dict[str, str]:
     """A colour per environment: its configured one, else from a fixed palette."""
-    out = {}
-    for i, env in enumerate(report.env_order):
-        named = report.env_colours.get(env)
-        out[env] = PALETTE.get(named or "", FALLBACK[i % len(FALLBACK)])
+    out = {e: PALETTE[c] for e, c in report.env_colours.items() if c in PALETTE}
+    spare = [c for c in FALLBACK if c not in out.values()] or list(FALLBACK)
+    for i, env in enumerate(e for e in report.env_order if e not in out):
+        out[env] = spare[i % len(spare)]
     return out
 
 
@@ -108,8 +108,10 @@ def diverging_bars(labels: Sequence[str], deltas: Sequence[float]) -> str:
     row_h, label_w = 22, 260
     height = row_h * len(labels) + 10
     span = max(abs(d) for d in deltas) or 1.0
-    mid = label_w + (WIDTH - label_w) / 2
-    half = (WIDTH - label_w) / 2 - 70
+    rises, falls = any(d > 0 for d in deltas), any(d < 0 for d in deltas)
+    sides = 2 if rises and falls else 1
+    half = (WIDTH - label_w) / sides - 70
+    mid = label_w + 70 + half if falls else label_w
     parts = [_svg(height, "month over month drivers")]
     parts.append(f'<line x1="{mid}" x2="{mid}" y1="0" y2="{height}" class="grid"/>')
     for i, (label, delta) in enumerate(zip(labels, deltas, strict=True)):
@@ -131,7 +133,7 @@ def forecast_bars(report: CostReport) -> str:
         return ""
     row_h, label_w = 24, 120
     height = row_h * len(forecast) + 10
-    scale = (WIDTH - label_w - 150) / max(float(forecast["forecast"].max()), 1.0)
+    scale = (WIDTH - label_w - 250) / max(float(forecast["forecast"].max()), 1.0)
     palette = colours(report)
     parts = [_svg(height, "forecast per environment")]
     for i, (_, row) in enumerate(forecast.iterrows()):

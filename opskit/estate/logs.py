@@ -99,9 +99,9 @@ def follow(
     known: set[str] = set()
     start = _ms(dt.datetime.now(dt.UTC) - since)
     while True:
-        lines = _fetch(estate, env, found, start, None, grep)
+        lines = _fetch(estate, env, found, start, None, None)  # grep below: start must advance
         for line in lines:
-            if line.event_id in known:
+            if line.event_id in known or (grep is not None and grep not in line.message):
                 continue
             if len(seen) == seen.maxlen:
                 known.discard(seen[0])

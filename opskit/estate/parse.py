@@ -60,7 +60,9 @@ def task(raw: AwsDict) -> TaskState:
             image=c.get("image", ""),
             tag=image_tag(c.get("image", "")) if c.get("image") else "",
             last_status=c.get("lastStatus", ""),
-            exit_code=c.get("exitCode") if raw.get("lastStatus") == "STOPPED" else None,
+            exit_code=c.get("exitCode")
+            if "STOPPED" in (c.get("lastStatus"), raw.get("lastStatus"))
+            else None,
             reason=c.get("reason", ""),
             health=c.get("healthStatus", "UNKNOWN"),
         )

@@ -113,17 +113,12 @@ def used(
         )
         if wanted is None or entry.env in wanted:
             grouped.setdefault(key, []).append(entry)
-    return [
-        Use(
-            user,
-            env,
-            access,
-            len(entries),
-            max(e.at for e in entries),
-            ", ".join(f"{s} {n}" for s, n in Counter(e.status for e in entries).items()),
-        )  # fmt: skip
-        for (user, env, access), entries in sorted(grouped.items())
-    ]
+    out = []
+    for (user, env, access), entries in sorted(grouped.items()):
+        outcomes = Counter(e.status for e in entries)
+        summary = ", ".join(f"{status} {n}" for status, n in outcomes.items())
+        out.append(Use(user, env, access, len(entries), max(e.at for e in entries), summary))
+    return out
 
 
 def findings(grants: list[Grant], uses: list[Use]) -> list[dict[str, str]]:

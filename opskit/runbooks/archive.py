@@ -12,10 +12,12 @@ import datetime as dt
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
+from opskit.config import Config
 from opskit.errors import UsageError
 
 RECORD = "run.json"
@@ -174,6 +176,23 @@ class S3Archive:
             self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
         except Exception as error:
             raise translate(error, f"writing s3://{self.bucket}/{key}") from None
+
+
+def open_archive(
+    config: Config, state_dir: Path, s3_client: Callable[[], Any] | None = None
+) -> Archive:
+    """The archive ``[runbooks] archive`` names (default: ``<state dir>/runs``);
+    ``s3_client`` makes the ops account's S3 client when the archive is in S3."""
+    where = config.runbooks.archive
+    if not where:
+        return LocalArchive(state_dir / "runs")
+    if where.startswith("s3://"):
+        if s3_client is None:
+            raise UsageError(f"runbooks.archive {where}: needs the ops account's S3 access")
+        bucket, prefix = parse_s3_url(where)
+        return S3Archive(s3_client(), bucket, prefix)
+    path = Path(where).expanduser()
+    return LocalArchive(path if path.is_absolute() else config.path.parent / path)
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from opskit.audit import Redactor
-from opskit.runbooks.kernel import KERNEL_NAME, kernel_manager_class
+from opskit.runbooks.kernel import KERNEL_LOG, KERNEL_NAME, kernel_manager_class
 from opskit.runbooks.redact import redact_text
 
 ENGINE_NAME = "opskit"
@@ -152,8 +152,13 @@ def execute(
             result = Execution({}, error, error.ename, error.evalue)
         except KeyboardInterrupt as error:
             result = Execution({}, error, "KeyboardInterrupt", "interrupted")
-        except Exception as error:
+        except Exception as error:  # the kernel itself failed: show why, from its own log
             result = Execution({}, error, type(error).__name__, str(error))
+            log = Path(tmp) / KERNEL_LOG
+            for line in (log.read_text(errors="replace") if log.exists() else "").splitlines()[
+                -20:
+            ]:
+                say(f"  kernel: {redact_text(line, redactor)}")
         finally:
             out_stream.close()
             err_stream.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 KERNEL_NAME = "opskit"
+KERNEL_LOG = "kernel.log"
 DISPLAY_NAME = "Python (opskit)"
 
 
@@ -56,11 +57,13 @@ def ensure_kernelspec(state_dir: Path) -> Path:
     return folder
 
 
-def kernel_manager_class(state_dir: Path, run_env: dict[str, str], socket_dir: Path) -> type[Any]:
+def kernel_manager_class(state_dir: Path, run_env: dict[str, str], run_dir: Path) -> type[Any]:
     """A kernel manager class for the opskit kernel whose kernel also gets ``run_env``.
 
     nbclient makes (and so owns, and shuts down) one instance per execution. The kernel
-    talks over Unix sockets in ``socket_dir`` (private to the run; TCP on Windows).
+    talks over Unix sockets in ``run_dir`` (private to the run; TCP on Windows), and its
+    own stdout/stderr (not the cells' output, which travels as messages) go to
+    ``run_dir/kernel.log``, so its shutdown chatter never reaches the terminal.
     """
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
@@ -78,12 +81,14 @@ def kernel_manager_class(state_dir: Path, run_env: dict[str, str], socket_dir: P
             )
             if ipc:
                 kw.setdefault("transport", "ipc")
-                kw.setdefault("ip", str(socket_dir / "kernel"))
+                kw.setdefault("ip", str(run_dir / "kernel"))
             super().__init__(**kw)
 
         async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
             kw["env"] = {**os.environ, **kw.get("env", {}), **run_env}
-            await super().start_kernel(**kw)
+            with (run_dir / KERNEL_LOG).open("ab") as log:
+                kw["stdout"] = kw["stderr"] = log
+                await super().start_kernel(**kw)
 
     return RunKernelManager
 

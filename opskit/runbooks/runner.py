@@ -1,12 +1,12 @@
-"""A runbook run, start to end: validate, record, execute, archive, journal.
+"""A runbook run, start to end: record, execute, archive, journal.
 
-``prepare`` does everything that needs no kernel (the spec, the parameters, the access
-check), so a bad run fails in a second with one line. ``run`` then gives the run an id and
-an archive location, tells the kernel both (``OPSKIT_RUNBOOK``, ``OPSKIT_RUN_ID``,
-``OPSKIT_NOTEBOOK_SHA256``, ``OPSKIT_ARCHIVE_PATH``: the change engine puts them in every
-journal record made inside), executes the notebook, archives the redacted copy and the run
-record, and journals the run itself (an intent before an apply starts; the outcome of every
-apply, and of every run that failed), so nothing is lost when a run fails midway.
+The request arrives validated (``validate``: everything that needs no kernel, so a bad run
+fails in a second with one line). ``run`` gives the run an id and an archive location,
+tells the kernel both (``OPSKIT_RUNBOOK``, ``OPSKIT_RUN_ID``, ``OPSKIT_NOTEBOOK_SHA256``,
+``OPSKIT_ARCHIVE_PATH``: the change engine puts them in every journal record made inside),
+executes the notebook, archives the redacted copy and the run record, and journals the run
+itself (an intent before an apply starts; the outcome of every apply, and of every run that
+failed), so nothing is lost when a run fails midway.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,26 +23,21 @@ from opskit import __version__
 from opskit.audit import Origin, RunbookRun, change_record, utc_now
 from opskit.audit.context import ENV_ARCHIVE_PATH, ENV_NOTEBOOK_SHA256, ENV_RUN_ID, ENV_RUNBOOK
 from opskit.config import Config
-from opskit.errors import ExitCode, Interrupted, OpskitError, UsageError
-from opskit.runbooks.archive import (
-    Archive,
-    LocalArchive,
-    RunRecord,
-    S3Archive,
-    new_run_id,
-    parse_s3_url,
-)
-from opskit.runbooks.catalog import inspect, sha256_file
+from opskit.errors import ExitCode, Interrupted, OpskitError
+from opskit.runbooks.archive import Archive, LocalArchive, RunRecord, new_run_id, open_archive
+from opskit.runbooks.catalog import sha256_file
 from opskit.runbooks.redact import (
     notebook_redactor,
     redact_notebook,
     redact_text,
     task_definition_secrets,
 )
-from opskit.runbooks.validate import RunRequest, check_access, resolve
+from opskit.runbooks.validate import RunRequest
 
 if TYPE_CHECKING:
+    from opskit.audit import Redactor
     from opskit.changes import Engine
+    from opskit.runbooks.execution import Execution
     from opskit.workspace import Workspace
 
 Say = Callable[[str], None]
@@ -57,40 +52,6 @@ class RunbookFailed(OpskitError):
         self.record = record
 
 
-def open_archive(
-    config: Config, state_dir: Path, s3_client: Callable[[], Any] | None = None
-) -> Archive:
-    """The archive ``[runbooks] archive`` names (default: ``<state dir>/runs``);
-    ``s3_client`` makes the ops account's S3 client when the archive is in S3."""
-    where = config.runbooks.archive
-    if not where:
-        return LocalArchive(state_dir / "runs")
-    if where.startswith("s3://"):
-        if s3_client is None:
-            raise UsageError(f"runbooks.archive {where}: needs the ops account's S3 access")
-        bucket, prefix = parse_s3_url(where)
-        return S3Archive(s3_client(), bucket, prefix)
-    path = Path(where).expanduser()
-    return LocalArchive(path if path.is_absolute() else config.path.parent / path)
-
-
-def prepare(
-    ws: Workspace,
-    name: str,
-    given: Mapping[str, Any],
-    *,
-    env: str | None = None,
-    apply: bool = False,
-    confirm: str | None = None,
-) -> RunRequest:
-    """The validated request, after proving every role it needs can be assumed."""
-    request = resolve(
-        inspect(ws.config, name), ws.config, given, env=env, apply=apply, confirm=confirm
-    )
-    check_access(ws.accounts, request)
-    return request
-
-
 def run(
     ws: Workspace,
     request: RunRequest,
@@ -98,68 +59,56 @@ def run(
     say: Say = print,
     sandbox_user: str | None = None,
 ) -> RunRecord:
-    """Execute ``request``; return its record, or raise RunbookFailed / Interrupted."""
+    """Execute a validated request; return its record, or raise RunbookFailed / Interrupted.
+
+    ``sandbox_user`` (``--user``) is who the kernel acts as, too.
+    """
     from opskit.changes import Engine
-    from opskit.runbooks.execution import execute, failed_cell, step_label
+    from opskit.runbooks.execution import execute
 
     spec, config = request.spec, ws.config
     path = Path(spec.path)
-    run_id, archive = new_run_id(), _archive(ws)
+    run_id = new_run_id()
+    archive = open_archive(config, ws.state_dir, lambda: ws.accounts.ops_client("s3"))
     location = archive.location(run_id, spec.name)
     sha = sha256_file(path)
-    origin = Origin("runbook", RunbookRun(spec.name, run_id, sha, location))
-    engine = Engine.from_workspace(ws, origin=origin)
+    engine = Engine.from_workspace(
+        ws, origin=Origin("runbook", RunbookRun(spec.name, run_id, sha, location))
+    )
     record = RunRecord(
         run_id=run_id, runbook=spec.name, params=engine.journal.redactor(request.params),
         env=request.env, apply=request.apply, user=engine.actor.user, archive=location,
-        notebook_sha256=sha, started_at=utc_now(),
-        opskit_version=__version__,
+        notebook_sha256=sha, started_at=utc_now(), opskit_version=__version__,
     )  # fmt: skip
     secrets = task_definition_secrets(ws.accounts, config, request.read_envs)
     redactor = notebook_redactor(config, os.environ, secrets)
     archive.put_record(record)
-    journal_start = _journal_size(engine)
+    offset = _journal_size(engine)
     if request.apply:
         engine.journal.append(_run_record(engine, request, record, None))
-    mode = "APPLY" if request.apply else "dry run"
-    say(f"runbook {spec.name} ({mode}{f' on {request.env}' if request.env else ''}): run {run_id}")
-    run_env = {
-        ENV_RUNBOOK: spec.name,
-        ENV_RUN_ID: run_id,
-        ENV_NOTEBOOK_SHA256: record.notebook_sha256,
-        ENV_ARCHIVE_PATH: location,
-        "OPSKIT_CONFIG": str(config.path),
-        **({"OPSKIT_SANDBOX_USER": sandbox_user} if sandbox_user else {}),
-    }
+    where = f" on {request.env}" if request.env else ""
+    say(f"runbook {spec.name} ({'APPLY' if request.apply else 'dry run'}{where}): run {run_id}")
     clock = time.monotonic()
     done = execute(
-        path, request.params, state_dir=ws.state_dir, run_env=run_env, redactor=redactor,
-        say=say, start_timeout=config.runbooks.start_timeout_seconds,
+        path, request.params, state_dir=ws.state_dir, redactor=redactor, say=say,
+        run_env=_kernel_env(record, config, sandbox_user),
+        start_timeout=config.runbooks.start_timeout_seconds,
         cell_timeout=config.runbooks.cell_timeout_seconds,
     )  # fmt: skip
     record.duration_s = round(time.monotonic() - clock, 3)
     record.finished_at = utc_now()
-    record.changes = _changes_made(engine, journal_start, run_id)
-    code = ExitCode.OK if done.ename is None else _exit_code(done.ename)
-    record.exit_code = int(code)
-    if done.ename is None:
-        record.outcome = "succeeded"
-    else:
-        record.outcome = "interrupted" if code is ExitCode.INTERRUPTED else "failed"
-        failed = failed_cell(done.notebook)
-        step = f" in {step_label(done.notebook, failed)}" if failed is not None else ""
-        first = (done.evalue or "").strip().splitlines()
-        record.failed_cell = failed
-        record.error = redact_text(f"{done.ename}{step}: {first[0] if first else ''}", redactor)
+    record.changes = _changes_made(engine, offset, run_id)
+    code = _conclude(record, done, redactor)
     notebook = redact_notebook(_stamped(done.notebook, record), redactor)
     data = (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode()
     record.archive_sha256 = hashlib.sha256(data).hexdigest()
     _store(ws, archive, record, data, say)
     if request.apply or record.outcome != "succeeded":
         engine.journal.append(_run_record(engine, request, record, record.outcome))
+    error = f" ({record.error})" if record.error else ""
     say(
-        f"runbook {spec.name} {record.outcome} in {record.duration_s:.1f} s"
-        f"{f' ({record.error})' if record.error else ''}; archived: {record.archive}"
+        f"runbook {spec.name} {record.outcome} in {record.duration_s:.1f} s{error}; "
+        f"archived: {record.archive}"
     )
     if code is ExitCode.INTERRUPTED:
         raise Interrupted(f"runbook {spec.name} interrupted; archived: {record.archive}")
@@ -170,8 +119,39 @@ def run(
     return record
 
 
-def _archive(ws: Workspace) -> Archive:
-    return open_archive(ws.config, ws.state_dir, lambda: ws.accounts.ops_client("s3"))
+def _kernel_env(record: RunRecord, config: Config, sandbox_user: str | None) -> dict[str, str]:
+    """What the kernel is told: the run (for the journal), the config, the user."""
+    env = {
+        ENV_RUNBOOK: record.runbook,
+        ENV_RUN_ID: record.run_id,
+        ENV_NOTEBOOK_SHA256: record.notebook_sha256,
+        ENV_ARCHIVE_PATH: record.archive,
+        "OPSKIT_CONFIG": str(config.path),
+    }
+    if sandbox_user:
+        env["OPSKIT_SANDBOX_USER"] = sandbox_user
+    return env
+
+
+def _conclude(record: RunRecord, done: Execution, redactor: Redactor) -> ExitCode:
+    """Set the record's outcome, exit code and one-line error; return the exit code."""
+    from opskit.runbooks.execution import failed_cell, step_label
+
+    if done.ename is None:
+        record.outcome, record.exit_code = "succeeded", int(ExitCode.OK)
+        return ExitCode.OK
+    code = _exit_code(done.ename)
+    record.outcome = "interrupted" if code is ExitCode.INTERRUPTED else "failed"
+    record.exit_code = int(code)
+    record.failed_cell = failed_cell(done.notebook)
+    step = (
+        f" in {step_label(done.notebook, record.failed_cell)}"
+        if record.failed_cell is not None
+        else ""
+    )
+    first = (done.evalue or "").strip().splitlines()
+    record.error = redact_text(f"{done.ename}{step}: {first[0] if first else ''}", redactor)
+    return code
 
 
 def _store(ws: Workspace, archive: Archive, record: RunRecord, data: bytes, say: Say) -> None:

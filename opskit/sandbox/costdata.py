@@ -21,11 +21,15 @@ import datetime as dt
 import math
 import shutil
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opskit.sandbox import curgen
+
+if TYPE_CHECKING:
+    from opskit.config import Config
+    from opskit.sandbox.plugins import SandboxContext
 
 EXPORT = "opskit-cur"
 TAGS = ("team", "service")  # the cost allocation tags Cost Explorer knows
@@ -54,7 +58,6 @@ class BillSpec:
     region: str = "eu-west-1"
     seed: int = 20240601
     line_items: int | None = None  # target size; None: the sandbox's natural size
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def periods(self) -> list[str]:
         """The billing periods covered, oldest first (the last is the current month)."""
@@ -69,7 +72,9 @@ UNMAPPED_ACCOUNT = Account(
 )
 
 
-def bill_spec(config: Any, today: dt.date | None = None, line_items: int | None = None) -> BillSpec:
+def bill_spec(
+    config: Config, today: dt.date | None = None, line_items: int | None = None
+) -> BillSpec:
     """The bill for a config's estate (its accounts, hosts and services)."""
     accounts: list[Account] = []
     for env in config.env_names():
@@ -293,8 +298,12 @@ def daily_lines(tables: list[Any]) -> Any:
     return summed
 
 
-def seed_costs(ctx: Any) -> None:
-    """Sandbox seeder: the bill in S3 and on disk; Cost Explorer and Athena answer from it."""
+def seed_costs(ctx: SandboxContext) -> None:
+    """Sandbox seeder: the bill in S3 and on disk; Cost Explorer and Athena answer from it.
+
+    The local copy is ``<state>/sandbox/cur`` (point a local ``cur_path`` there); the S3
+    copy goes to ``[costs].cur_path`` when that is an ``s3://`` prefix.
+    """
     from opskit.sandbox import cost_athena, cost_explorer
 
     spec = bill_spec(ctx.config)
@@ -318,7 +327,7 @@ def seed_costs(ctx: Any) -> None:
     cost_athena.install(table)
 
 
-def _athena_workgroup(ctx: Any, name: str, output: str) -> None:
+def _athena_workgroup(ctx: SandboxContext, name: str, output: str) -> None:
     """The configured workgroup, with a result location (as an AWS admin would set up)."""
     backend = ctx.backend("athena", "ops")
     group = backend.work_groups.get(name)

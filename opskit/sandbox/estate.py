@@ -23,7 +23,9 @@ the large scale; unit Percent)
   - ECS/ContainerInsights ``instance_cpu_utilization``, ``instance_memory_utilization``:
     dims ClusterName, ContainerInstanceId (the container instance ARN's last part),
     EC2InstanceId;
-  - AWS/EC2 ``CPUUtilization``: dims InstanceId.
+  - AWS/EC2 ``CPUUtilization``: dims InstanceId;
+  - AWS/ApplicationELB ``HealthyHostCount``, ``UnHealthyHostCount`` (unit Count): dims
+    LoadBalancer (``app/<name>/<id>``), TargetGroup (``targetgroup/<name>/<id>``).
 Secrets
   the config's secret names are plain environment variables of the container carrying
   the catalog's canary values (the legacy pattern opskit must redact).

@@ -168,7 +168,6 @@ def seed_services(
     ecs = backend("ecs", plan.account_id, plan.region)
     elbv2 = backend("elbv2", plan.account_id, plan.region)
     rng = random.Random(f"{plan.name}-services")
-    per_host: dict[str, dict[str, int]] = {}
     for service in plan.services:
         task_definition = ecs.register_task_definition(
             family=service.name,
@@ -215,7 +214,6 @@ def seed_services(
         moto_service._opskit_profile = profile_for(
             service.name, plan.name, service.desired, service.crash_loops
         )
-        counts = per_host.setdefault(service.cluster, {})
         service_counts: dict[str, int] = {}
         for _ in range(service.desired):
             host = choose_host(hosts[service.cluster], service.cpu, service.memory, service_counts)
@@ -239,7 +237,6 @@ def seed_services(
             task.started_at = started
             task.connectivity_at = started - timedelta(seconds=14)
             service_counts[host.arn] = service_counts.get(host.arn, 0) + 1
-            counts[host.arn] = counts.get(host.arn, 0) + 1
             if group_arn and service.port is not None:
                 estate_targets.register_healthy(
                     elbv2.target_groups[group_arn], task_address(task), service.port

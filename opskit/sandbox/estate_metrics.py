@@ -10,7 +10,8 @@ moment, the way ECS computes it, so it is consistent with the tasks actually run
   service instead climbs toward its limit, as a leak does);
 - cluster CPU/MemoryUtilization = used / registered on the container instances, and
   CPU/MemoryReservation = reserved by running tasks / registered;
-- per host: the share of each task's use placed on it, plus the OS and agent.
+- per host: the share of each task's use placed on it, plus the OS and agent;
+- per target group: ALB Healthy/UnHealthyHostCount from its targets' health right then.
 
 Metric names and dimensions (also listed in ``estate``'s docstring, which readers use) are
 the constants below. ``emit_cluster`` writes one datapoint of every series of a cluster;
@@ -38,6 +39,9 @@ CPU_RESERVATION = "CPUReservation"
 MEMORY_RESERVATION = "MemoryReservation"
 INSTANCE_CPU = "instance_cpu_utilization"
 INSTANCE_MEMORY = "instance_memory_utilization"
+ALB = "AWS/ApplicationELB"
+HEALTHY_HOSTS = "HealthyHostCount"
+UNHEALTHY_HOSTS = "UnHealthyHostCount"
 HISTORY_S = 3 * 3600
 HISTORY_STEP_S = 60
 OS_CPU_SHARE = 0.02
@@ -125,7 +129,13 @@ class ClusterSeries:
         return handle
 
     def put(self, namespace: str, name: str, dims: Dims, when: float, value: float) -> None:
+        """A percentage (clamped to 0..100)."""
         self.series(namespace, name, dims).add(when, round(clamp(value), 3))
+
+    def count(self, namespace: str, name: str, dims: Dims, when: float, value: int) -> None:
+        series = self.series(namespace, name, dims)
+        series.unit = "Count"
+        series.add(when, float(value))
 
 
 @dataclass
@@ -150,6 +160,7 @@ def emit_cluster(
 
     totals = _Totals()
     count = _emit_services(ecs, cluster_name, handles, when, noise, totals)
+    count += _emit_target_health(ecs, cluster_name, handles, when)
     registered_cpu = registered_memory = 0.0
     for instance_id, instance in list(ecs.container_instances.get(cluster_name, {}).items()):
         cpu, memory = _registered(instance)
@@ -222,6 +233,36 @@ def _emit_services(
                 tasks
             )
     return count
+
+
+def _emit_target_health(ecs: Any, cluster_name: str, handles: ClusterSeries, when: float) -> int:
+    """ALB Healthy/UnHealthyHostCount of each service's target group, from its targets."""
+    from opskit.sandbox import estate_targets
+    from opskit.sandbox.estate_context import backend
+
+    elbv2 = backend("elbv2", ecs.account_id, ecs.region_name)
+    count = 0
+    for service in list(ecs.services.values()):
+        if service.cluster_name != cluster_name or service.status != "ACTIVE":
+            continue
+        for binding in service.load_balancers or []:
+            group = elbv2.target_groups.get(binding.get("targetGroupArn"))
+            if group is None or not group.load_balancer_arns:
+                continue
+            states = [estate_targets.state(group, target) for target in list(group.targets)]
+            dims: Dims = (
+                ("LoadBalancer", elb_dimension(group.load_balancer_arns[0])),
+                ("TargetGroup", elb_dimension(group.arn)),
+            )
+            handles.count(ALB, HEALTHY_HOSTS, dims, when, states.count("healthy"))
+            handles.count(ALB, UNHEALTHY_HOSTS, dims, when, states.count("unhealthy"))
+            count += 2
+    return count
+
+
+def elb_dimension(arn: str) -> str:
+    """CloudWatch's dimension value of an ELB ARN: ``app/name/id``, ``targetgroup/name/id``."""
+    return arn.split(":", 5)[-1].removeprefix("loadbalancer/")
 
 
 def _registered(instance: Any) -> tuple[float, float]:

@@ -17,7 +17,6 @@ from opskit.errors import ConfigError
 
 REGION_AZS = ("a", "b", "c")
 CRASH_LOOP_SERVICE = "integrations"
-DEFAULT_DEREGISTRATION_DELAY = 300
 TG_NAME_MAX = 32
 CANARY_PREFIX = "sandbox-canary-"
 

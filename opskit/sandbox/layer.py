@@ -47,7 +47,6 @@ class RulesLayer:
         self.sealed = False
         self.ready = False
         self.exempt_keys: frozenset[str] = frozenset()  # the server's own, never faulted
-        self.started_at = time.time()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -98,19 +97,25 @@ class RulesLayer:
             handler = handler_for(service, operation)
             if handler is None:
                 return None
-            call = self._call(environ, signed, service, operation, protocol, account)
             wire.authorize(environ, account, operation, protocol)
+            call = self._call(environ, signed, service, operation, protocol, account)
             result = handler(call)
             if result is None:
                 return None
             return wire.serialize(service, operation, protocol, dict(result))
+        except wire.MotoAnswered as answered:
+            return wire.reshape_auth_error(service, operation, protocol, answered.answer)
         except AwsApiError as error:
             operation = operation or wire.operation_name(service, protocol, environ)
             if operation is None:
                 return _json(error.status, {"__type": error.code, "message": error.message})
             return wire.serialize(service, operation, protocol, error)
-        except wire.MotoAnswered as answered:
-            return wire.reshape_auth_error(service, operation, protocol, answered.answer)
+        except Exception:  # a bug in a rule or override: AWS's 500, the traceback in the log
+            log.exception("sandbox layer failed on %s:%s", service, operation)
+            failure = AwsApiError("InternalFailure", "The sandbox failed on this request.", 500)
+            if operation is None:
+                return _json(500, {"__type": failure.code, "message": failure.message})
+            return wire.serialize(service, operation, protocol, failure)
 
     def _call(
         self,

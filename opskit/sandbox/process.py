@@ -62,10 +62,8 @@ def ensure_running(
 
 
 def status(state_dir: Path) -> SandboxInfo | None:
-    """The running sandbox, or None (a stale state file is removed)."""
-    state_dir = Path(state_dir).resolve()
-    with _lock(state_dir, START_TIMEOUT["large"]):
-        return _running(state_dir)
+    """The running sandbox, or None (a stale state file is removed). Never waits for a start."""
+    return _running(Path(state_dir).resolve())
 
 
 def stop(state_dir: Path, timeout: float = 15.0) -> bool:
@@ -76,7 +74,7 @@ def stop(state_dir: Path, timeout: float = 15.0) -> bool:
         if info is None:
             return False
         if not _alive(info.pid) or not _is_server(info, state_dir):
-            remove_state(state_dir)
+            remove_state(state_dir, pid=info.pid)
             return False
         os.kill(info.pid, signal.SIGTERM)
         if not _wait_gone(info.pid, timeout):
@@ -126,7 +124,7 @@ def _running(state_dir: Path) -> SandboxInfo | None:
     if info is None:
         return None
     if not _alive(info.pid) or not _is_server(info, state_dir):
-        remove_state(state_dir)
+        remove_state(state_dir, pid=info.pid)  # only that record: a new one may be there now
         return None
     for _ in range(10):
         answer = health(info.endpoint_url)

@@ -1,13 +1,19 @@
 """ECS as AWS answers it: page sizes, nextToken paging, batch limits, ListTasks filters.
 
 moto 5.2.5 returns every item of a List* call in one page with no nextToken, accepts any
-number of names in Describe* calls, and ListTasks ignores ``serviceName``, matches the
-cluster by substring and lists stopped tasks by default. AWS:
+number of names in Describe* calls, keeps deleted (INACTIVE) clusters and services in
+ListClusters and ListServices, ignores ListTaskDefinitionFamilies' ``status``, matches a
+service's or task's cluster by substring (cluster "api" also lists "internal-api"'s), and
+ListTasks ignores ``serviceName`` and lists stopped tasks by default. AWS:
 
 - ListServices pages 10 by default, ListClusters/ListTasks/ListContainerInstances/
   ListTaskDefinitions/ListTaskDefinitionFamilies 100; ``maxResults`` 1..100.
 - DescribeServices takes at most 10 services, DescribeTasks, DescribeClusters and
   DescribeContainerInstances at most 100 (InvalidParameterException otherwise).
+- ListClusters and ListServices list live clusters and services only (deleted ones stay
+  visible to Describe* for a while), ListServices of exactly that cluster.
+- ListTaskDefinitionFamilies with status ACTIVE lists families with an active revision,
+  INACTIVE those without one (both by default).
 - ListTasks lists the tasks of exactly that cluster, of ``serviceName`` if given (the
   service's tasks carry the group ``service:NAME``), with desiredStatus RUNNING unless
   another is asked for.
@@ -50,10 +56,8 @@ def _paged(operation: str, key: str, default: int, maximum: int) -> Handler:
         )
         token = params.pop("nextToken", None)
         offset = paging.decode_token(token, operation, invalid_parameter) if token else 0
-        if operation == "ListTasks":
-            items = _list_tasks(call, params)
-        else:
-            items = list(call.forward(params).get(key, []))
+        narrow = _NARROW.get(operation)
+        items = narrow(call, params) if narrow else list(call.forward(params).get(key, []))
         chunk, next_token = paging.page(items, offset, size, operation)
         result: dict[str, Any] = {key: chunk}
         if next_token:
@@ -62,6 +66,34 @@ def _paged(operation: str, key: str, default: int, maximum: int) -> Handler:
 
     handler.__name__ = f"ecs_{operation}"
     return override("ecs", operation)(handler)
+
+
+def _list_clusters(call: AwsCall, params: dict[str, Any]) -> list[str]:
+    arns = list(call.forward(params).get("clusterArns", []))
+    live = {c.arn for c in call.backend().clusters.values() if c.status == "ACTIVE"}
+    return [arn for arn in arns if arn in live]
+
+
+def _list_services(call: AwsCall, params: dict[str, Any]) -> list[str]:
+    arns = list(call.forward(params).get("serviceArns", []))
+    backend = call.backend()
+    cluster = backend._get_cluster(params.get("cluster") or "default")
+    live = {
+        service.arn
+        for key, service in backend.services.items()
+        if key.partition(":")[0] == cluster.name and service.status != "INACTIVE"
+    }
+    return [arn for arn in arns if arn in live]
+
+
+def _list_families(call: AwsCall, params: dict[str, Any]) -> list[str]:
+    status = params.pop("status", None)
+    families = list(call.forward(params).get("families", []))
+    if status not in ("ACTIVE", "INACTIVE"):
+        return families
+    revisions = call.backend().task_definitions
+    active = {f for f in families if any(d.status == "ACTIVE" for d in revisions[f].values())}
+    return [f for f in families if (f in active) == (status == "ACTIVE")]
 
 
 def _list_tasks(call: AwsCall, params: dict[str, Any]) -> list[str]:
@@ -82,6 +114,14 @@ def _list_tasks(call: AwsCall, params: dict[str, Any]) -> list[str]:
         if group is None or task.group == group
     }
     return [arn for arn in arns if arn in mine]
+
+
+_NARROW = {
+    "ListClusters": _list_clusters,
+    "ListServices": _list_services,
+    "ListTaskDefinitionFamilies": _list_families,
+    "ListTasks": _list_tasks,
+}
 
 
 def _batch(operation: str, name: str, limit: int) -> Handler:

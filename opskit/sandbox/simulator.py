@@ -106,8 +106,7 @@ class Simulator:
             simulator_hooks.unregister(account.account_id, account.region)
 
     def _run(self) -> None:
-        stop_event = getattr(self.ctx, "stop_event", None)
-        while not self._stop.is_set() and not (stop_event and stop_event.is_set()):
+        while not self._stop.is_set() and not self.ctx.stop_event.is_set():
             wait = self.scheduler.run_due()
             self.scheduler.wait(min(wait, 1.0))
 

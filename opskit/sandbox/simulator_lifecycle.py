@@ -24,7 +24,7 @@ from opskit.sandbox.estate_tasks import (
     mark_pending,
     mark_running,
 )
-from opskit.sandbox.simulator_model import ServiceSim, TaskSim
+from opskit.sandbox.simulator_model import ServiceSim, TaskSim, refresh_counts
 from opskit.sandbox.simulator_scheduler import Scheduler
 
 PROVISION_S = 4
@@ -105,6 +105,7 @@ def _pull(rt: Runtime, svc: ServiceSim, ts: TaskSim) -> None:
     if ts.status != "PROVISIONING" or ts.task.desired_status == "STOPPED":
         return
     mark_pending(ts.task)
+    refresh_counts(svc)
     rt.scheduler.at(rt.scheduler.scaled(PULL_S), lambda: _run(rt, svc, ts))
 
 
@@ -113,6 +114,7 @@ def _run(rt: Runtime, svc: ServiceSim, ts: TaskSim) -> None:
         return
     scheduler = rt.scheduler
     mark_running(ts.task)
+    refresh_counts(svc)
     rt.running_changed(svc, ts, True)
     source = rt.log_source(svc, ts.task)
     broken = is_broken(ts.task.containers[0].image)
@@ -174,6 +176,7 @@ def exited(rt: Runtime, svc: ServiceSim, ts: TaskSim, exit_code: int, reason: st
         container_reason=reason,
     )
     _untarget(svc, ts)
+    refresh_counts(svc)
     rt.running_changed(svc, ts, False)
     rt.scheduler.at(rt.scheduler.scaled(1), lambda: finish(rt, svc, ts))
     rt.reconcile_soon(svc)
@@ -187,6 +190,7 @@ def stop(rt: Runtime, svc: ServiceSim, ts: TaskSim, reason: str, stop_code: str)
     group = svc.target_group
     drains = ts.target and group is not None and ts.status == "RUNNING"
     begin_stop(ts.task, reason=reason, stop_code=stop_code, draining=drains)
+    refresh_counts(svc)
     rt.running_changed(svc, ts, False)
     if drains and group is not None and ts.address:
         estate_targets.start_draining(group, ts.address)
@@ -225,5 +229,6 @@ def finish(rt: Runtime, svc: ServiceSim, ts: TaskSim) -> None:
         if pool is not None:
             pool.give_back(ts.address)
     ts.stopped_at = time.time()
+    refresh_counts(svc)
     rt.task_stopped(svc, ts)
     rt.reconcile_soon(svc)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from opskit.sandbox import simulator_events
 from opskit.sandbox.estate_context import backend
 from opskit.sandbox.estate_metrics import profile_for
 from opskit.sandbox.estate_plan import CRASH_LOOP_SERVICE, EnvPlan
@@ -57,7 +58,6 @@ class ServiceSim:
     crash_loops: bool
     tasks: dict[str, TaskSim] = field(default_factory=dict)  # task ARN -> task
     last_good: str | None = None  # task definition ARN of the last COMPLETED deployment
-    reconcile_due: float | None = None
     placement_warned_at: float = 0.0
     crashes: int = 0
     steady_announced: bool = True
@@ -226,3 +226,30 @@ def _container_definitions(ecs: Any, task_definition: str | None) -> list[dict[s
         return list(ecs.describe_task_definition(task_definition).container_definitions)
     except Exception:
         return []
+
+
+def refresh_counts(svc: ServiceSim) -> None:
+    """running/pending counts of the service and of each deployment."""
+    service = svc.service
+    running = pending = 0
+    by_deployment: dict[str, list[int]] = {}
+    for ts in svc.tasks.values():
+        if ts.task.desired_status == "STOPPED" and ts.status != "RUNNING":
+            continue
+        counts = by_deployment.setdefault(ts.deployment, [0, 0])
+        if ts.status == "RUNNING":
+            running += 1
+            counts[0] += 1
+        elif ts.status in ("PROVISIONING", "PENDING", "ACTIVATING"):
+            pending += 1
+            counts[1] += 1
+    service.running_count = running
+    service.pending_count = pending
+    for deployment in service.deployments:
+        run, pend = by_deployment.get(deployment["id"], [0, 0])
+        if deployment.get("runningCount") != run or deployment.get("pendingCount") != pend:
+            simulator_events.touch(deployment, runningCount=run, pendingCount=pend)
+        if deployment.get("status") == "PRIMARY":
+            deployment["desiredCount"] = service.desired_count
+        elif deployment.get("rolloutState") == "FAILED" or deployment.get("status") == "ACTIVE":
+            deployment["desiredCount"] = run + pend

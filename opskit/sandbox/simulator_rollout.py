@@ -26,7 +26,7 @@ from moto.core.utils import utcnow
 
 from opskit.sandbox import estate_targets, simulator_events
 from opskit.sandbox.simulator_lifecycle import Runtime, launch, stop
-from opskit.sandbox.simulator_model import ServiceSim, TaskSim
+from opskit.sandbox.simulator_model import ServiceSim, TaskSim, refresh_counts
 
 DEFAULT_CONFIGURATION: dict[str, Any] = {
     "deploymentCircuitBreaker": {"enable": False, "rollback": False},
@@ -56,7 +56,6 @@ def healthy(svc: ServiceSim, ts: TaskSim) -> bool:
 
 def reconcile(rt: Runtime, svc: ServiceSim) -> None:
     """One scheduling pass for one service."""
-    svc.reconcile_due = None
     service = svc.service
     _flush_events(svc)
     if service.status != "ACTIVE":
@@ -158,33 +157,6 @@ def _drop_finished_deployments(rt: Runtime, svc: ServiceSim, primary: dict[str, 
             kept.append(deployment)
     if len(kept) != len(svc.service.deployments):
         svc.service.deployments = kept
-
-
-def refresh_counts(svc: ServiceSim) -> None:
-    """running/pending counts of the service and of each deployment."""
-    service = svc.service
-    running = pending = 0
-    by_deployment: dict[str, list[int]] = {}
-    for ts in svc.tasks.values():
-        if ts.task.desired_status == "STOPPED" and ts.status != "RUNNING":
-            continue
-        counts = by_deployment.setdefault(ts.deployment, [0, 0])
-        if ts.status == "RUNNING":
-            running += 1
-            counts[0] += 1
-        elif ts.status in ("PROVISIONING", "PENDING", "ACTIVATING"):
-            pending += 1
-            counts[1] += 1
-    service.running_count = running
-    service.pending_count = pending
-    for deployment in service.deployments:
-        run, pend = by_deployment.get(deployment["id"], [0, 0])
-        if deployment.get("runningCount") != run or deployment.get("pendingCount") != pend:
-            simulator_events.touch(deployment, runningCount=run, pendingCount=pend)
-        if deployment.get("status") == "PRIMARY":
-            deployment["desiredCount"] = service.desired_count
-        elif deployment.get("rolloutState") == "FAILED" or deployment.get("status") == "ACTIVE":
-            deployment["desiredCount"] = run + pend
 
 
 def _complete_or_break(rt: Runtime, svc: ServiceSim, primary: dict[str, Any], desired: int) -> None:

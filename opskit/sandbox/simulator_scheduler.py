@@ -76,6 +76,3 @@ class Scheduler:
 
     def wake(self) -> None:
         self._wake.set()
-
-    def pending(self) -> int:
-        return len(self._heap)

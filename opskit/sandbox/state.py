@@ -9,6 +9,7 @@ Cheap to import: no boto3, no moto.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import tempfile
@@ -96,8 +97,14 @@ class SandboxInfo:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SandboxInfo:
-        fields = dict(data)
-        fields["users"] = {n: SandboxUser(**u) for n, u in data.get("users", {}).items()}
+        """Read a state file, ignoring keys another opskit version may have added."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        fields = {k: v for k, v in data.items() if k in known}
+        user_keys = {f.name for f in dataclasses.fields(SandboxUser)}
+        fields["users"] = {
+            name: SandboxUser(**{k: v for k, v in user.items() if k in user_keys})
+            for name, user in data.get("users", {}).items()
+        }
         return cls(**fields)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from opskit.sandbox import moto_patches
 from opskit.sandbox.overrides import AwsApiError
@@ -73,7 +73,12 @@ def read_body(environ: dict[str, Any]) -> bytes:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    if length > 0:
+        body = environ["wsgi.input"].read(length)
+    elif environ.get("wsgi.input_terminated"):  # chunked: werkzeug de-chunks to the end
+        body = environ["wsgi.input"].read()
+    else:
+        body = b""
     environ["wsgi.input"] = io.BytesIO(body)
     environ["opskit.body"] = body
     return body
@@ -209,7 +214,7 @@ def forward(
 
     Raises ``MotoAnswered`` when moto answers with an error.
     """
-    from botocore.awsrequest import create_request_object, prepare_request_dict
+    from botocore.awsrequest import HeadersDict, create_request_object, prepare_request_dict
     from botocore.parsers import create_parser
     from botocore.serialize import create_serializer
 
@@ -226,7 +231,7 @@ def forward(
     sub.update(
         {
             "REQUEST_METHOD": prepared.method,
-            "PATH_INFO": _unquote(url.path or "/"),
+            "PATH_INFO": unquote(url.path or "/"),
             "RAW_URI": url.path + (f"?{url.query}" if url.query else ""),
             "QUERY_STRING": url.query,
             "CONTENT_LENGTH": str(len(body)),
@@ -243,20 +248,12 @@ def forward(
     status, headers, answer = call_app(app, sub)
     if status >= 300:
         raise MotoAnswered((status, headers, answer))
-    from botocore.awsrequest import HeadersDict
-
     parsed = create_parser(protocol).parse(
         {"status_code": status, "headers": HeadersDict(headers), "body": answer},
         operation_model.output_shape,
     )
     parsed.pop("ResponseMetadata", None)
     return dict(parsed)
-
-
-def _unquote(path: str) -> str:
-    from urllib.parse import unquote
-
-    return unquote(path)
 
 
 def account_for(access_key: str, environ: Mapping[str, Any]) -> str:

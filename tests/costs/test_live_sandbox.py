@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from conftest import with_costs
 
-from opskit.costs import build_report, month_to_date
+from opskit.costs import build_report, month_to_date, refresh_month_to_date
 from opskit.costs.ce import CostExplorer
 from opskit.costs.meter import Meter
 from opskit.costs.spec import make_spec
@@ -91,6 +91,24 @@ def test_athena_runs_the_pruned_sql(reports: dict[str, Any]) -> None:
     assert 0 < meter.athena_scanned < 3 * reports["cur"].meter.cur_bytes
 
 
+def test_athena_results_over_several_pages_match_cur(live: Any) -> None:
+    by = "env,service,tag:team"
+    athena = build_report(live, months=13, by=by, source="athena", refresh=True)
+    cur = build_report(live, months=13, by=by, source="cur")
+    keys = [*KEYS, "tag:team"]
+    ours, theirs = athena.frame.set_index(keys).sort_index(), cur.frame.set_index(keys).sort_index()
+    assert list(ours.index) == list(theirs.index)
+    assert ours["net"].to_numpy() == pytest.approx(theirs["net"].to_numpy(), abs=1e-6)
+    from opskit.costs import sql
+
+    table = sql.table_name(live.config.costs.athena.database, live.config.costs.athena.table)
+    from opskit.costs.athena import Athena
+
+    runner = Athena(live.accounts.ops_client("athena"), live.config.costs.athena, None, Meter())
+    raw = runner.query(sql.report_sql(table, athena.spec.periods, athena.spec.tags))
+    assert len(raw) > 1000  # GetQueryResults returns at most 1000 rows a page
+
+
 def test_months_without_data_are_reported(live: Any) -> None:
     report = build_report(live, months=15, by="env", source="cur")
     assert len(report.missing_periods) == 2
@@ -112,6 +130,7 @@ def test_month_to_date_is_cached_for_the_tui(live: Any, reports: dict[str, Any])
     assert mtd is not None
     assert mtd == pytest.approx(reports["athena"].month_to_date(), abs=0.01)
     assert list(mtd)[:3] == ["dev", "stage", "prod"]
+    assert refresh_month_to_date(live) == pytest.approx(mtd, abs=0.01)  # one-month CUR read
 
 
 def run(sandbox_env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

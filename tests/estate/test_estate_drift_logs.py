@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -52,7 +53,7 @@ def test_logs_interleave_tasks_by_time_and_grep(estate: Estate) -> None:
     assert [line.at for line in lines] == sorted(line.at for line in lines)
     tasks = [line.task for line in lines]
     assert len(set(tasks)) >= 2
-    switches = sum(1 for a, b in zip(tasks, tasks[1:], strict=False) if a != b)
+    switches = sum(1 for a, b in itertools.pairwise(tasks) if a != b)
     assert switches > len(set(tasks)), "lines of different tasks are merged, not concatenated"
     assert not any(CANARY in line.message for line in lines)
     word = "GET"

@@ -45,8 +45,14 @@ def test_stopped_task_is_classified_and_joined_to_its_service() -> None:
     assert task.containers[0].exit_code == 137 and task.containers[0].tag == "0.19.4"
     assert task.stopped_at == dt.datetime(2026, 1, 1, 11, 5, tzinfo=dt.UTC)
     assert task.container_instance == "ci-1"
-    running = parse.task({**TASK, "lastStatus": "RUNNING", "desiredStatus": "RUNNING"})
-    assert running.stop_kind is StopKind.none and running.containers[0].exit_code is None
+    container = {**TASK["containers"][0], "lastStatus": "RUNNING", "exitCode": 0}  # type: ignore[index]
+    sidecar = {"name": "init", "image": "busybox", "lastStatus": "STOPPED", "exitCode": 0}
+    running = parse.task(
+        {**TASK, "lastStatus": "RUNNING", "desiredStatus": "RUNNING",
+         "containers": [container, sidecar]}
+    )  # fmt: skip
+    assert running.stop_kind is StopKind.none
+    assert [c.exit_code for c in running.containers] == [None, 0]
 
 
 def test_task_definition_keeps_names_of_variables_and_secrets_never_values() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +52,23 @@ def cli(args: list[str], env: dict[str, str], timeout: float = 240) -> Ran:
         [OPSKIT, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     return Ran(args, done.returncode, done.stdout, done.stderr)
+
+
+def cli_interrupted(args: list[str], env: dict[str, str], after: str, timeout: float = 240) -> Ran:
+    """Run a command and press Ctrl-C (SIGINT) once stderr shows ``after``."""
+    process = subprocess.Popen(
+        [OPSKIT, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal
+    )  # fmt: skip
+    assert process.stderr is not None
+    seen = ""
+    for line in process.stderr:
+        seen += line
+        if after in line:
+            process.send_signal(signal.SIGINT)
+            break
+    out, err = process.communicate(timeout=timeout)
+    return Ran(args, process.returncode, out, seen + err)
 
 
 def cli_all(runs: dict[str, list[str]], env: dict[str, str]) -> dict[str, Ran]:
@@ -124,7 +142,11 @@ def write_canary(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     notebook = new_notebook(
         metadata={
-            "kernelspec": {"name": "opskit", "display_name": "Python (opskit)", "language": "python"},
+            "kernelspec": {
+                "name": "opskit",
+                "display_name": "Python (opskit)",
+                "language": "python",
+            },
             "opskit": {"description": "leaks, changes, fails", "access": "deploy"},
         }
     )

@@ -10,8 +10,14 @@ import pytest
 
 from opskit.config import load_config
 from opskit.errors import UsageError
-from opskit.runbooks.archive import LocalArchive, RunRecord, S3Archive, new_run_id, parse_s3_url
-from opskit.runbooks.runner import open_archive
+from opskit.runbooks.archive import (
+    LocalArchive,
+    RunRecord,
+    S3Archive,
+    new_run_id,
+    open_archive,
+    parse_s3_url,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,9 +2,10 @@
 
 One wave of runs starts at once: a dry run of every runbook, the applies that are safe on
 the sandbox (draining on stage, deploy on dev, a traffic-shift ramp) and a test runbook
-that leaks secrets on purpose, makes a change and fails midway. A second wave needs the first one's results (a rollback has a
-revision to go back to; the access review sees the journal). The tests then read what
-users rely on: exit codes, one-line errors, the archive, the run records, the journal.
+that leaks secrets on purpose, makes a change and fails midway. A second wave needs the
+first one's results (a rollback has a revision to go back to; the access review sees the
+journal; a ramp back is stopped with Ctrl-C). The tests then read what users rely on:
+exit codes, one-line errors, the archive, the run records, the journal.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +26,14 @@ from runs_support import (
     cli,
     cli_all,
     cli_env,
+    cli_interrupted,
     journal,
     sha256,
     write_canary,
 )
 
 NOTEBOOKS = ROOT / "notebooks"
+pytestmark = pytest.mark.timeout(600)  # the first test waits for every run of the module
 TIME_FACTOR = 200.0
 DRY = {
     "deploy": ["deploy", "--env", "dev", "-p", "service=api", "-p", "image=1.43.0"],
@@ -44,15 +48,19 @@ DRY = {
 APPLY = {
     "apply-deploy": ["deploy", "--env", "dev", "-p", "service=tracking", "-p", "image=3.7.2"],
     "apply-draining": ["elb-draining", "--env", "stage", "-p", "seconds=45"],
-    "apply-traffic": [
-        "traffic-shift", "--env", "prod", "-p", "shift=www", "-p", "to=new", "-p", "steps=5,25",
-        "-p", "pause_seconds=0.2", "--confirm", "prod",
-    ],  # fmt: skip
-}
-SECOND = {
-    "rollback": ["rollback", "--env", "dev", "-p", "service=tracking"],
+    "apply-traffic": ["traffic-shift", "--env", "prod", "-p", "shift=www", "-p", "to=new",
+                      "-p", "steps=5,25", "-p", "pause_seconds=0.2", "--confirm", "prod"],
+}  # fmt: skip
+SECOND = {  # bob may enter dev: the kernel acts as the user the runner was given
+    "rollback": ["--user", "bob", "rollback", "--env", "dev", "-p", "service=tracking"],
     "access-review": ["access-review", "-p", "days=1"],
 }
+
+
+def _run(args: list[str]) -> list[str]:
+    """``opskit [--user U] runbook run ARGS -o json``."""
+    user = args[:2] if args[:1] == ["--user"] else []
+    return [*user, "runbook", "run", *args[len(user) :], "-o", "json"]
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +83,19 @@ def canary_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def runs(state: Path, canary_config: Path) -> dict[str, Ran]:
     """Both waves, run once for the module (every run's --output json record on stdout)."""
     env = cli_env(state)
-    wave = {k: ["runbook", "run", *v, "-o", "json"] for k, v in DRY.items()}
-    wave |= {k: ["runbook", "run", *v, "--apply", "-o", "json"] for k, v in APPLY.items()}
+    wave = {k: _run(v) for k, v in DRY.items()} | {
+        k: _run([*v, "--apply"]) for k, v in APPLY.items()
+    }
     canary = ["runbook", "run", "canary", "--env", "dev", "--apply", "-o", "json"]
     first = cli_all(wave, env) | {"canary": cli(canary, cli_env(state, canary_config))}
-    second = cli_all({k: ["runbook", "run", *v, "-o", "json"] for k, v in SECOND.items()}, env)
-    return first | second
+    # After the first wave's ramp (new at 25 %), ramping back to legacy starts at 90 %.
+    ramp_back = ["runbook", "run", "traffic-shift", "--env", "prod", "-p", "shift=www",
+                 "-p", "to=legacy", "-p", "steps=90,100", "-p", "pause_seconds=3600",
+                 "--apply", "--confirm", "prod", "-o", "json"]  # fmt: skip
+    with ThreadPoolExecutor(1) as pool:
+        interrupted = pool.submit(cli_interrupted, ramp_back, env, "legacy at 90%")
+        second = cli_all({k: _run(v) for k, v in SECOND.items()}, env)
+        return first | second | {"interrupted": interrupted.result()}
 
 
 def test_every_runbook_runs_dry_and_is_archived(runs: dict[str, Ran]) -> None:
@@ -100,6 +115,16 @@ def test_every_runbook_runs_dry_and_is_archived(runs: dict[str, Ran]) -> None:
         assert "step 1/" in ran.err, "progress is streamed to stderr"
 
 
+def test_the_kernel_acts_as_the_user_the_runner_was_given(runs: dict[str, Ran]) -> None:
+    record = runs["rollback"].record
+    assert record["user"] == "bob"
+    cells = json.loads(Path(record["archive"]).read_text())["cells"]
+    session = next(c for c in cells if "".join(c["source"]).startswith("# Open the session"))
+    shown = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in session["outputs"])
+    assert "user" in shown and "bob" in shown
+    assert "roll back tracking in dev: tracking:2 -> tracking:1" in runs["rollback"].err
+
+
 def test_dry_runs_of_changes_show_the_plan_and_change_nothing(
     runs: dict[str, Ran], state: Path
 ) -> None:
@@ -117,7 +142,11 @@ def journal_of(state: Path, ran: Ran) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize(
     ("name", "change"),
-    [("apply-deploy", "deploy"), ("apply-draining", "draining"), ("apply-traffic", "traffic-shift")],
+    [
+        ("apply-deploy", "deploy"),
+        ("apply-draining", "draining"),
+        ("apply-traffic", "traffic-shift"),
+    ],
 )
 def test_an_apply_is_journaled_with_its_run_and_archive(
     runs: dict[str, Ran], state: Path, name: str, change: str
@@ -139,7 +168,10 @@ def test_an_apply_is_journaled_with_its_run_and_archive(
         }
     assert Path(record["archive"]).is_file()
     run = [r for r in records if r["change"] == "runbook"]
-    assert [(r["type"], r.get("outcome")) for r in run] == [("intent", None), ("outcome", "applied")]
+    assert [(r["type"], r.get("outcome")) for r in run] == [
+        ("intent", None),
+        ("outcome", "applied"),
+    ]
 
 
 def test_a_traffic_ramp_moves_step_by_step(runs: dict[str, Ran]) -> None:
@@ -191,12 +223,30 @@ def _billing_secret(ws: Any) -> str:
     return str(next(p["value"] for p in pairs["environment"] if p["name"] == "STRIPE_KEY"))
 
 
+def test_ctrl_c_stops_a_run_and_keeps_what_happened(runs: dict[str, Ran], state: Path) -> None:
+    ran = runs["interrupted"]
+    assert ran.code == 130, ran.err[-2000:]
+    assert ran.last_error_line.startswith("opskit: runbook traffic-shift interrupted; archived: ")
+    archived = ran.last_error_line.split("archived: ", 1)[1]
+    assert "legacy at 90%" in Path(archived).read_text()
+    run_id = Path(archived).parent.name
+    record = json.loads((Path(archived).parent / "run.json").read_text())
+    assert (record["outcome"], record["exit_code"]) == ("interrupted", 130)
+    records = [r for r in journal(state) if (r["how"].get("runbook") or {}).get("run_id") == run_id]
+    shift = [r for r in records if r["change"] == "traffic-shift" and r["type"] == "outcome"]
+    assert shift and shift[0]["outcome"] == "failed" and "interrupted" in shift[0]["detail"]
+    assert [
+        r["outcome"] for r in records if r["change"] == "runbook" and r["type"] == "outcome"
+    ] == ["failed"]
+
+
 def test_runs_lists_every_run_with_its_outcome(runs: dict[str, Ran], state: Path) -> None:
     listed = cli(["runbook", "runs", "-o", "json", "--limit", "100"], cli_env(state))
     assert listed.code == 0, listed.err
     outcomes = {r["run_id"]: r["outcome"] for r in json.loads(listed.out)}
     for name, ran in runs.items():
-        assert outcomes[ran.record["run_id"]] == ran.record["outcome"], name
+        if name != "interrupted":  # prints no record: it was stopped
+            assert outcomes[ran.record["run_id"]] == ran.record["outcome"], name
     ids = [r["run_id"] for r in json.loads(listed.out)]
     assert ids == sorted(ids, reverse=True)
 
@@ -217,7 +267,12 @@ def test_a_notebook_run_by_hand_is_journaled_as_notebook(
     from opskit.workspace import open_workspace
 
     monkeypatch.setenv("OPSKIT_STATE_DIR", str(state))
-    for name in ("OPSKIT_RUNBOOK", "OPSKIT_RUN_ID", "OPSKIT_NOTEBOOK_SHA256", "OPSKIT_ARCHIVE_PATH"):
+    for name in (
+        "OPSKIT_RUNBOOK",
+        "OPSKIT_RUN_ID",
+        "OPSKIT_NOTEBOOK_SHA256",
+        "OPSKIT_ARCHIVE_PATH",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("JPY_SESSION_NAME", str(NOTEBOOKS / "elb-draining.ipynb"))
     rb = kit.start("dev", apply=True, workspace=open_workspace(CONFIG, front_end="notebook"))
@@ -232,3 +287,29 @@ def test_a_notebook_run_by_hand_is_journaled_as_notebook(
         "archive_path": None,
     }
     assert "by hand" in capsys.readouterr().out
+
+
+def test_the_archive_can_live_in_s3(state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The S3 store over HTTP (a bucket in dev, with the admin role: the sandbox's users may
+    only read the ops account, where a team's archive bucket would be)."""
+    from opskit.runbooks.archive import RunRecord, S3Archive
+    from opskit.workspace import open_workspace
+
+    monkeypatch.setenv("OPSKIT_STATE_DIR", str(state))
+    s3 = open_workspace(CONFIG).accounts.client("dev", "s3", access="admin")
+    s3.create_bucket(
+        Bucket="runbook-archive", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    archive = S3Archive(s3, "runbook-archive", "opskit/runs")
+    for run_id in ("20260102T000000Z-bbbbbb", "20260101T000000Z-aaaaaa"):
+        record = RunRecord(
+            run_id=run_id, runbook="drift", params={}, env=None, apply=False, user="alice",
+            archive=archive.location(run_id, "drift"), notebook_sha256="0" * 64,
+            started_at="2026-01-01T00:00:00.000Z", outcome="succeeded",
+        )  # fmt: skip
+        archive.put_notebook(record, b'{"cells": []}')
+        archive.put_record(record)
+    listed = archive.records()
+    assert [r.run_id for r in listed] == ["20260101T000000Z-aaaaaa", "20260102T000000Z-bbbbbb"]
+    key = listed[0].archive.removeprefix("s3://runbook-archive/")
+    assert s3.get_object(Bucket="runbook-archive", Key=key)["Body"].read() == b'{"cells": []}'

@@ -84,23 +84,26 @@ def test_bob_enters_dev_only(sandbox: SandboxInfo, bob: Any) -> None:
 
 def test_resources_of_one_account_are_invisible_from_the_others(alice: Any) -> None:
     name = f"isolation-{uuid.uuid4().hex[:8]}"
-    alice.client("ecs", env="dev", access="admin").create_cluster(clusterName=name)
-    zone = alice.client("route53", env="dev", access="admin").create_hosted_zone(
-        Name=f"{name}.internal", CallerReference=name
-    )["HostedZone"]["Id"]
-
-    dev_clusters = alice.client("ecs", env="dev").list_clusters(maxResults=100)["clusterArns"]
-    assert f"arn:aws:ecs:eu-west-1:222222222222:cluster/{name}" in dev_clusters
-    for env in ("stage", "prod"):
-        arns = [
-            arn
-            for page in alice.client("ecs", env=env).get_paginator("list_clusters").paginate()
-            for arn in page["clusterArns"]
-        ]
-        assert not [arn for arn in arns if arn.endswith(f"/{name}")]
-        zones = alice.client("route53", env=env).list_hosted_zones()["HostedZones"]
-        assert zone not in [z["Id"] for z in zones]
-    assert alice.client("ecs").list_clusters()["clusterArns"] == []  # the ops account
+    ecs = alice.client("ecs", env="dev", access="admin")
+    r53 = alice.client("route53", env="dev", access="admin")
+    ecs.create_cluster(clusterName=name)
+    zone = r53.create_hosted_zone(Name=f"{name}.internal", CallerReference=name)["HostedZone"]["Id"]
+    try:
+        dev_clusters = alice.client("ecs", env="dev").list_clusters(maxResults=100)["clusterArns"]
+        assert f"arn:aws:ecs:eu-west-1:222222222222:cluster/{name}" in dev_clusters
+        for env in ("stage", "prod"):
+            arns = [
+                arn
+                for page in alice.client("ecs", env=env).get_paginator("list_clusters").paginate()
+                for arn in page["clusterArns"]
+            ]
+            assert not [arn for arn in arns if arn.endswith(f"/{name}")]
+            zones = alice.client("route53", env=env).list_hosted_zones()["HostedZones"]
+            assert zone not in [z["Id"] for z in zones]
+        assert alice.client("ecs").list_clusters()["clusterArns"] == []  # the ops account
+    finally:  # the shared estate stays as seeded
+        ecs.delete_cluster(cluster=name)
+        r53.delete_hosted_zone(Id=zone)
 
 
 def test_read_role_cannot_mutate(alice: Any) -> None:
@@ -128,6 +131,7 @@ def test_deploy_role_changes_ecs_but_not_iam(alice: Any) -> None:
     name = f"deploy-{uuid.uuid4().hex[:8]}"
     ecs = alice.client("ecs", env="dev", access="deploy")
     assert ecs.create_cluster(clusterName=name)["cluster"]["clusterName"] == name
+    ecs.delete_cluster(cluster=name)
     code, status, _ = error_of(
         lambda: alice.client("iam", env="dev", access="deploy", retries=0).create_user(
             UserName=name
@@ -228,3 +232,29 @@ def test_clients_cannot_switch_enforcement_off(sandbox: SandboxInfo, bob: Any, p
         )
     )
     assert code == "AccessDenied"
+
+
+def test_expired_temporary_credentials_are_refused() -> None:
+    """AWS refuses credentials past their Expiration (moto never does); the shortest real
+    session is 15 minutes, so this checks the sandbox's rule directly."""
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    from opskit.sandbox.overrides import AwsApiError
+    from opskit.sandbox.sessions import SessionStore
+    from opskit.sandbox.wire import Signed
+
+    store = SessionStore()
+    issued = store.issue("AKIAUSERKEY000000000", "111111111111", 900)
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    key = issued["AccessKeyId"]
+    store._sessions[key] = dataclasses.replace(store._sessions[key], expires=past)
+    environ = {"HTTP_X_AMZ_SECURITY_TOKEN": issued["SessionToken"]}
+    with pytest.raises(AwsApiError) as expired:
+        store.translate(environ, Signed(key, "eu-west-1", "sts"), "query")
+    assert (expired.value.code, expired.value.status) == ("ExpiredToken", 400)
+
+    store._role_expiry["ASIAROLEKEY000000000"] = past
+    with pytest.raises(AwsApiError) as role_expired:
+        store.translate({}, Signed("ASIAROLEKEY000000000", "eu-west-1", "ecs"), "json")
+    assert role_expired.value.code == "ExpiredTokenException"

@@ -23,6 +23,28 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
 
 
+def drop_cluster(ecs: Any, cluster: str, family: str) -> None:
+    """Delete a test cluster, its services and task definitions (the shared estate must
+    stay as seeded: other tests read all of dev)."""
+    for page in ecs.get_paginator("list_services").paginate(cluster=cluster):
+        for arn in page["serviceArns"]:
+            ecs.delete_service(cluster=cluster, service=arn, force=True)
+    ecs.delete_cluster(cluster=cluster)
+    for arn in ecs.list_task_definitions(familyPrefix=family)["taskDefinitionArns"]:
+        ecs.deregister_task_definition(taskDefinition=arn)
+
+
+def drop_zone(r53: Any, zone_id: str) -> None:
+    """Delete a test hosted zone and its records."""
+    pages = r53.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone_id)
+    records = [r for page in pages for r in page["ResourceRecordSets"]]
+    extra = [r for r in records if r["Type"] not in ("SOA", "NS")]
+    if extra:
+        changes = [{"Action": "DELETE", "ResourceRecordSet": r} for r in extra]
+        r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
+    r53.delete_hosted_zone(Id=zone_id)
+
+
 def record(action: str, name: str, kind: str, value: str, **extra: Any) -> dict[str, Any]:
     """One Route53 change of a record set with a single value."""
     rrset = {"Name": name, "Type": kind, "TTL": 60, "ResourceRecords": [{"Value": value}], **extra}
@@ -30,7 +52,7 @@ def record(action: str, name: str, kind: str, value: str, **extra: Any) -> dict[
 
 
 @pytest.fixture(scope="module")
-def cluster(alice: Any) -> str:
+def cluster(alice: Any) -> Iterator[str]:
     """A dev cluster of our own with 25 services (no tasks)."""
     ecs = alice.client("ecs", env="dev", access="admin")
     name = unique("rules")
@@ -42,7 +64,8 @@ def cluster(alice: Any) -> str:
         ecs.create_service(
             cluster=name, serviceName=f"svc{i:02d}", taskDefinition=name, desiredCount=0
         )
-    return name
+    yield name
+    drop_cluster(ecs, name, name)
 
 
 def test_list_services_pages_by_ten_by_default(alice: Any, cluster: str) -> None:
@@ -87,6 +110,33 @@ def test_other_ecs_lists_page(alice: Any, cluster: str) -> None:
     assert len(definitions["taskDefinitionArns"]) == 1 and "nextToken" not in definitions
 
 
+def test_lists_show_live_clusters_and_services_of_exactly_that_cluster(alice: Any) -> None:
+    ecs = alice.client("ecs", env="dev", access="admin")
+    name = unique("live")
+    ecs.register_task_definition(
+        family=name, containerDefinitions=[{"name": "app", "image": "nginx:1", "memory": 128}]
+    )
+    for cluster, service in ((name, "kept"), (name, "gone"), (f"pre-{name}", "other")):
+        ecs.create_cluster(clusterName=cluster)
+        ecs.create_service(
+            cluster=cluster, serviceName=service, taskDefinition=name, desiredCount=0
+        )
+    try:
+        ecs.delete_service(cluster=name, service="gone")
+        listed = ecs.list_services(cluster=name)["serviceArns"]
+        assert [arn.rsplit("/", 1)[-1] for arn in listed] == ["kept"]
+        drop_cluster(ecs, f"pre-{name}", name)
+        pages = ecs.get_paginator("list_clusters").paginate()
+        names = [arn.rsplit("/", 1)[-1] for page in pages for arn in page["clusterArns"]]
+        assert name in names and f"pre-{name}" not in names
+        described = ecs.describe_clusters(clusters=[f"pre-{name}"])["clusters"]
+        assert [c["status"] for c in described] == ["INACTIVE"]  # still discoverable
+    finally:
+        drop_cluster(ecs, name, name)
+    assert name not in ecs.list_task_definition_families(status="ACTIVE")["families"]
+    assert name in ecs.list_task_definition_families(status="INACTIVE")["families"]
+
+
 @pytest.mark.parametrize(
     ("operation", "parameter", "limit", "extra"),
     [
@@ -123,9 +173,11 @@ def tasks(alice: Any) -> Iterator[dict[str, Any]]:
     name = unique("tasks")
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     made: dict[str, Any] = {"name": name}
+    instances = []
     for cluster in (name, f"{name}-internal"):
         ecs.create_cluster(clusterName=cluster)
         instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
+        instances.append(instance["InstanceId"])
         document = json.dumps({"instanceId": instance["InstanceId"]})
         ecs.register_container_instance(cluster=cluster, instanceIdentityDocument=document)
         made[cluster] = ecs.list_container_instances(cluster=cluster)["containerInstanceArns"][0]
@@ -147,6 +199,17 @@ def tasks(alice: Any) -> Iterator[dict[str, Any]]:
     made["stopped"] = start(name, "service:web")
     ecs.stop_task(cluster=name, task=made["stopped"], reason="test")
     yield made
+    for cluster, arns in (
+        (name, made["web"] + made["jobs"]),
+        (f"{name}-internal", made["internal"]),
+    ):
+        for arn in arns:
+            ecs.stop_task(cluster=cluster, task=arn)
+        ecs.deregister_container_instance(
+            cluster=cluster, containerInstance=made[cluster], force=True
+        )
+        drop_cluster(ecs, cluster, name)
+    ec2.terminate_instances(InstanceIds=instances)
 
 
 def test_list_tasks_honours_service_name(alice: Any, tasks: dict[str, Any]) -> None:
@@ -183,17 +246,21 @@ def test_list_container_instances_pages(alice: Any, tasks: dict[str, Any]) -> No
 
 
 @pytest.fixture(scope="module")
-def target_groups(alice: Any) -> list[str]:
+def target_groups(alice: Any) -> Iterator[list[str]]:
     ec2 = alice.client("ec2", env="dev", access="admin")
     elb = alice.client("elbv2", env="dev", access="admin")
     vpc = ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
     prefix = unique("tg")
-    return [
+    arns = [
         elb.create_target_group(Name=f"{prefix}-{i}", Protocol="HTTP", Port=80, VpcId=vpc)[
             "TargetGroups"
         ][0]["TargetGroupArn"]
         for i in range(5)
     ]
+    yield arns
+    for arn in arns:
+        elb.delete_target_group(TargetGroupArn=arn)
+    ec2.delete_vpc(VpcId=vpc)
 
 
 def test_elbv2_target_groups_page(alice: Any, target_groups: list[str]) -> None:
@@ -222,7 +289,7 @@ def test_elbv2_limits(alice: Any, target_groups: list[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def zone(alice: Any) -> str:
+def zone(alice: Any) -> Iterator[str]:
     """A dev zone with 6 plain records and 3 weighted records of one name."""
     r53 = alice.client("route53", env="dev", access="admin")
     name = f"{unique('zone')}.internal"
@@ -239,7 +306,8 @@ def zone(alice: Any) -> str:
         for set_id, weight in (("legacy", 100), ("new", 0), ("canary", 1))
     ]
     r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
-    return zone_id
+    yield zone_id
+    drop_zone(r53, zone_id)
 
 
 def test_route53_reads_work_with_iam_enforcement(alice: Any, zone: str) -> None:
@@ -273,11 +341,14 @@ def test_route53_caps_pages_at_300(alice: Any) -> None:
     zone_id = r53.create_hosted_zone(Name=name, CallerReference=name)["HostedZone"]["Id"]
     changes = [record("CREATE", f"h{i:03d}.{name}", "A", "10.0.0.2") for i in range(305)]
     r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
-    page = r53.list_resource_record_sets(HostedZoneId=zone_id, MaxItems="1000")
-    assert len(page["ResourceRecordSets"]) == 300 and page["IsTruncated"]
-    rest = r53.list_resource_record_sets(
-        HostedZoneId=zone_id,
-        StartRecordName=page["NextRecordName"],
-        StartRecordType=page["NextRecordType"],
-    )
-    assert len(rest["ResourceRecordSets"]) == 307 - 300 and not rest["IsTruncated"]
+    try:
+        page = r53.list_resource_record_sets(HostedZoneId=zone_id, MaxItems="1000")
+        assert len(page["ResourceRecordSets"]) == 300 and page["IsTruncated"]
+        rest = r53.list_resource_record_sets(
+            HostedZoneId=zone_id,
+            StartRecordName=page["NextRecordName"],
+            StartRecordType=page["NextRecordType"],
+        )
+        assert len(rest["ResourceRecordSets"]) == 307 - 300 and not rest["IsTruncated"]
+    finally:
+        drop_zone(r53, zone_id)

@@ -310,6 +310,15 @@ def test_every_task_logs_like_the_awslogs_driver_without_secrets(
         assert not any(CANARY_PREFIX in line for line in lines)
 
 
+def target_group_dimensions(estate: Estate, env: str, service: str) -> list[tuple[str, str]]:
+    """CloudWatch's LoadBalancer and TargetGroup dimensions of a service's target group."""
+    elb = estate.client("elbv2", env)
+    group = elb.describe_target_groups(Names=[f"{env}-{service}"])["TargetGroups"][0]
+    arns = [group["LoadBalancerArns"][0], group["TargetGroupArn"]]
+    values = [arn.split(":", 5)[-1].removeprefix("loadbalancer/") for arn in arns]
+    return list(zip(("LoadBalancer", "TargetGroup"), values, strict=True))
+
+
 def test_three_hours_of_utilization_for_clusters_services_and_hosts(estate: Estate) -> None:
     ecs, cloudwatch = estate.client("ecs", "dev"), estate.client("cloudwatch", "dev")
     instance = ecs.describe_container_instances(
@@ -333,6 +342,7 @@ def test_three_hours_of_utilization_for_clusters_services_and_hosts(estate: Esta
         (names.INSIGHTS, names.INSTANCE_CPU, host),
         (names.INSIGHTS, names.INSTANCE_MEMORY, host),
         (names.EC2, names.CPU_UTILIZATION, [("InstanceId", instance["ec2InstanceId"])]),
+        (names.ALB, names.HEALTHY_HOSTS, target_group_dimensions(estate, "dev", "api")),
     ]
     now = dt.datetime.now(dt.UTC)
     answer = cloudwatch.get_metric_data(
@@ -357,7 +367,9 @@ def test_three_hours_of_utilization_for_clusters_services_and_hosts(estate: Esta
     for (_, metric, _), result in zip(wanted, answer, strict=True):
         assert len(result["Values"]) >= 170, result["Id"]
         assert all(0 <= v <= 100 for v in result["Values"])
-        if "Reservation" not in metric:  # reservations only change with the tasks
+        if metric == names.HEALTHY_HOSTS:
+            assert set(result["Values"]) <= {0.0, 1.0} and result["Values"][-1] == 1.0
+        elif "Reservation" not in metric:  # reservations only change with the tasks
             assert len(set(result["Values"])) > 10  # a daily shape with noise
     listed = paged(
         cloudwatch, "list_metrics", "Metrics", Namespace=names.ECS, MetricName=names.CPU_UTILIZATION
@@ -386,26 +398,18 @@ def test_large_plan_is_three_clusters_of_a_hundred_services(config: Config) -> N
     plans = plan_estate(config, "large")
     assert [p.name for p in plans] == config.env_names()
     for plan in plans:
-        assert len(plan.clusters) == 3 and all(
-            c.host_count == HOSTS_PER_CLUSTER for c in plan.clusters
-        )
+        assert [c.host_count for c in plan.clusters] == [HOSTS_PER_CLUSTER] * 3
         assert len(plan.services) == 3 * SERVICES_PER_CLUSTER
         assert len({s.name for s in plan.services}) == len(plan.services)
         assert all(s.desired == 3 for s in plan.services)
         assert all(len(s.target_group_name(plan.name)) <= 32 for s in plan.services)
-        for cluster in plan.clusters:
-            assert (
-                sum(s.port is not None for s in plan.services_of(cluster.key)) <= 100
-            )  # ALB rules
+        for cluster in plan.clusters:  # an ALB listener takes 100 rules
+            assert sum(s.port is not None for s in plan.services_of(cluster.key)) <= 100
 
 
 def test_canaries_are_stable_and_recognisable() -> None:
     value = canary_value("api", "DATABASE_PASSWORD")
-    assert (
-        value
-        == canary_value("api", "DATABASE_PASSWORD")
-        != canary_value("billing", "DATABASE_PASSWORD")
-    )
+    assert value == canary_value("api", "DATABASE_PASSWORD") != canary_value("billing", "X")
     assert value.startswith(CANARY_PREFIX)
 
 
@@ -464,6 +468,7 @@ WRAPPED = {  # moto callable -> its parameters, as the sandbox's patches call th
     "ecs.models:EC2ContainerServiceBackend._calculate_task_resource_requirements":
         "task_definition",
     "logs.models:LogStream.__init__": "self log_group name",
+    "moto_api._internal.state_manager:StateManager.set_transition": "self model_name transition",
     "logs.models:LogsBackend.create_log_group": "self log_group_name tags kwargs",
     "elbv2.models:ELBv2Backend.create_target_group": "self name kwargs",
 }  # fmt: skip

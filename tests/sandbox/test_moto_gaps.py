@@ -56,6 +56,25 @@ def test_moto_ecs_ignores_page_and_batch_limits(aws: Any) -> None:
     assert len(described["services"]) == 12
 
 
+def test_moto_lists_deleted_things_and_other_clusters_services(aws: Any) -> None:
+    ecs = aws("ecs")
+    ecs.register_task_definition(
+        family="t", containerDefinitions=[{"name": "c", "image": "i", "memory": 64}]
+    )
+    for cluster in ("api", "internal-api"):
+        ecs.create_cluster(clusterName=cluster)
+        ecs.create_service(
+            cluster=cluster, serviceName=f"{cluster}-svc", taskDefinition="t", desiredCount=0
+        )
+    ecs.delete_service(cluster="api", service="api-svc")
+    assert len(ecs.list_services(cluster="api")["serviceArns"]) == 2  # deleted + internal-api's
+    ecs.delete_service(cluster="internal-api", service="internal-api-svc")
+    ecs.delete_cluster(cluster="internal-api")
+    assert len(ecs.list_clusters()["clusterArns"]) == 2
+    ecs.deregister_task_definition(taskDefinition="t:1")
+    assert ecs.list_task_definition_families(status="ACTIVE")["families"] == ["t"]
+
+
 def test_moto_list_tasks_ignores_service_name_and_lists_stopped_tasks(aws: Any) -> None:
     ecs, ec2 = aws("ecs"), aws("ec2")
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]

@@ -246,3 +246,13 @@ def test_sigterm_stops_the_server_cleanly(mini_config: Path, tmp_path: Path) -> 
         time.sleep(0.05)
     assert read_state(tmp_path) is None  # the server removed its own state file
     assert status(tmp_path) is None
+
+
+def test_a_state_file_from_another_version_still_reads(tmp_path: Path) -> None:
+    fake_state(tmp_path, 4242)
+    path = state_path(tmp_path)
+    data = json.loads(path.read_text())
+    data["added_later"] = {"x": 1}
+    path.write_text(json.dumps(data))
+    info = read_state(tmp_path)
+    assert info is not None and info.pid == 4242

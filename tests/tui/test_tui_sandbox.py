@@ -41,7 +41,9 @@ def live_app(config: Config, user: str | None = None, **options: Any) -> OpskitA
 
 
 def journal(state_dir: Path, change_id: str) -> list[dict[str, Any]]:
-    return [r for r in Journal(state_dir / "journal.jsonl").records() if r["change_id"] == change_id]
+    return [
+        r for r in Journal(state_dir / "journal.jsonl").records() if r["change_id"] == change_id
+    ]
 
 
 async def act(
@@ -112,8 +114,12 @@ async def test_every_service_action_in_dev(config: Config, state_dir: Path) -> N
         done.append(await act(pilot, "r"))
         done.append(await act(pilot, "d", "3.7.2"))
         done.append(await act(pilot, "b", ""))  # back to the previous revision
-        await until(pilot, lambda: any(t.last_status == "RUNNING" for t in tasks(screen)), LONG)
-        screen.query_one("#tasks", KeyedTable).move_cursor(row=0)  # running tasks come first
+        before = screen.detail
+        screen.reread()  # the rollout is over: read the tasks as they are now
+        await until(pilot, lambda: screen.detail is not before, LONG)
+        table = screen.query_one("#tasks", KeyedTable)
+        running = next(t.id for t in tasks(screen) if t.desired_status == "RUNNING")
+        table.move_cursor(row=table.get_row_index(running))
         done.append(await act(pilot, "x"))  # the task under the cursor
         done.append(await act(pilot, "s", str(desired)))
         kinds = [p.plan.change for p in done]
@@ -178,7 +184,10 @@ async def test_a_slow_environment_does_not_hold_up_the_others(
     config: Config, sandbox: Any, sandbox_faults: Any
 ) -> None:
     sandbox_faults.set(
-        service="ecs", kind="latency", delay_ms=1500, account=config.environments["stage"].account_id
+        service="ecs",
+        kind="latency",
+        delay_ms=1500,
+        account=config.environments["stage"].account_id,
     )
     app = live_app(config)
     async with app.run_test(size=(80, 24)) as pilot:

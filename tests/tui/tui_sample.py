@@ -200,7 +200,8 @@ def service(env: str, cluster: str, name: str, index: int, detail: bool) -> Serv
                 )
         if name == "app-web" and env == "prod":
             health = HealthSummary(unhealthy_targets=1)
-        arn = f"arn:aws:elasticloadbalancing:eu-west-1:{ACCOUNTS[env]}:targetgroup/{env}-{name}/{index:016x}"
+        elb = f"arn:aws:elasticloadbalancing:eu-west-1:{ACCOUNTS[env]}"
+        arn = f"{elb}:targetgroup/{env}-{name}/{index:016x}"
         tgs = (
             TargetGroupState(
                 arn,

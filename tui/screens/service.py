@@ -269,7 +269,7 @@ class ServiceScreen(DashScreen):
 
     def action_stop_task(self) -> None:
         task = self._task_at_cursor()
-        if task is None or task.last_status == "STOPPED":
+        if task is None or task.desired_status == "STOPPED":
             self.notify("choose a running task in the Tasks tab first", severity="warning")
             return
         self.dash.request_change(self._request(ActionKind.stop_task, task=task.id))

@@ -83,7 +83,9 @@ class TaskScreen(ReportsWorkerErrors, ModalScreen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop_task":
-            return self.ecs_task.last_status != "STOPPED" and not self.dash.change_block(self.env)
+            return self.ecs_task.desired_status != "STOPPED" and not self.dash.change_block(
+                self.env
+            )
         return True
 
     def action_back(self) -> None:
