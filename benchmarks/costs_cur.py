@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 TODAY = dt.date(2025, 11, 26)
-BY = "env,service,tag:team"
+BY = os.environ.get("OPSKIT_BENCH_BY", "env,service,tag:team")
 
 
 def generate(root: Path, line_items: int) -> dict[str, Any]:
@@ -61,6 +62,15 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def by() -> str:
+    return os.environ.get("OPSKIT_BENCH_BY", BY)
+
+
 def run_ours(root: Path) -> dict[str, Any]:
     import pyarrow.acero  # noqa: F401  (import cost is not the query's)
 
@@ -68,12 +78,13 @@ def run_ours(root: Path) -> dict[str, Any]:
     from opskit.costs.curfiles import CurLocation
     from opskit.costs.spec import make_spec
 
-    spec = make_spec(months=13, by=BY, source="cur", today=TODAY)
-    base = peak_mb()
+    spec = make_spec(months=13, by=by(), source="cur", today=TODAY)
+    base, cpu = peak_mb(), cpu_seconds()
     began = time.perf_counter()
     raw = CurReader(CurLocation(str(root), root, lambda: None)).report(spec).raw
     seconds = time.perf_counter() - began
     return {
+        "cpu": cpu_seconds() - cpu,
         "seconds": seconds,
         "peak_mb": peak_mb(),
         "base_mb": base,
@@ -89,7 +100,7 @@ def run_duckdb(root: Path) -> dict[str, Any]:
     from opskit.costs import sql
     from opskit.costs.spec import make_spec
 
-    spec = make_spec(months=13, by=BY, source="athena", today=TODAY)
+    spec = make_spec(months=13, by=by(), source="athena", today=TODAY)
     con = duckdb.connect()
     con.execute("CREATE SCHEMA cur")
     con.execute(
@@ -98,11 +109,12 @@ def run_duckdb(root: Path) -> dict[str, Any]:
     )
     con.execute("CREATE MACRO element_at(m, k) AS map_extract(m, k)[1]")
     query = sql.report_sql(sql.table_name("cur", "cur2"), spec.periods, spec.tags)
-    base = peak_mb()
+    base, cpu = peak_mb(), cpu_seconds()
     began = time.perf_counter()
     raw = con.execute(query).df()
     seconds = time.perf_counter() - began
     return {
+        "cpu": cpu_seconds() - cpu,
         "seconds": seconds,
         "peak_mb": peak_mb(),
         "base_mb": base,
@@ -118,7 +130,7 @@ def run_naive(root: Path) -> dict[str, Any]:
 
     from opskit.costs import amortize
 
-    base = peak_mb()
+    base, cpu = peak_mb(), cpu_seconds()
     began = time.perf_counter()
     frames = []
     for path in sorted(root.rglob("*.parquet")):
@@ -145,6 +157,7 @@ def run_naive(root: Path) -> dict[str, Any]:
     raw = data.groupby(keys, as_index=False)[["line_item_unblended_cost", "amortized"]].sum()
     seconds = time.perf_counter() - began
     return {
+        "cpu": cpu_seconds() - cpu,
         "seconds": seconds,
         "peak_mb": peak_mb(),
         "base_mb": base,
@@ -172,8 +185,10 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, help="use (or keep) the bill in this folder")
     parser.add_argument("--repeat", type=int, default=2, help="runs per contender (best is shown)")
     parser.add_argument("--naive", action="store_true", help="also time whole pandas frames")
+    parser.add_argument("--by", default=BY, help="the breakdown queried (default: %(default)s)")
     parser.add_argument("--child", choices=["ours", "duckdb", "naive"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    os.environ["OPSKIT_BENCH_BY"] = args.by  # children read it
     if args.child:
         runner = {"ours": run_ours, "duckdb": run_duckdb, "naive": run_naive}[args.child]
         print(json.dumps(runner(args.dir)))
@@ -193,14 +208,16 @@ def main() -> None:
                 result = in_child(kind, root)
                 if kind not in best or result["seconds"] < best[kind]["seconds"]:
                     best[kind] = result
-        print(f"query: 13 months by {BY} (amortized, unblended, net); best of {args.repeat}")
+        print(f"query: 13 months by {by()} (amortized, unblended, net); best of {args.repeat}")
         for kind, r in best.items():
             print(
-                f"  {kind:7s} {r['seconds']:6.2f} s   peak RSS {r['peak_mb']:7.0f} MB "
-                f"(+{r['peak_mb'] - r['base_mb']:.0f} MB over imports)   {r['groups']:,} groups"
+                f"  {kind:7s} {r['seconds']:6.2f} s wall, {r['cpu']:6.2f} s CPU   "
+                f"peak RSS {r['peak_mb']:5.0f} MB (+{r['peak_mb'] - r['base_mb']:.0f} over imports)"
+                f"   {r['groups']:,} groups"
             )
         ours, duck = best["ours"], best["duckdb"]
         ratio = ours["seconds"] / duck["seconds"]
+        print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         print(
             f"ours / duckdb: {ratio:.2f}x time (aim <= 1.3x), "
             f"peak {ours['peak_mb']:.0f} MB (aim < 1024)"

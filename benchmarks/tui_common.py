@@ -101,4 +101,4 @@ def cpu_seconds(process: Any) -> float:
 
 def status_line(text: str) -> str:
     """The dashboard's status line (user, API calls, last refresh)."""
-    return next((line.strip() for line in text.splitlines() if "API calls" in line), "")
+    return next((line.strip() for line in text.splitlines() if "API calls │" in line), "")

@@ -118,16 +118,22 @@ class LibrarySource:
         return self._journal[-limit:]
 
     def spend(self) -> Mapping[str, float] | None:
-        """Month-to-date spend from the costs cache; warmed once in the background if cold."""
-        from opskit.costs.mtd import month_to_date, refresh_month_to_date
+        """Month-to-date spend from the costs cache (a small JSON read).
+
+        When the cache is cold it is warmed once, by a one-month cost report built in a
+        child process: the report needs pandas, which the dashboard never loads itself.
+        """
+        from opskit.costs.mtd import month_to_date
 
         found = month_to_date(self.workspace)
         if found is None and not self._spend_warmed:
             self._spend_warmed = True
-            try:
-                found = refresh_month_to_date(self.workspace)
-            except OpskitError:
-                return None
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(1, mp_context=context) as pool:
+                found = pool.submit(warm_spend, str(self.config.path), self.user).result()
         return found
 
     # -- changing ----------------------------------------------------------------------
@@ -203,3 +209,14 @@ class LibrarySource:
         ):
             return request.service
         return f"{request.cluster}/{request.service}"
+
+
+def warm_spend(config_path: str, user: str | None) -> dict[str, float] | None:
+    """Build this month's cost report (in a child process) so the spend cache is warm."""
+    from opskit.costs.mtd import refresh_month_to_date
+    from opskit.workspace import open_workspace
+
+    try:
+        return refresh_month_to_date(open_workspace(config_path, user=user, front_end="tui"))
+    except OpskitError:
+        return None

@@ -41,7 +41,7 @@ class RunRecord:
     duration_s: float | None = None
     exit_code: int | None = None
     error: str | None = None
-    failed_cell: int | None = None
+    failed_cell: int | None = None  # index of the failed cell in the archived notebook
     archive_sha256: str | None = None
     changes: list[str] = field(default_factory=list)
     opskit_version: str = ""

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opskit.audit import Origin, RunbookRun, origin_from_environ
+from opskit.config import Config
 from opskit.workspace import Workspace, open_workspace
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ class Runbook:
     _engine: Engine | None = None
 
     @property
-    def config(self) -> Any:
+    def config(self) -> Config:
         return self.ws.config
 
     @property

@@ -25,10 +25,12 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from opskit.sandbox import estate_targets
 from opskit.sandbox.estate_cloudwatch import MetricStore, Series
+from opskit.sandbox.estate_context import backend
 
 ECS = "AWS/ECS"
 EC2 = "AWS/EC2"
@@ -91,9 +93,13 @@ class _Usage:
 
 
 def _service_usage(
-    service: Any, task_cpu: int, task_memory: int, running: int, when: float,
+    service: Any,
+    task_cpu: int,
+    task_memory: int,
+    running: int,
+    when: float,
     noise: Callable[[], float],
-) -> _Usage:  # fmt: skip
+) -> _Usage:
     profile: LoadProfile = service._opskit_profile
     if running == 0:
         return _Usage(0.0, 0.0, 0)
@@ -138,126 +144,134 @@ class ClusterSeries:
         series.add(when, float(value))
 
 
-@dataclass
-class _Totals:
-    """What a cluster's tasks use and reserve, overall and per container instance."""
+@dataclass(frozen=True)
+class _RunningService:
+    service: Any  # moto Service (its load profile)
+    dims: Dims
+    task_cpu: int
+    task_memory: int
+    hosts: tuple[str, ...]  # container instance id of each running task
 
-    cpu_used: float = 0.0
-    memory_used: float = 0.0
-    cpu_reserved: float = 0.0
-    memory_reserved: float = 0.0
-    host_cpu: dict[str, float] = field(default_factory=dict)
-    host_memory: dict[str, float] = field(default_factory=dict)
+
+@dataclass(frozen=True)
+class _Host:
+    dims: Dims
+    ec2_dims: Dims
+    instance_id: str
+    cpu: float
+    memory: float
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    """What the metrics of one cluster are computed from, read from moto once."""
+
+    name: str
+    services: tuple[_RunningService, ...]
+    hosts: tuple[_Host, ...]
+    target_groups: tuple[tuple[Dims, int, int], ...]  # dims, healthy, unhealthy
+
+
+def read_cluster(ecs: Any, cluster_name: str) -> ClusterState:
+    """The running tasks, hosts and target health of one cluster right now."""
+    running: dict[str, list[Any]] = {}
+    for task in list(ecs.tasks.get(cluster_name, {}).values()):
+        if task.last_status == "RUNNING":
+            running.setdefault(task.group, []).append(task)
+    elbv2 = backend("elbv2", ecs.account_id, ecs.region_name)
+    services, groups = [], []
+    for service in list(ecs.services.values()):
+        if service.cluster_name != cluster_name or service.status != "ACTIVE":
+            continue
+        tasks = running.get(f"service:{service.name}", [])
+        if tasks and getattr(service, "_opskit_profile", None) is not None:
+            services.append(
+                _RunningService(
+                    service=service,
+                    dims=(("ClusterName", cluster_name), ("ServiceName", service.name)),
+                    task_cpu=int(tasks[0].resource_requirements["CPU"]) or 256,
+                    task_memory=int(tasks[0].resource_requirements["MEMORY"]) or 512,
+                    hosts=tuple((t.container_instance_arn or "").split("/")[-1] for t in tasks),
+                )
+            )
+        for binding in service.load_balancers or []:
+            group = elbv2.target_groups.get(binding.get("targetGroupArn"))
+            if group is not None and group.load_balancer_arns:
+                states = [estate_targets.state(group, target) for target in list(group.targets)]
+                group_dims: Dims = (
+                    ("LoadBalancer", elb_dimension(group.load_balancer_arns[0])),
+                    ("TargetGroup", elb_dimension(group.arn)),
+                )
+                groups.append((group_dims, states.count("healthy"), states.count("unhealthy")))
+    hosts = []
+    for instance_id, instance in list(ecs.container_instances.get(cluster_name, {}).items()):
+        cpu, memory = _registered(instance)
+        host_dims: Dims = (
+            ("ClusterName", cluster_name),
+            ("ContainerInstanceId", instance_id),
+            ("EC2InstanceId", instance.ec2_instance_id),
+        )
+        ec2: Dims = (("InstanceId", instance.ec2_instance_id),)
+        hosts.append(_Host(host_dims, ec2, instance_id, cpu, memory))
+    return ClusterState(cluster_name, tuple(services), tuple(hosts), tuple(groups))
 
 
 def emit_cluster(
     ecs: Any, cluster_name: str, handles: ClusterSeries, when: float, rng: random.Random
 ) -> int:
     """One datapoint of every series of a cluster at ``when``; returns how many."""
+    return emit(read_cluster(ecs, cluster_name), handles, when, rng)
+
+
+def emit(state: ClusterState, handles: ClusterSeries, when: float, rng: random.Random) -> int:
+    """One datapoint of every series of a cluster in ``state`` at ``when``."""
 
     def noise() -> float:
         return rng.gauss(0.0, 0.06)
 
-    totals = _Totals()
-    count = _emit_services(ecs, cluster_name, handles, when, noise, totals)
-    count += _emit_target_health(ecs, cluster_name, handles, when)
-    registered_cpu = registered_memory = 0.0
-    for instance_id, instance in list(ecs.container_instances.get(cluster_name, {}).items()):
-        cpu, memory = _registered(instance)
-        registered_cpu += cpu
-        registered_memory += memory
-        used_cpu = totals.host_cpu.get(instance_id, 0.0) / cpu + OS_CPU_SHARE * (1 + noise())
-        used_memory = totals.host_memory.get(instance_id, 0.0) + AGENT_MEMORY_MIB
-        host: Dims = (
-            ("ClusterName", cluster_name),
-            ("ContainerInstanceId", instance_id),
-            ("EC2InstanceId", instance.ec2_instance_id),
-        )
-        handles.put(INSIGHTS, INSTANCE_CPU, host, when, 100 * used_cpu)
-        handles.put(
-            INSIGHTS, INSTANCE_MEMORY, host, when, 100 * used_memory / (memory + AGENT_MEMORY_MIB)
-        )
-        ec2: Dims = (("InstanceId", instance.ec2_instance_id),)
-        handles.put(EC2, CPU_UTILIZATION, ec2, when, 100 * used_cpu + 1.5)
-        count += 3
-    if registered_cpu and registered_memory:
-        cluster: Dims = (("ClusterName", cluster_name),)
-        handles.put(ECS, CPU_UTILIZATION, cluster, when, 100 * totals.cpu_used / registered_cpu)
-        handles.put(
-            ECS, MEMORY_UTILIZATION, cluster, when, 100 * totals.memory_used / registered_memory
-        )
-        handles.put(ECS, CPU_RESERVATION, cluster, when, 100 * totals.cpu_reserved / registered_cpu)
-        handles.put(
-            ECS, MEMORY_RESERVATION, cluster, when, 100 * totals.memory_reserved / registered_memory
-        )
-        count += 4
-    return count
-
-
-def _emit_services(
-    ecs: Any,
-    cluster_name: str,
-    handles: ClusterSeries,
-    when: float,
-    noise: Callable[[], float],
-    totals: _Totals,
-) -> int:
-    running_by_group: dict[str, list[Any]] = {}
-    for task in list(ecs.tasks.get(cluster_name, {}).values()):
-        if task.last_status == "RUNNING":
-            running_by_group.setdefault(task.group, []).append(task)
-    count = 0
-    for service in list(ecs.services.values()):
-        if service.cluster_name != cluster_name or service.status != "ACTIVE":
-            continue
-        tasks = running_by_group.get(f"service:{service.name}", [])
-        if not tasks or getattr(service, "_opskit_profile", None) is None:
-            continue
-        task_cpu = int(tasks[0].resource_requirements["CPU"]) or 256
-        task_memory = int(tasks[0].resource_requirements["MEMORY"]) or 512
-        usage = _service_usage(service, task_cpu, task_memory, len(tasks), when, noise)
-        dims: Dims = (("ClusterName", cluster_name), ("ServiceName", service.name))
-        cpu_share = usage.cpu_used / (len(tasks) * task_cpu)
-        memory_share = usage.memory_used / (len(tasks) * task_memory)
-        handles.put(ECS, CPU_UTILIZATION, dims, when, 100 * cpu_share)
-        handles.put(ECS, MEMORY_UTILIZATION, dims, when, 100 * memory_share)
-        count += 2
-        totals.cpu_used += usage.cpu_used
-        totals.memory_used += usage.memory_used
-        totals.cpu_reserved += len(tasks) * task_cpu
-        totals.memory_reserved += len(tasks) * task_memory
-        for task in tasks:
-            host = (task.container_instance_arn or "").split("/")[-1]
-            totals.host_cpu[host] = totals.host_cpu.get(host, 0.0) + usage.cpu_used / len(tasks)
-            totals.host_memory[host] = totals.host_memory.get(host, 0.0) + usage.memory_used / len(
-                tasks
-            )
-    return count
-
-
-def _emit_target_health(ecs: Any, cluster_name: str, handles: ClusterSeries, when: float) -> int:
-    """ALB Healthy/UnHealthyHostCount of each service's target group, from its targets."""
-    from opskit.sandbox import estate_targets
-    from opskit.sandbox.estate_context import backend
-
-    elbv2 = backend("elbv2", ecs.account_id, ecs.region_name)
-    count = 0
-    for service in list(ecs.services.values()):
-        if service.cluster_name != cluster_name or service.status != "ACTIVE":
-            continue
-        for binding in service.load_balancers or []:
-            group = elbv2.target_groups.get(binding.get("targetGroupArn"))
-            if group is None or not group.load_balancer_arns:
-                continue
-            states = [estate_targets.state(group, target) for target in list(group.targets)]
-            dims: Dims = (
-                ("LoadBalancer", elb_dimension(group.load_balancer_arns[0])),
-                ("TargetGroup", elb_dimension(group.arn)),
-            )
-            handles.count(ALB, HEALTHY_HOSTS, dims, when, states.count("healthy"))
-            handles.count(ALB, UNHEALTHY_HOSTS, dims, when, states.count("unhealthy"))
-            count += 2
-    return count
+    used_cpu = used_memory = reserved_cpu = reserved_memory = 0.0
+    host_cpu: dict[str, float] = {}
+    host_memory: dict[str, float] = {}
+    for item in state.services:
+        count = len(item.hosts)
+        usage = _service_usage(item.service, item.task_cpu, item.task_memory, count, when, noise)
+        cpu_share = usage.cpu_used / (count * item.task_cpu)
+        memory_share = usage.memory_used / (count * item.task_memory)
+        handles.put(ECS, CPU_UTILIZATION, item.dims, when, 100 * cpu_share)
+        handles.put(ECS, MEMORY_UTILIZATION, item.dims, when, 100 * memory_share)
+        used_cpu += usage.cpu_used
+        used_memory += usage.memory_used
+        reserved_cpu += count * item.task_cpu
+        reserved_memory += count * item.task_memory
+        for instance_id in item.hosts:
+            host_cpu[instance_id] = host_cpu.get(instance_id, 0.0) + usage.cpu_used / count
+            host_memory[instance_id] = host_memory.get(instance_id, 0.0) + usage.memory_used / count
+    for dims, healthy, unhealthy in state.target_groups:
+        handles.count(ALB, HEALTHY_HOSTS, dims, when, healthy)
+        handles.count(ALB, UNHEALTHY_HOSTS, dims, when, unhealthy)
+    total_cpu = total_memory = 0.0
+    for host in state.hosts:
+        total_cpu += host.cpu
+        total_memory += host.memory
+        cpu_share = host_cpu.get(host.instance_id, 0.0) / host.cpu + OS_CPU_SHARE * (1 + noise())
+        memory = host_memory.get(host.instance_id, 0.0) + AGENT_MEMORY_MIB
+        memory_share = memory / (host.memory + AGENT_MEMORY_MIB)
+        handles.put(INSIGHTS, INSTANCE_CPU, host.dims, when, 100 * cpu_share)
+        handles.put(INSIGHTS, INSTANCE_MEMORY, host.dims, when, 100 * memory_share)
+        handles.put(EC2, CPU_UTILIZATION, host.ec2_dims, when, 100 * cpu_share + 1.5)
+    if total_cpu and total_memory:
+        cluster: Dims = (("ClusterName", state.name),)
+        handles.put(ECS, CPU_UTILIZATION, cluster, when, 100 * used_cpu / total_cpu)
+        handles.put(ECS, MEMORY_UTILIZATION, cluster, when, 100 * used_memory / total_memory)
+        handles.put(ECS, CPU_RESERVATION, cluster, when, 100 * reserved_cpu / total_cpu)
+        handles.put(ECS, MEMORY_RESERVATION, cluster, when, 100 * reserved_memory / total_memory)
+    cluster_series = 4 if total_cpu and total_memory else 0
+    return (
+        2 * len(state.services)
+        + 2 * len(state.target_groups)
+        + 3 * len(state.hosts)
+        + cluster_series
+    )
 
 
 def elb_dimension(arn: str) -> str:
@@ -284,8 +298,9 @@ def seed_history(ecs: Any, store: MetricStore, seed: str, now: float | None = No
     count = 0
     for cluster_name in list(ecs.clusters):
         handles = ClusterSeries(store, cluster_name)
+        state = read_cluster(ecs, cluster_name)  # the estate as seeded: steady for hours
         when = first
         while when < now:
-            count += emit_cluster(ecs, cluster_name, handles, when, rng)
+            count += emit(state, handles, when, rng)
             when += HISTORY_STEP_S
     return count

@@ -4,10 +4,12 @@ Serves moto (pinned) behind the rules layer on 127.0.0.1 (a free port) with werk
 threaded server; seeds identities and runs the plugin seeders; switches IAM enforcement
 on; starts background services; then writes the state file that tells clients where it
 is. Logs go to ``DIR/sandbox/server.log`` (werkzeug's per-request lines are silenced).
-SIGTERM or SIGINT stop it cleanly; with ``--owner-pid`` it also stops when that process
-ends. ``$OPSKIT_SANDBOX_TIME_FACTOR`` and ``$OPSKIT_SANDBOX_OWNER_PID`` stand in for the
-options when they are not given: the test session sets them, so every sandbox a test
-starts (even through a CLI subprocess) runs fast and ends with the session.
+SIGTERM or SIGINT stop it cleanly; so does losing its state file (a deleted state
+directory would otherwise leave a server nobody can find); with ``--owner-pid`` it also
+stops when that process ends. ``$OPSKIT_SANDBOX_TIME_FACTOR`` and
+``$OPSKIT_SANDBOX_OWNER_PID`` stand in for the options when they are not given: the test
+session sets them, so every sandbox a test starts (even through a CLI subprocess) runs
+fast and ends with the session.
 """
 
 from __future__ import annotations
@@ -25,7 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from opskit.sandbox import iam_seed, moto_patches, plugins
-from opskit.sandbox.state import LOG_FILE, SandboxInfo, remove_state, sandbox_dir, write_state
+from opskit.sandbox.state import (
+    LOG_FILE,
+    SandboxInfo,
+    read_state,
+    remove_state,
+    sandbox_dir,
+    write_state,
+)
 
 log = logging.getLogger("opskit.sandbox.server")
 
@@ -194,6 +203,11 @@ def _watch_owner(owner_pid: int, stop: threading.Event) -> None:
             pass
 
 
+def _state_lost(state_dir: Path) -> bool:
+    info = read_state(state_dir)
+    return info is None or info.pid != os.getpid()
+
+
 def _env_number(name: str) -> float | None:
     value = os.environ.get(name, "").strip()
     return float(value) if value else None
@@ -230,8 +244,12 @@ def main(argv: list[str] | None = None) -> int:
         # The last line of server.log: what ensure_running reports to the user.
         print(f"sandbox failed: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
         return 1
+    ticks = 0
     while not stop.wait(0.1):
-        pass
+        ticks += 1
+        if ticks % 20 == 0 and _state_lost(args.state_dir):
+            log.warning("state file gone or taken over: stopping")
+            break
     server.shutdown()
     return 0
 

@@ -109,7 +109,8 @@ class SandboxInfo:
 
 
 def state_path(state_dir: Path) -> Path:
-    return sandbox_dir(state_dir) / STATE_FILE
+    """Where the state file is (nothing is created)."""
+    return Path(state_dir) / "sandbox" / STATE_FILE
 
 
 def read_state(state_dir: Path) -> SandboxInfo | None:
@@ -123,7 +124,7 @@ def read_state(state_dir: Path) -> SandboxInfo | None:
 
 def write_state(state_dir: Path, info: SandboxInfo) -> Path:
     """Write the state file atomically with mode 0600."""
-    path = state_path(state_dir)
+    path = sandbox_dir(state_dir) / STATE_FILE
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".state-", suffix=".json")
     try:
         os.fchmod(fd, 0o600)

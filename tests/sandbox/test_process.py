@@ -256,3 +256,16 @@ def test_a_state_file_from_another_version_still_reads(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     info = read_state(tmp_path)
     assert info is not None and info.pid == 4242
+
+
+def test_a_server_whose_state_dir_is_deleted_stops(mini_config: Path, tmp_path: Path) -> None:
+    import shutil
+
+    state_dir = (tmp_path / "doomed").resolve()
+    info = ensure_running(mini_config, state_dir, bare=True)
+    shutil.rmtree(state_dir)
+    deadline = time.monotonic() + 15
+    while servers_for(state_dir) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert servers_for(state_dir) == [] and health(info.endpoint_url) is None
+    assert not state_dir.exists()  # and it did not recreate what was deleted
