@@ -3,8 +3,10 @@
 Generates a CUR 2.0 bill (65 columns, 13 months; the sandbox's generator at a larger
 size) into a temporary folder, then runs, each in a fresh process so peak memory is its
 own: opskit's CUR path (pyarrow/Acero streaming, only the needed columns) and DuckDB
-running the report's Athena SQL. Optionally also the naive way (whole frames in pandas).
-Prints wall time, peak RSS and the ratio; checks both give the same totals.
+running the report's Athena SQL. Optionally also the naive way (whole frames in pandas,
+tags pulled out row by row). Prints wall and CPU time, peak RSS (VmHWM), the ratio and the
+load average (wall times on a shared machine are noisy: CPU time is the steadier figure);
+checks both give the same totals. Aim (issue 7): within 1.3x of DuckDB, under 1 GB.
 
     .venv/bin/python benchmarks/costs_cur.py                      # 1M line items, quick
     .venv/bin/python benchmarks/costs_cur.py --line-items 10000000 --naive   # ~1.1 GB

@@ -8,8 +8,13 @@ the worker threads that first need them, never before the first frame.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +22,8 @@ from opskit.audit import ChangeEntry, Journal, changes
 from opskit.changes.plan import Plan
 from opskit.config import Config
 from opskit.errors import OpskitError, UsageError
-from opskit.estate import ServiceState, Snapshot
+from opskit.estate import EnvironmentState, ServiceState, Snapshot
+from tui.carry import carry_utilization
 from tui.source import ActionKind, ActionRequest, LogBatch, LogLine, Outcome, Progress
 
 if TYPE_CHECKING:
@@ -27,6 +33,7 @@ if TYPE_CHECKING:
     from opskit.workspace import Workspace
 
 FIRST_LOGS = dt.timedelta(minutes=10)
+METRICS_SECONDS = 60.0  # CloudWatch's utilization points are a minute apart
 
 
 class LibrarySource:
@@ -38,6 +45,9 @@ class LibrarySource:
         self._lock = threading.Lock()
         self._workspace: Workspace | None = None
         self._estate: Estate | None = None
+        self._light: Estate | None = None  # the same reads without metrics
+        self._metrics_at: dict[str, float] = {}
+        self._last: dict[str, EnvironmentState] = {}
         self._journal_seen: tuple[int, int] = (-1, -1)
         self._journal: list[ChangeEntry] = []
         self._log_sources: dict[tuple[str, str, str | None], list[LogSource]] = {}
@@ -66,14 +76,15 @@ class LibrarySource:
                 )
             return self._workspace
 
-    def _estate_ready(self) -> Estate:
+    def _estate_ready(self, utilization: bool = True) -> Estate:
         workspace = self.workspace
         with self._lock:
-            if self._estate is None:
+            if self._estate is None or self._light is None:
                 from opskit.estate.collect import Estate
 
                 self._estate = Estate(workspace.accounts)
-            return self._estate
+                self._light = Estate(workspace.accounts, utilization=False)
+            return self._estate if utilization else self._light
 
     def api_calls(self) -> int:
         return self.workspace.accounts.calls.total
@@ -81,7 +92,22 @@ class LibrarySource:
     # -- reading -----------------------------------------------------------------------
 
     def overview(self, env: str) -> Snapshot:
-        return self._estate_ready().snapshot([env])
+        """``env`` at overview depth; utilization series are read at most once a minute
+        and carried over in between (see ``tui.carry``)."""
+        now = time.monotonic()
+        known = self._last.get(env)
+        fresh = known is None or now - self._metrics_at.get(env, 0.0) >= METRICS_SECONDS
+        snapshot = self._estate_ready(utilization=fresh).snapshot([env])
+        state = snapshot.env(env)
+        if state is None or state.error:
+            return snapshot
+        if fresh:
+            self._metrics_at[env] = now
+        elif known is not None:
+            state = carry_utilization(state, known)
+            snapshot = dataclasses.replace(snapshot, environments=(state,))
+        self._last[env] = state
+        return snapshot
 
     def detail(self, env: str, service: str) -> ServiceState:
         return self._estate_ready().service(env, service)
@@ -128,12 +154,14 @@ class LibrarySource:
         found = month_to_date(self.workspace)
         if found is None and not self._spend_warmed:
             self._spend_warmed = True
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(1, mp_context=context) as pool:
-                found = pool.submit(warm_spend, str(self.config.path), self.user).result()
+            command = [sys.executable, "-m", "tui.library", str(self.config.path), self.user or ""]
+            done = subprocess.run(
+                command, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+            )
+            if done.returncode != 0:
+                lines = done.stderr.strip().splitlines() or [f"exit code {done.returncode}"]
+                raise OpskitError(f"month-to-date spend: {lines[-1]}")
+            found = json.loads(done.stdout) or None
         return found
 
     # -- changing ----------------------------------------------------------------------
@@ -211,12 +239,17 @@ class LibrarySource:
         return f"{request.cluster}/{request.service}"
 
 
-def warm_spend(config_path: str, user: str | None) -> dict[str, float] | None:
-    """Build this month's cost report (in a child process) so the spend cache is warm."""
+def warm_spend(config_path: str, user: str | None) -> dict[str, float]:
+    """Build this month's cost report so the spend cache is warm (run in a child process:
+    ``python -m tui.library CONFIG USER`` prints the figures as JSON)."""
     from opskit.costs.mtd import refresh_month_to_date
     from opskit.workspace import open_workspace
 
+    return refresh_month_to_date(open_workspace(config_path, user=user or None, front_end="tui"))
+
+
+if __name__ == "__main__":
     try:
-        return refresh_month_to_date(open_workspace(config_path, user=user, front_end="tui"))
-    except OpskitError:
-        return None
+        print(json.dumps(warm_spend(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)))
+    except OpskitError as error:
+        sys.exit(f"opskit: {error}")

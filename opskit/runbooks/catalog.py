@@ -12,6 +12,7 @@ import difflib
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,26 @@ def inspect_all(config: Config) -> list[RunbookSpec]:
     return [inspect(config, name) for name in runbook_names(config)]
 
 
+def import_papermill() -> Any:
+    """papermill, imported without jsonschema's optional IRI format checker.
+
+    nbformat imports jsonschema, which imports ``rfc3987_syntax`` when it is installed (a
+    dependency of JupyterLab's): building its grammar costs over a second of CPU on every
+    import, and notebooks never use IRI formats. The block is lifted right after.
+    """
+    if "papermill" in sys.modules:
+        return sys.modules["papermill"]
+    block = "rfc3987_syntax" not in sys.modules
+    if block:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+    try:
+        import papermill
+    finally:
+        if block and sys.modules.get("rfc3987_syntax", 0) is None:
+            del sys.modules["rfc3987_syntax"]
+    return papermill
+
+
 def _inspection(path: Path) -> dict[str, Any]:
     """``papermill.inspect_notebook(path)``, cached by the notebook's hash: importing
     papermill takes seconds, and validating a run should not."""
@@ -88,9 +109,7 @@ def _inspection(path: Path) -> dict[str, Any]:
             return data
     except (OSError, ValueError):
         pass
-    import papermill
-
-    inspected = dict(papermill.inspect_notebook(str(path)))
+    inspected = dict(import_papermill().inspect_notebook(str(path)))
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")

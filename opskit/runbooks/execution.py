@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from opskit.audit import Redactor
+from opskit.runbooks.catalog import import_papermill
 from opskit.runbooks.kernel import KERNEL_LOG, KERNEL_NAME, kernel_manager_class
 from opskit.runbooks.redact import redact_text
 
@@ -28,8 +29,7 @@ class Execution:
     """How an execution ended: the notebook as executed, and the failure if there was one."""
 
     notebook: dict[str, Any]
-    error: BaseException | None = None
-    ename: str | None = None
+    ename: str | None = None  # the class name of the error that stopped it
     evalue: str = ""
 
 
@@ -79,6 +79,13 @@ def step_label(notebook: dict[str, Any], index: int) -> str:
     return f"step {code.index(index) + 1}/{len(code)} ({cell_label(cell)})"
 
 
+def _log_tail(path: Path, lines: int = 20) -> list[str]:
+    try:
+        return path.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return []
+
+
 def failed_cell(notebook: dict[str, Any]) -> int | None:
     """The index of the cell papermill marked as raising, if any."""
     for index, cell in enumerate(notebook.get("cells", [])):
@@ -123,7 +130,7 @@ def execute(
     cell_timeout: int | None = None,
 ) -> Execution:
     """Run the notebook at ``path`` with ``params``; never raises for a failing cell."""
-    import papermill
+    papermill = import_papermill()
     from papermill.exceptions import PapermillExecutionError
 
     _register_engine()
@@ -149,15 +156,12 @@ def execute(
                 kernel_manager_class=managers, on_cell=on_cell,
             )  # fmt: skip
         except PapermillExecutionError as error:
-            result = Execution({}, error, error.ename, error.evalue)
-        except KeyboardInterrupt as error:
-            result = Execution({}, error, "KeyboardInterrupt", "interrupted")
+            result = Execution({}, error.ename, error.evalue)
+        except KeyboardInterrupt:
+            result = Execution({}, "KeyboardInterrupt", "interrupted")
         except Exception as error:  # the kernel itself failed: show why, from its own log
-            result = Execution({}, error, type(error).__name__, str(error))
-            log = Path(tmp) / KERNEL_LOG
-            for line in (log.read_text(errors="replace") if log.exists() else "").splitlines()[
-                -20:
-            ]:
+            result = Execution({}, type(error).__name__, str(error))
+            for line in _log_tail(Path(tmp) / KERNEL_LOG):
                 say(f"  kernel: {redact_text(line, redactor)}")
         finally:
             out_stream.close()

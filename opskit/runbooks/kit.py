@@ -201,7 +201,7 @@ def _row(plan: Plan, outcome: str, detail: str) -> dict[str, Any]:
     }
 
 
-def _display(frame: Any, title: str | None) -> None:
+def _display(item: Any, title: str | None) -> None:
     """Show in Jupyter when there is a kernel, else print (tests, plain Python)."""
     try:
         from IPython import get_ipython
@@ -209,11 +209,11 @@ def _display(frame: Any, title: str | None) -> None:
     except ImportError:  # pragma: no cover - IPython ships with ipykernel
         get_ipython = None
     if get_ipython is None or get_ipython() is None:
-        print(*([title] if title else []), frame, sep="\n")
+        print(*([title] if title else []), item, sep="\n")
         return
     if title:
         display(Markdown(f"**{title}**"))  # type: ignore[no-untyped-call]
-    display(frame)  # type: ignore[no-untyped-call]
+    display(item)  # type: ignore[no-untyped-call]
 
 
 def _session_notebook(name: str) -> Path | None:

@@ -38,6 +38,7 @@ from opskit.errors import UsageError
 
 TYPES = ("str", "int", "float", "bool", "list[str]", "list[int]")
 DYNAMIC = ("@envs", "@services", "@clusters", "@traffic", "@traffic_sets", "@access")
+ACCESS_LEVELS = ("read", "deploy", "admin")  # the change engine's ranks
 RESERVED = {"env": "--env", "apply": "--apply", "confirm": "--confirm"}
 _TAG = re.compile(r"\[(required|allowed:\s*[^\]]+|min:\s*[^\]]+|max:\s*[^\]]+)\]")
 _TRUE = {"true", "yes", "y", "1", "on"}
@@ -236,6 +237,10 @@ def spec_from_inspection(
         for p in inspected.values()
     )
     access = str(metadata.get("access", "deploy"))
+    if access not in ACCESS_LEVELS:
+        raise UsageError(
+            f"metadata.opskit.access {access!r} is not one of {', '.join(ACCESS_LEVELS)}"
+        )
     return RunbookSpec(
         name=name,
         path=path,

@@ -2,8 +2,9 @@
 
 ``resolve`` is pure (config and spec only): it turns ``--env``, ``-p`` pairs, ``--apply`` and
 ``--confirm`` into a complete, typed parameter set, or raises one clear line (UsageError, or
-RefusedError for a protected environment without its name typed back). ``check_access``
-then proves the user can assume every role the run needs, by assuming it.
+the change guard's RefusedError: read-only, a freeze, a protected environment without its
+name typed back). ``check_access`` then proves the user can assume every role the run
+needs, by assuming it.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from opskit.config import Config
-from opskit.errors import RefusedError, UsageError
+from opskit.errors import UsageError
 from opskit.runbooks.schema import Param, RunbookSpec
 
 
@@ -95,7 +96,7 @@ def resolve(
         param.check_bounds(params[param.name], name)
     doing = bool(params.get("apply", False))
     if doing and chosen_env:
-        _check_confirm(spec, config, chosen_env, confirm)
+        _guard(spec, config, chosen_env, confirm)
     read_envs = tuple(
         dict.fromkeys(
             v
@@ -135,11 +136,16 @@ def allowed_values(param: Param, config: Config, env: str | None) -> list[str]:
 def _check_allowed(param: Param, value: Any, config: Config, env: str | None, name: str) -> None:
     if not param.allowed:
         return
+    allowed = allowed_values(param, config, env)
     if param.dynamic == "@envs":
         for item in value if isinstance(value, list) else [value]:
-            config.environment(item)
+            if item not in allowed:
+                known = ", ".join(allowed)
+                raise UsageError(
+                    f"{name}: parameter '{param.name}': unknown environment '{item}' "
+                    f"(known: {known})"
+                )
         return
-    allowed = allowed_values(param, config, env)
     for item in value if isinstance(value, list) else [value]:
         if item in allowed:
             continue
@@ -154,16 +160,16 @@ def _check_allowed(param: Param, value: Any, config: Config, env: str | None, na
         )
 
 
-def _check_confirm(spec: RunbookSpec, config: Config, env: str, confirm: str | None) -> None:
-    if not config.environment(env).protected:
-        return
-    if confirm is None:
-        raise RefusedError(
-            f"{env} is protected: {spec.name} --apply needs its name typed back "
-            f"(pass --confirm {env})"
-        )
-    if confirm != env:
-        raise RefusedError(f"{env} is protected: --confirm '{confirm}' is not '{env}'")
+def _guard(spec: RunbookSpec, config: Config, env: str, confirm: str | None) -> None:
+    """The change engine's guard, before the kernel: read-only, freeze, a protected
+    environment's name typed back (``--confirm``); the kernel's engine checks again."""
+    from opskit.changes.guard import guard
+    from opskit.changes.plan import Access, Plan
+
+    where = config.environment(env)
+    access = cast("Access", spec.access)
+    stub = Plan(spec.name, spec.name, env, where.account_id, where.region, access, diffs=())
+    guard(stub, config, access=access, confirm=confirm)
 
 
 def _require_value(param: Param, value: Any, name: str) -> None:

@@ -42,7 +42,12 @@ def test_every_environment_is_read_and_matches_the_catalog(
             assert service.images and all(
                 i.startswith(spec.repository + ":") for i in service.images
             )
-            assert len([t for t in service.tasks if t.last_status == "RUNNING"]) == service.running
+            running = len([t for t in service.tasks if t.last_status == "RUNNING"])
+            if name == "integrations":
+                # crash-loops on purpose: tasks die between DescribeServices and DescribeTasks
+                assert abs(running - service.running) <= spec.size[env.name].desired
+            else:
+                assert running == service.running
             assert service.utilization.cpu is not None and service.utilization.cpu.values
             if spec.dns:
                 assert f"{spec.dns}.{zone}" in service.dns_names

@@ -34,8 +34,8 @@ BAD = {
     "unknown": (RUN + ["deplyo"], 2, "opskit: unknown runbook 'deplyo'; did you mean 'deploy'?"),
     "protected": (RUN + ["scale", "--env", "prod", "-p", "service=api", "-p", "count=6",
                          "--apply"], 7,
-                  "opskit: prod is protected: scale --apply needs its name typed back "
-                  "(pass --confirm prod)"),
+                  "opskit: prod is protected: scale refused without confirmation (type the "
+                  "name, or pass --confirm prod)"),
     "denied": (["--user", "bob", *RUN, "scale", "--env", "stage", "-p", "service=api",
                 "-p", "count=2"], 4, "opskit: bob may not enter stage at access 'read'"),
 }  # fmt: skip

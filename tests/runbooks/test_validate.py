@@ -55,15 +55,17 @@ BAD: list[tuple[str, dict[str, Any], dict[str, Any], type[OpskitError], str]] = 
      "500 is above the maximum 100"),
     ("traffic-shift", {**WWW, "max_error_rate": "lots"}, {"env": "prod"}, UsageError,
      "'max_error_rate': expected a number"),
-    ("drift", {"baseline": "qa"}, {}, UsageError, "unknown environment 'qa'"),
+    ("drift", {"baseline": "qa"}, {}, UsageError,
+     r"drift: parameter 'baseline': unknown environment 'qa' \(known: dev, stage, prod\)"),
     ("drift", {}, {"apply": True}, UsageError, "drift changes nothing: --apply"),
     ("drift", {}, {"confirm": "prod"}, UsageError, "drift changes nothing: --confirm"),
     ("rollback", {"service": "api", "revision": "-3"}, {"env": "dev"}, UsageError,
      "below the minimum 0"),
     ("deploy", DEPLOY, {"env": "prod", "apply": True}, RefusedError,
-     "prod is protected: .*pass --confirm prod"),
+     r"prod is protected: deploy refused without confirmation \(type the name, or pass "
+     r"--confirm prod\)"),
     ("deploy", DEPLOY, {"env": "prod", "apply": True, "confirm": "stage"}, RefusedError,
-     "--confirm 'stage' is not 'prod'"),
+     "prod is protected: confirmation 'stage' is not 'prod'"),
 ]  # fmt: skip
 
 
@@ -118,3 +120,11 @@ def test_the_access_check_assumes_each_role_and_stops_at_the_first_denied(config
     with pytest.raises(AuthError, match="bob may not enter stage"):
         check_access(Accounts(), request)
     assert asked == [("stage", "read"), ("stage", "deploy")]
+
+
+def test_read_only_mode_refuses_an_apply_before_any_kernel(config: Config) -> None:
+    changes = config.changes.model_copy(update={"read_only": True})
+    frozen = config.model_copy(update={"changes": changes})
+    with pytest.raises(RefusedError, match=r"read-only \(\[changes\] read_only\)"):
+        run(frozen, "scale", {"service": "api", "count": "2"}, env="dev", apply=True)
+    run(frozen, "scale", {"service": "api", "count": "2"}, env="dev")  # a dry run is fine

@@ -14,7 +14,7 @@ from textual import events
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from tui.aggregate import env_summary
+from tui.aggregate import EnvSummary, env_summary
 from tui.format import ago, level, money, money_short, pct, spark
 from tui.messages import Chosen
 from tui.state import EnvStatus
@@ -31,12 +31,15 @@ class EnvCard(Static):
     def __init__(self, status: EnvStatus, **kwargs: object) -> None:
         super().__init__(id=f"env-{status.name}", classes="env-card", **kwargs)  # type: ignore[arg-type]
         self.set_reactive(EnvCard.status, status)
+        self._summary: EnvSummary | None = None
         self.styles.border = ("round", status.colour)
         self.border_title = status.name
 
     def watch_status(self, status: EnvStatus | None) -> None:
         if status is None:
             return
+        # Rolled up once per read, not on every tick of the clock.
+        self._summary = env_summary(status.state) if status.state is not None else None
         self.set_class(status.denied, "-denied")
         self.set_class(bool(status.error) and not status.denied, "-error")
         self.set_class(bool(status.error) and status.state is None, "-failed")
@@ -73,9 +76,9 @@ class EnvCard(Static):
             text.append(f" · {status.calls} API calls", style="dim")
         else:
             text.append(f"{ago(status.updated_at, now)} ago · {status.calls} calls", style="dim")
-        if status.state is None:
+        summary = self._summary
+        if summary is None:
             return text
-        summary = env_summary(status.state)
         line_width = max(4, width - 22)
         text.append("\n")
         _load_line(
