@@ -9,7 +9,9 @@ holds up the others. Results arrive as messages and replace ``estate`` (an immut
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from functools import partial
 from typing import ClassVar
 
@@ -17,6 +19,7 @@ from textual import work
 from textual.app import App
 from textual.binding import BindingType
 from textual.reactive import var
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from opskit.audit import ChangeEntry
@@ -45,6 +48,8 @@ from tui.state import EstateView
 from tui.theme import THEMES
 from tui.workers import ReportsWorkerErrors, describe
 
+COALESCE_SECONDS = 0.3  # environments arriving within this are drawn together
+
 
 class OpskitApp(ReportsWorkerErrors, App[int]):
     """``opskit tui``."""
@@ -68,6 +73,8 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
         self.settings = settings
         self.outcomes: list[tuple[Plan, Outcome]] = []  # this session's changes, for the feed
         self._inflight: set[str] = set()
+        self._pending: EstateView | None = None
+        self._pending_timer: Timer | None = None
         self.keymap: dict[str, str] = {}
         self.set_reactive(OpskitApp.estate, EstateView.empty(config, list(settings.envs)))
         self.set_reactive(OpskitApp.now, settings.clock())
@@ -143,10 +150,22 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
             self._inflight.discard(event.worker.name.removeprefix("refresh-"))
 
     def on_env_arrived(self, message: EnvArrived) -> None:
-        self.estate = self.estate.arrived(message.snapshot, message.api_calls)
+        self._update(lambda view: view.arrived(message.snapshot, message.api_calls))
 
     def on_env_failed(self, message: EnvFailed) -> None:
-        self.estate = self.estate.failed(message.env, message.error)
+        self._update(lambda view: view.failed(message.env, message.error))
+
+    def _update(self, change: Callable[[EstateView], EstateView]) -> None:
+        """Apply ``change`` to the view; environments arriving close together are shown
+        in one go (one redraw instead of one per environment)."""
+        self._pending = change(self._pending or self.estate)
+        if self._pending_timer is None:
+            self._pending_timer = self.set_timer(COALESCE_SECONDS, self._show_pending)
+
+    def _show_pending(self) -> None:
+        self._pending_timer = None
+        if self._pending is not None:
+            self.estate, self._pending = self._pending, None
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="spend", description="spend")
     def load_spend(self) -> None:
@@ -155,9 +174,8 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
             self.post_message(SpendArrived(spend))
 
     def on_spend_arrived(self, message: SpendArrived) -> None:
-        from dataclasses import replace
-
-        self.estate = replace(self.estate, spend=dict(message.spend))
+        spend = dict(message.spend)
+        self._update(lambda view: dataclasses.replace(view, spend=spend))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="journal", description="journal")
     def load_journal(self) -> None:

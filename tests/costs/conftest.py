@@ -8,33 +8,13 @@ live sandbox seeds S3 with). ``workspace_for(cur_path)`` gives a report a config
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import costs_smallbill as smallbill
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-TODAY = dt.date(2025, 11, 26)
-
-
-@dataclass
-class LocalWorkspace:
-    """What ``build_report`` needs: config, accounts (none here), state dir."""
-
-    config: Any
-    accounts: Any
-    state_dir: Path
-
-
-class NoAws:
-    """Accounts that refuse to make clients: a local CUR report must never need one."""
-
-    def ops_client(self, service: str, region: str | None = None) -> Any:
-        raise AssertionError(f"a local report asked for an AWS client ({service})")
+from costs_support import REPO, TODAY, LocalWorkspace, NoAws, with_costs
 
 
 @pytest.fixture(scope="session")
@@ -42,21 +22,6 @@ def repo_config() -> Any:
     from opskit.config import load_config
 
     return load_config(REPO / "environments.toml")
-
-
-def with_costs(config: Any, **changes: Any) -> Any:
-    """``config`` with ``[costs]`` settings changed (nested ``athena``/``shared`` as dicts)."""
-    from opskit.config.costs_section import CostsSettings
-
-    data = config.costs.model_dump()
-    for key, value in changes.items():
-        if isinstance(value, dict):
-            data[key] = {**data[key], **value}
-        else:
-            data[key] = value
-    updated = config.model_copy(update={"costs": CostsSettings.model_validate(data)})
-    updated._path = config.path
-    return updated
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from conftest import TODAY
+from costs_support import TODAY
 
 from opskit.costs import ce_plan
 from opskit.costs.cache import DiskCache

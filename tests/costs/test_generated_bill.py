@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TODAY
+from costs_support import TODAY
 
 from opskit.costs import build_report
 from opskit.costs.spec import make_spec

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import with_costs
+from costs_support import with_costs
 
 from opskit.costs import build_report, month_to_date, refresh_month_to_date
 from opskit.costs.ce import CostExplorer

@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 
 import pandas as pd
 import pytest
-from conftest import TODAY
+from costs_support import TODAY
 
 from opskit.costs import build_report, month_to_date
 from opskit.costs.cache import DiskCache
@@ -25,7 +25,7 @@ from opskit.errors import UsageError
 
 @pytest.fixture(scope="module")
 def report(generated_bill: Path, repo_config: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from conftest import LocalWorkspace, NoAws, with_costs
+    from costs_support import LocalWorkspace, NoAws, with_costs
 
     config = with_costs(repo_config, source="cur", cur_path=str(generated_bill))
     ws = LocalWorkspace(config, NoAws(), tmp_path_factory.mktemp("state"))
@@ -83,7 +83,7 @@ def test_html_is_one_page_with_charts(report: Any) -> None:
 
 
 def test_month_to_date_comes_from_the_cache_only(repo_config: Any, tmp_path: Path) -> None:
-    from conftest import LocalWorkspace, NoAws
+    from costs_support import LocalWorkspace, NoAws
 
     cold = LocalWorkspace(repo_config, NoAws(), tmp_path)
     assert month_to_date(cold) is None  # never asks AWS (NoAws would raise)

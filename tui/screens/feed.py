@@ -6,7 +6,6 @@ matches environment, service, change kind, status or text.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -16,13 +15,13 @@ from textual.widget import Widget
 
 from tui import bindings
 from tui.feed import FeedItem, feed_items
-from tui.format import ago
+from tui.format import clock
 from tui.screens.base import DashScreen
 from tui.state import EstateView
 from tui.widgets.estate_table import matches
 from tui.widgets.keyed_table import KeyedTable, Row
 
-FEED_COLUMNS = ("ago", "env", "what", "subject", "status", "by / text")
+FEED_COLUMNS = ("time", "env", "what", "subject", "status", "by / text")
 STATUS_STYLE = {
     "applied": "bold green",
     "failed": "bold red",
@@ -54,15 +53,14 @@ class FeedScreen(DashScreen):
             for i in feed_items(view, self.dash.journal)
             if matches(self.needle, i.env, i.subject, i.status, i.text, i.who)
         ]
-        now = self.dash.now
-        self.query_one(KeyedTable).fill([feed_row(i, colours, now) for i in items])
-
-    def tick(self, now: dt.datetime) -> None:
-        self.show(self.dash.estate)
+        self.query_one(KeyedTable).fill([feed_row(i, colours) for i in items])
 
 
-def feed_row(item: FeedItem, colours: dict[str, str], now: dt.datetime) -> Row:
-    """One feed line: age, environment, change or event, subject, outcome, text."""
+def feed_row(item: FeedItem, colours: dict[str, str]) -> Row:
+    """One feed line: time (UTC), environment, change or event, subject, outcome, text.
+
+    Times are absolute, so a line never changes once shown (nothing to redraw per tick).
+    """
     text = Text(no_wrap=True, overflow="ellipsis")
     if item.who:
         text.append(f"{item.who}: ", style="bold")
@@ -70,7 +68,7 @@ def feed_row(item: FeedItem, colours: dict[str, str], now: dt.datetime) -> Row:
     return (
         item.key,
         (
-            ago(item.at, now),
+            clock(item.at),
             Text(item.env, style=colours.get(item.env, "")),
             Text(item.kind, style="bold" if item.kind == "change" else "dim"),
             item.subject,

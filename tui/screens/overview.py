@@ -70,7 +70,7 @@ class OverviewScreen(DashScreen):
         if self.size.height >= TALL:
             colours = {e.name: e.colour for e in view.envs}
             items = feed_items(view, self.dash.journal, FEED_ROWS)
-            rows = [feed_row(i, colours, self.dash.now) for i in items]
+            rows = [feed_row(i, colours) for i in items]
             self.query_one("#overview-feed", KeyedTable).fill(rows)
 
     def tick(self, now: dt.datetime) -> None:

@@ -1,8 +1,9 @@
 """One environment at a glance: freshness or error, CPU and memory, services, spend.
 
 The border is the environment's colour; a protected environment says so in the border.
-An environment the user may not enter shows why instead of numbers. Clicking the card
-posts ``Chosen("env", name)``.
+An environment the user may not enter shows why instead of numbers. The age line is its
+own widget, so the clock ticking redraws one line, not the card. Clicking the card posts
+``Chosen("env", name)``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import datetime as dt
 
 from rich.text import Text
 from textual import events
+from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -19,99 +22,118 @@ from tui.format import ago, level, money, money_short, pct, spark
 from tui.messages import Chosen
 from tui.state import EnvStatus
 
+WIDE = 40  # content width from which the card spells things out
 
-class EnvCard(Static):
+
+class EnvCard(Vertical):
     """The card; ``status``, ``now``, ``spend`` and ``locked`` are set by the screen."""
 
-    status: reactive[EnvStatus | None] = reactive(None)
-    now: reactive[dt.datetime | None] = reactive(None)
-    spend: reactive[float | None] = reactive(None)
-    locked: reactive[str] = reactive("")  # why changes are off here ("" when allowed)
+    DEFAULT_CSS = """
+    EnvCard .card-age { height: 1; }
+    EnvCard .card-body { height: 1fr; }
+    """
 
-    def __init__(self, status: EnvStatus, **kwargs: object) -> None:
-        super().__init__(id=f"env-{status.name}", classes="env-card", **kwargs)  # type: ignore[arg-type]
+    status: reactive[EnvStatus | None] = reactive(None, init=False)
+    now: reactive[dt.datetime | None] = reactive(None, init=False)
+    spend: reactive[float | None] = reactive(None, init=False)
+    locked: reactive[str] = reactive("", init=False)  # why changes are off ("" if allowed)
+
+    def __init__(self, status: EnvStatus) -> None:
+        super().__init__(id=f"env-{status.name}", classes="env-card")
         self.set_reactive(EnvCard.status, status)
         self._summary: EnvSummary | None = None
         self.styles.border = ("round", status.colour)
-        self.border_title = status.name
+        self.border_title = f"[b]{status.name}[/b]"
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="card-age")
+        yield Static(classes="card-body")
+
+    def on_mount(self) -> None:
+        self._draw()
 
     def watch_status(self, status: EnvStatus | None) -> None:
-        if status is None:
-            return
-        # Rolled up once per read, not on every tick of the clock.
-        self._summary = env_summary(status.state) if status.state is not None else None
-        self.set_class(status.denied, "-denied")
-        self.set_class(bool(status.error) and not status.denied, "-error")
-        self.set_class(bool(status.error) and status.state is None, "-failed")
-        self.border_title = f"[b]{status.name}[/b]"
+        if status is not None:
+            # Rolled up once per read, not on every tick of the clock.
+            self._summary = env_summary(status.state) if status.state is not None else None
+            self.set_class(status.denied, "-denied")
+            self.set_class(bool(status.error) and not status.denied, "-error")
+            self.set_class(bool(status.error) and status.state is None, "-failed")
+        self._draw()
+
+    def watch_now(self) -> None:
+        if self.is_mounted:  # one line, always one line high: no layout needed
+            self.query_one(".card-age", Static).update(self._age(), layout=False)
+
+    def watch_spend(self) -> None:
+        self._draw()
 
     def watch_locked(self, locked: str) -> None:
         status = self.status
-        if status is None:
-            return
-        parts = ["protected"] if status.protected else []
+        parts = ["protected"] if status and status.protected else []
         if locked:
             parts.append("read-only")
         self.border_subtitle = " · ".join(parts)
 
-    def render(self) -> Text:
+    def _draw(self) -> None:
+        if self.is_mounted:
+            self.query_one(".card-age", Static).update(self._age())
+            self.query_one(".card-body", Static).update(self._body())
+
+    def _width(self) -> int:
+        return max(10, self.content_size.width or self.size.width)
+
+    def _age(self) -> Text:
         status, now = self.status, self.now
-        if status is None or now is None:
-            return Text("")
-        width = max(10, self.size.width)
         text = Text(no_wrap=True, overflow="ellipsis")
-        if status.denied or (status.error and status.state is None):
-            text = Text()
-            text.append("⛔ denied\n" if status.denied else "⚠ failed\n", style="bold red")
-            text.append(status.error or "", style="red")
+        if status is None or now is None:
             return text
-        if status.loading:
-            return Text("connecting…", style="dim italic")
-        if status.error:
-            text.append("⚠ ", style="bold red")
-            text.append(f"{ago(status.updated_at, now)} old: ", style="red")
+        if status.denied:
+            text.append("⛔ denied", style="bold red")
+        elif status.error and status.state is None:
+            text.append("⚠ failed", style="bold red")
+        elif status.loading:
+            text.append("connecting…", style="dim italic")
+        elif status.error:
+            text.append(f"⚠ {ago(status.updated_at, now)} old: ", style="bold red")
             text.append((status.error or "").splitlines()[0], style="red")
-        elif width >= 34:
+        elif self._width() >= 34:
             text.append(f"updated {ago(status.updated_at, now)} ago", style="dim")
             text.append(f" · {status.calls} API calls", style="dim")
         else:
             text.append(f"{ago(status.updated_at, now)} ago · {status.calls} calls", style="dim")
-        summary = self._summary
+        return text
+
+    def _body(self) -> Text:
+        status, summary = self.status, self._summary
+        if status is None:
+            return Text()
+        if status.denied or (status.error and status.state is None):
+            return Text(status.error or "", style="red")
         if summary is None:
-            return text
-        line_width = max(4, width - 22)
+            return Text()
+        width = self._width()
+        wide = width >= WIDE
+        text = Text(no_wrap=True, overflow="ellipsis")
+        line_width = max(4, width - 18)
+        load = summary.load
+        _load_line(text, "cpu", load.cpu_used, load.cpu_reserved, load.cpu_series, line_width)
         text.append("\n")
-        _load_line(
-            text,
-            "cpu",
-            summary.load.cpu_used,
-            summary.load.cpu_reserved,
-            summary.load.cpu_series,
-            line_width,
-        )
+        _load_line(text, "mem", load.mem_used, load.mem_reserved, load.mem_series, line_width)
         text.append("\n")
-        _load_line(
-            text,
-            "mem",
-            summary.load.mem_used,
-            summary.load.mem_reserved,
-            summary.load.mem_series,
-            line_width,
-        )
-        text.append("\n")
-        wide = width >= 40
         sep = " · " if wide else " "
         tasks = f"{summary.tasks}/{summary.desired}" + (" tasks" if wide else "")
         text.append(f"{summary.services} svc{sep}{tasks}")
         if summary.attention:
-            text.append(
-                f"{sep}{summary.attention} need attention" if wide else f" {summary.attention}!",
-                style="bold red",
-            )
+            needs = f"{summary.attention} need attention" if wide else f"{summary.attention}!"
+            text.append(f"{sep}{needs}", style="bold red")
         if self.spend is not None:
             spend = f"{money(self.spend)} MTD" if wide else money_short(self.spend)
             text.append(f"{sep}{spend}", style="bold")
         return text
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._draw()
 
     def on_click(self, event: events.Click) -> None:
         if self.status is not None:
