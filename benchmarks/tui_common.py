@@ -102,3 +102,13 @@ def cpu_seconds(process: Any) -> float:
 def status_line(text: str) -> str:
     """The dashboard's status line (user, API calls, last refresh)."""
     return next((line.strip() for line in text.splitlines() if "API calls │" in line), "")
+
+
+def machine_speed() -> str:
+    """How fast this machine runs plain Python, for reading the other figures: the time of
+    a fixed loop (about 0.35 s on a 2022 laptop core)."""
+    began = time.perf_counter()
+    total = 0
+    for number in range(5_000_000):
+        total += number
+    return f"python loop {time.perf_counter() - began:.2f} s (a 2022 laptop: ~0.35 s)"

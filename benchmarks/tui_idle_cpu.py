@@ -20,7 +20,7 @@ import time
 import psutil
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tui_common import Terminal, cpu_seconds, loaded, sandbox, status_line
+from tui_common import Terminal, cpu_seconds, loaded, machine_speed, sandbox, status_line
 
 TARGET = 3.0
 
@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> None:
     print(f"  CPU used     {used:.2f} s")
     print(f"  CPU share    {share:.2f} % of one core   (target < {TARGET:g} %: {verdict})")
     print(f"  status line  {status_line(last)}")
-    print(f"  machine      {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    print(f"  machine      {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
+          f"{machine_speed()}")  # fmt: skip
 
 
 if __name__ == "__main__":

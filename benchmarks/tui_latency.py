@@ -21,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tui_common import CONFIG, sandbox
+from tui_common import CONFIG, machine_speed, sandbox
 
 TARGET_MS = 100.0
 
@@ -93,7 +93,8 @@ def run(args: argparse.Namespace) -> None:
     worst = sorted(busy)[int(0.95 * len(busy))] if busy else 0.0
     verdict = "ok" if worst < TARGET_MS else "ABOVE TARGET"
     print(f"  target: p95 < {TARGET_MS:.0f} ms while refreshing: {verdict}")
-    print(f"  machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    print(f"  machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
+          f"{machine_speed()}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import time
 import psutil
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tui_common import Terminal, loaded, sandbox, status_line
+from tui_common import Terminal, loaded, machine_speed, sandbox, status_line
 
 TARGET_MB = 300.0
 MB = 1024 * 1024
@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"  peak over {args.seconds:.0f} s    {peak_rss:.0f} MB RSS, {peak_uss:.0f} MB USS"
           f"   (target < {TARGET_MB:.0f} MB: {verdict})")  # fmt: skip
     print(f"  status line        {status_line(last)}")
+    print(f"  machine            {machine_speed()}")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ _PATTERNS = {
     r"^[\w+=,.@-]{1,64}$": "an IAM role name (1-64 of letters, digits and +=,.@_-)",
     r"^https?://\S+$": "an http(s):// URL",
     r"^/\S*$": "a path starting with '/'",
-    r"^arn:aws[\w-]*:iam::\d{12}:mfa/.+$": "an MFA device ARN, e.g. arn:aws:iam::123456789012:mfa/alice",
+    r"^arn:aws[\w-]*:iam::\d{12}:mfa/.+$": "an MFA device ARN (arn:aws:iam::ACCOUNT:mfa/NAME)",
 }
 
 

@@ -90,7 +90,10 @@ def crash_looping(
     if sum(1 for t in stopped if t.stop_kind in FAILURES and _recent(t.stopped_at, now)) >= 2:
         return True
     starts = sum(1 for e in recent if _STARTED.search(e.message))
-    return running < desired and starts >= 3
+    # A steady service that keeps starting tasks is replacing ones that die, even when
+    # the replacements arrive fast enough that running == desired at every glance.
+    rolling = len(deployments) > 1 or any(d.rollout_state == "IN_PROGRESS" for d in deployments)
+    return starts >= 3 and (running < desired or not rolling)
 
 
 def _recent(at: dt.datetime | None, now: dt.datetime) -> bool:

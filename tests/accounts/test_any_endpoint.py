@@ -1,4 +1,4 @@
-"""opskit against an AWS-compatible endpoint someone else runs, configured by environments.toml alone.
+"""opskit against an AWS-compatible endpoint someone else runs, set up by environments.toml alone.
 
 The test seeds its own moto server (other account ids, other names, no sandbox), writes a
 config pointing at it, and uses opskit end to end: identity, role switching, MFA, refresh,
@@ -63,7 +63,11 @@ def seeded(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
         {
             "Version": "2012-10-17",
             "Statement": [
-                {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OPS}:root"}, "Action": "sts:AssumeRole"}
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{OPS}:root"},
+                    "Action": "sts:AssumeRole",
+                }
             ],
         }
     )
@@ -128,7 +132,9 @@ def _accounts(seeded: dict[str, str], tmp_path: Path, **kwargs: object) -> Accou
     return Accounts(config, Login.from_config(config), cache_dir=tmp_path, **kwargs)  # type: ignore[arg-type]
 
 
-def test_identity_and_role_switching(seeded: dict[str, str], carol_env: dict[str, str], tmp_path: Path) -> None:
+def test_identity_and_role_switching(
+    seeded: dict[str, str], carol_env: dict[str, str], tmp_path: Path
+) -> None:
     accounts = _accounts(seeded, tmp_path)
     who = accounts.whoami()
     assert who.account_id == OPS
@@ -137,7 +143,11 @@ def test_identity_and_role_switching(seeded: dict[str, str], carol_env: dict[str
     live = accounts.client("live", "ecs", access="deploy")
     assert [a.rsplit("/", 1)[1] for a in qa.list_clusters()["clusterArns"]] == ["qa-orders"]
     assert [a.rsplit("/", 1)[1] for a in live.list_clusters()["clusterArns"]] == ["live-orders"]
-    caller = accounts.session("qa").client("sts", endpoint_url=accounts.endpoint_url()).get_caller_identity()
+    caller = (
+        accounts.session("qa")
+        .client("sts", endpoint_url=accounts.endpoint_url())
+        .get_caller_identity()
+    )
     assert caller["Account"] == QA
     assert "team-ro" in caller["Arn"] and caller["Arn"].endswith("/carol")
     assert accounts.calls.by_operation()["ecs.ListClusters"] == 2
@@ -158,11 +168,16 @@ def test_cache_file_is_private_and_holds_only_temporary_keys(
     assert all(e["SessionToken"] for e in entries.values())
     # another process (another Accounts) reuses the cached session: no new AssumeRole
     again = _accounts(seeded, tmp_path)
-    assert again.credentials("qa", "read").access_key_id == accounts.credentials("qa", "read").access_key_id
+    assert (
+        again.credentials("qa", "read").access_key_id
+        == accounts.credentials("qa", "read").access_key_id
+    )
     assert "sts.AssumeRole" not in again.calls.by_operation()
 
 
-def test_session_keeps_working_past_expiry(seeded: dict[str, str], carol_env: dict[str, str], tmp_path: Path) -> None:
+def test_session_keeps_working_past_expiry(
+    seeded: dict[str, str], carol_env: dict[str, str], tmp_path: Path
+) -> None:
     accounts = _accounts(seeded, tmp_path, role_duration=900)
     ecs = accounts.client("qa", "ecs")
     ecs.list_clusters()
@@ -179,7 +194,9 @@ def test_mfa_prompts_once_for_every_environment(
 ) -> None:
     config = load_config(seeded["config"])
     config = config.model_copy(
-        update={"ops": config.ops.model_copy(update={"mfa_serial": f"arn:aws:iam::{OPS}:mfa/carol"})}
+        update={
+            "ops": config.ops.model_copy(update={"mfa_serial": f"arn:aws:iam::{OPS}:mfa/carol"})
+        }
     )
     asked: list[str] = []
 
@@ -214,7 +231,9 @@ def test_cli_against_the_endpoint(seeded: dict[str, str], carol_env: dict[str, s
     ran = _opskit("exec", "--env", "live", "--", sys.executable, "-c", code, env=carol_env)
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip().endswith(":cluster/live-orders")
-    failing = _opskit("exec", "--env", "qa", "--", sys.executable, "-c", "raise SystemExit(7)", env=carol_env)
+    failing = _opskit(
+        "exec", "--env", "qa", "--", sys.executable, "-c", "raise SystemExit(7)", env=carol_env
+    )
     assert failing.returncode == 7
     console = _opskit("console", "--env", "qa", env=carol_env)
     assert console.returncode == 2

@@ -96,7 +96,11 @@ def test_repeated_starts_below_desired_is_crash_looping_but_scaled_to_zero_never
         for m in (1, 4, 7)
     ]
     assert crash_looping(desired=2, running=1, deployments=[], events=starts, now=NOW)
-    assert not crash_looping(desired=2, running=2, deployments=[], events=starts, now=NOW)
+    # steady, yet it keeps starting tasks: replacements for ones that die
+    assert crash_looping(desired=2, running=2, deployments=[], events=starts, now=NOW)
+    # a rolling deployment starts tasks too: not a crash loop while it is at desired
+    rolling = [_deployment(0)]
+    assert not crash_looping(desired=2, running=2, deployments=rolling, events=starts, now=NOW)
     assert not crash_looping(
         desired=0, running=0, deployments=[_deployment(5)], events=starts, now=NOW
     )
