@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from opskit.estate import ClusterState, EnvironmentState, Series
+from opskit.estate import ClusterState, EnvironmentState
 from tui.format import used_pct
 
 
@@ -91,7 +91,3 @@ def env_summary(env: EnvironmentState) -> EnvSummary:
         desired=sum(s.desired for s in services),
         attention=sum(1 for s in services if not s.health.ok),
     )
-
-
-def series_values(series: Series | None) -> tuple[float, ...]:
-    return series.values if series else ()

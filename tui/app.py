@@ -48,7 +48,8 @@ from tui.state import EstateView
 from tui.theme import THEMES
 from tui.workers import ReportsWorkerErrors, describe
 
-COALESCE_SECONDS = 0.3  # environments arriving within this are drawn together
+COALESCE_SECONDS = 1.0  # later reads arriving within this are drawn together
+ERROR_SECONDS = 60.0  # how long a worker's error stays on the status bar
 
 
 class OpskitApp(ReportsWorkerErrors, App[int]):
@@ -155,15 +156,22 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
     def on_env_failed(self, message: EnvFailed) -> None:
         self._update(lambda view: view.failed(message.env, message.error))
 
-    def _update(self, change: Callable[[EstateView], EstateView]) -> None:
+    def _update(self, change: Callable[[EstateView], EstateView], now: bool = False) -> None:
         """Apply ``change`` to the view; environments arriving close together are shown
         in one go (one redraw instead of one per environment)."""
-        self._pending = change(self._pending or self.estate)
-        if self._pending_timer is None:
+        before = self._pending or self.estate
+        self._pending = change(before)
+        pairs = zip(before.envs, self._pending.envs, strict=True)
+        first = any(old.loading and not new.loading for old, new in pairs)
+        if now or first:  # an environment's first data: show it now (the screen fills)
+            self._show_pending()
+        elif self._pending_timer is None:
             self._pending_timer = self.set_timer(COALESCE_SECONDS, self._show_pending)
 
     def _show_pending(self) -> None:
-        self._pending_timer = None
+        if self._pending_timer is not None:
+            self._pending_timer.stop()
+            self._pending_timer = None
         if self._pending is not None:
             self.estate, self._pending = self._pending, None
 
@@ -175,7 +183,7 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
 
     def on_spend_arrived(self, message: SpendArrived) -> None:
         spend = dict(message.spend)
-        self._update(lambda view: dataclasses.replace(view, spend=spend))
+        self._update(lambda view: dataclasses.replace(view, spend=spend), now=True)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="journal", description="journal")
     def load_journal(self) -> None:
@@ -202,9 +210,15 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
     # -- errors ----------------------------------------------------------------------
 
     def show_error(self, text: str) -> None:
-        """Show one error line (from a worker) in a notification and on the status bar."""
+        """Show one error line (from a worker) in a notification and on the status bar,
+        where it stays for a minute."""
         self.error = text
         self.notify(text, severity="error", timeout=8)
+        self.set_timer(ERROR_SECONDS, lambda: self._forget_error(text))
+
+    def _forget_error(self, text: str) -> None:
+        if self.error == text:
+            self.error = ""
 
     # -- changes ---------------------------------------------------------------------
 
@@ -221,7 +235,7 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
             return "READ-ONLY"
         locked = [e for e in self.settings.envs if self.change_block(e)]
         if env is not None and env in locked:
-            return f"{env} read-only · ctrl+u unlocks"
+            return f"{env} read-only (ctrl+u unlocks)"
         return f"{', '.join(locked)} read-only" if locked else ""
 
     def action_unlock(self) -> None:

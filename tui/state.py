@@ -62,7 +62,6 @@ class EstateView:
     api_calls: int = 0
     last_refresh: dt.datetime | None = None
     last_refresh_seconds: float = 0.0
-    user: str = ""
     concerns: Mapping[str, str] = field(default_factory=dict)  # cluster -> concern, config order
 
     @classmethod

@@ -14,6 +14,8 @@ from tui_pilot import build_app, loaded, until
 
 from opskit.config import Config
 from tui.app import OpskitApp
+from tui.screens.feed import FeedScreen
+from tui.screens.help import HelpScreen
 from tui.screens.hosts import HostsScreen
 from tui.screens.plan import PlanScreen
 from tui.screens.service import ServiceScreen
@@ -52,13 +54,15 @@ async def hosts(pilot: Pilot[Any]) -> None:
 async def feed(pilot: Pilot[Any]) -> None:
     await loaded(pilot)
     await pilot.press("f")
-    await pilot.pause()
+    await until(pilot, lambda: isinstance(pilot.app.screen, FeedScreen))
+    await pilot.pause(0.3)
 
 
 async def help_screen(pilot: Pilot[Any]) -> None:
     await loaded(pilot)
     await pilot.press("question_mark")
-    await pilot.pause()
+    await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+    await pilot.pause(0.3)  # the long table lays out and its scrollbar settles
 
 
 async def plan(pilot: Pilot[Any]) -> None:

@@ -58,11 +58,14 @@ async def loaded(pilot: Pilot[Any]) -> None:
     await until(
         pilot, lambda: app.user != "connecting…" and all(not e.loading for e in app.estate.envs)
     )
-    if isinstance(app.source, FakeSource):  # its journal always has changes in it
-        await until(pilot, lambda: bool(app.journal))
+    if isinstance(app.source, FakeSource):  # it always has changes and spend
+        await until(pilot, lambda: bool(app.journal) and app.estate.spend is not None)
 
 
 def shown(widget: Widget) -> str:
-    """The text a widget shows on screen now (its visible lines, joined)."""
+    """The text a widget shows on screen now: its visible lines (its children's, for a
+    container), joined."""
+    if widget.children:
+        return "\n".join(shown(child) for child in widget.children)
     region = Region(0, 0, widget.outer_size.width, widget.outer_size.height)
     return "\n".join(strip.text for strip in widget.render_lines(region))

@@ -65,7 +65,8 @@ class PlanScreen(ReportsWorkerErrors, ModalScreen[None]):
                 yield Static("Nothing to change: live state already matches.", id="plan-empty")
             elif self.protected:
                 yield Static(
-                    Text(f"{plan.env} is protected: type its name to apply.", style="bold red")
+                    Text(f"{plan.env} is protected: type its name to apply.", style="bold red"),
+                    id="plan-protected",
                 )
                 yield Input(placeholder=plan.env, id="plan-confirm")
             yield ProgressBar(total=None, show_eta=False, id="plan-progress")

@@ -76,9 +76,9 @@ class EnvCard(Vertical):
         self.border_subtitle = " · ".join(parts)
 
     def _draw(self) -> None:
-        if self.is_mounted:
-            self.query_one(".card-age", Static).update(self._age())
-            self.query_one(".card-body", Static).update(self._body())
+        if self.is_mounted:  # the card's size is fixed by CSS: no layout needed
+            self.query_one(".card-age", Static).update(self._age(), layout=False)
+            self.query_one(".card-body", Static).update(self._body(), layout=False)
 
     def _width(self) -> int:
         return max(10, self.content_size.width or self.size.width)

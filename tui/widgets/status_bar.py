@@ -1,4 +1,4 @@
-"""The status line above the footer: who, API calls, last refresh, mode, last error."""
+"""The status line above the footer: who, read-only mode, API calls, last refresh, last error."""
 
 from __future__ import annotations
 
@@ -29,14 +29,14 @@ class StatusBar(Static):
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(self.user.removeprefix("sandbox user "), style="bold")
+        if self.mode:
+            text.append(f" │ {self.mode}", style="bold yellow")
         text.append(f" │ {self.api_calls:,} API calls │ ")
         if self.last_refresh is not None:
             text.append(f"refreshed {clock(self.last_refresh)} in {self.last_seconds:.1f}s")
         else:
             text.append("not refreshed yet")
         text.append(f", every {self.every:g}s")
-        if self.mode:
-            text.append(f" │ {self.mode}", style="bold yellow")
         if self.message:
             text.append(f" │ {self.message}", style="bold red")
         return text
