@@ -157,12 +157,18 @@ class TrafficShiftChange:
         elb = ctx.reader(env, "elbv2")
         for arn in arns:
             states = [t["TargetHealth"]["State"] for t in elb_changes.target_health(elb, arn)]
-            if "healthy" not in states or "unhealthy" in states:
+            healthy, unhealthy = states.count("healthy"), states.count("unhealthy")
+            if not healthy or healthy < MIN_HEALTHY_SHARE * (healthy + unhealthy):
                 return f"{env} {ref.service} targets: {', '.join(states) or 'none'}"
         rate = error_rate(ctx.reader(env, "cloudwatch"), elb_changes.target_groups(elb, arns))
         if rate is not None and rate > self.max_error_rate:
             return f"{env} {ref.service} 5xx rate {rate:.1%} > {self.max_error_rate:.1%}"
         return None
+
+
+# One flapping target among many must not stop a ramp; a receiving side that is mostly
+# unhealthy must. Targets still registering (initial) or draining count for neither.
+MIN_HEALTHY_SHARE = 0.75
 
 
 def error_rate(cloudwatch: Any, groups: Sequence[Mapping[str, Any]]) -> float | None:
