@@ -13,7 +13,8 @@ import click
 import typer
 
 from opskit import __version__
-from opskit.cli import account, config_cmd
+from opskit.cli import account, audit, changes, config_cmd, costs, datadog, estate, runbook, sandbox
+from opskit.cli import tui as tui_cmd
 from opskit.cli.common import CliState
 from opskit.errors import ExitCode, OpskitError
 
@@ -62,26 +63,19 @@ def main(
             logger.addHandler(handler)
 
 
-config_cmd.register(app)
-account.register(app)
-_OPTIONAL = (
-    "opskit.cli.sandbox",
-    "opskit.cli.estate",
-    "opskit.cli.changes",
-    "opskit.cli.audit",
-    "opskit.cli.costs",
-    "opskit.cli.datadog",
-    "opskit.cli.runbook",
-    "opskit.cli.tui",
-)
-for _module in _OPTIONAL:
-    try:
-        __import__(_module)
-    except ModuleNotFoundError as _missing:
-        if _missing.name != _module:
-            raise
-        continue
-    sys.modules[_module].register(app)
+for _commands in (
+    config_cmd,
+    account,
+    tui_cmd,
+    estate,
+    changes,
+    audit,
+    runbook,
+    costs,
+    datadog,
+    sandbox,
+):
+    _commands.register(app)
 
 
 def run() -> None:
