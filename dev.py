@@ -57,7 +57,7 @@ def run(command: list[str]) -> int:
 def test(args: list[str]) -> int:
     install("test")
     checks = [
-        [str(BIN / "ruff"), "check", "opskit", "tui", "tests", "benchmarks"],
+        [str(BIN / "ruff"), "check", "opskit", "tui", "sandbox", "tests", "benchmarks"],
         [str(BIN / "mypy")],
         [str(BIN / "lint-imports")],
     ]
@@ -75,7 +75,7 @@ def main(argv: list[str]) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     if command == "tui":
-        install()
+        install("sandbox")
         return run([str(BIN / "opskit"), "tui", *rest])
     if command == "test":
         return test(rest)

@@ -33,7 +33,7 @@ BY = os.environ.get("OPSKIT_BENCH_BY", "env,service,tag:team")
 
 def generate(root: Path, line_items: int) -> dict[str, Any]:
     from opskit.config import load_config
-    from opskit.sandbox import costdata
+    from sandbox.billing import costdata
 
     config = load_config(REPO / "environments.toml")
     spec = costdata.bill_spec(config, today=TODAY, line_items=line_items)

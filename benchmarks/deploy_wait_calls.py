@@ -125,8 +125,8 @@ def main() -> int:
     args = parser.parse_args()
 
     from opskit.config import load_config
-    from opskit.sandbox.process import ensure_running, stop
     from opskit.workspace import open_workspace
+    from sandbox.process import ensure_running, stop
 
     state = Path(tempfile.mkdtemp(prefix="opskit-bench-"))
     os.environ["OPSKIT_STATE_DIR"] = str(state)

@@ -146,9 +146,9 @@ def run(args: argparse.Namespace) -> None:
     from opskit.accounts import Accounts
     from opskit.accounts.ratelimit import RateLimiter
     from opskit.estate.collect import Estate
-    from opskit.sandbox.control import clear_faults, set_fault
-    from opskit.sandbox.process import ensure_running, stop
     from opskit.workspace import cache_dir, open_workspace
+    from sandbox.control import clear_faults, set_fault
+    from sandbox.process import ensure_running, stop
 
     began = time.perf_counter()
     info = ensure_running(CONFIG, state, scale="large", owner_pid=os.getpid() if own else None)

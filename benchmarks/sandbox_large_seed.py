@@ -1,6 +1,6 @@
 """The large sandbox estate: how long it takes to seed, and what the simulator costs idle.
 
-Starts ``opskit.sandbox.server --scale large`` (3 environments × 3 clusters × 100
+Starts ``sandbox.server --scale large`` (3 environments × 3 clusters × 100
 services, 3 tasks each, 4 hosts per cluster) in a temporary state directory, then prints:
 
 - wall time until the sandbox answers, and the estate seeder's own time by step (from
@@ -47,7 +47,7 @@ def seeding(state_dir: Path) -> str:
 
 
 def start(scale: str, state_dir: Path) -> tuple[Any, float]:
-    from opskit.sandbox.process import ensure_running
+    from sandbox.process import ensure_running
 
     began = time.perf_counter()
     info = ensure_running(CONFIG, state_dir, scale=scale, owner_pid=os.getpid())
@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=30.0, help="seconds of idle CPU measure")
     parser.add_argument("--no-baseline", action="store_true", help="skip the normal estate")
     args = parser.parse_args()
-    from opskit.sandbox.process import stop
+    from sandbox.process import stop
 
     scales = ["large"] if args.no_baseline else ["normal", "large"]
     print(f"{'scale':<8} {'ready s':>8} {'idle CPU':>9} {'GMD 500 s':>10}  estate seeder")

@@ -64,7 +64,7 @@ def first_answer(info: object) -> None:
 
 
 def measure(scale: str, bare: bool) -> dict[str, float]:
-    from opskit.sandbox.process import ensure_running, stop
+    from sandbox.process import ensure_running, stop
 
     with tempfile.TemporaryDirectory(prefix="opskit-bench-") as folder:
         state = Path(folder)

@@ -29,7 +29,7 @@ def sandbox(scale: str, state_dir: str | None = None) -> Iterator[Path]:
     own = state_dir is None
     state = Path(state_dir or tempfile.mkdtemp(prefix="opskit-tui-bench-"))
     os.environ["OPSKIT_STATE_DIR"] = str(state)
-    from opskit.sandbox.process import ensure_running, stop
+    from sandbox.process import ensure_running, stop
 
     began = time.perf_counter()
     ensure_running(CONFIG, state, scale=scale, owner_pid=os.getpid() if own else None)

@@ -15,6 +15,7 @@ from pathlib import Path
 from opskit.accounts import Accounts, Login
 from opskit.config import Config, load_config
 from opskit.errors import UsageError
+from opskit.sandbox_port import SandboxPort, load_sandbox
 
 
 def state_dir() -> Path:
@@ -78,11 +79,14 @@ def open_workspace(
     return Workspace(config, accounts, base, front_end, user or login.label)
 
 
+def sandbox_port() -> SandboxPort:
+    """The installed sandbox (found by its entry point), for the composition root and CLI."""
+    return load_sandbox()
+
+
 def _sandbox_datadog(config: Config, base: Path) -> Config:
     """``[datadog]`` aimed at the sandbox's Datadog endpoint and keys (held in memory only)."""
-    from opskit.sandbox.state import read_state
-
-    info = read_state(base)
+    info = sandbox_port().read_state(base)
     if info is None or not info.datadog_url or "api_key" not in info.datadog_keys:
         return config
     keys = info.datadog_keys
@@ -95,10 +99,8 @@ def _login(config: Config, base: Path, user: str | None) -> Login:
         if user:
             raise UsageError("--user only selects a sandbox user; this config logs in to AWS")
         return Login.from_config(config)
-    from opskit.sandbox.process import ensure_running
-
     name = user or os.environ.get("OPSKIT_SANDBOX_USER") or config.sandbox.user
-    info = ensure_running(config, base)
+    info = sandbox_port().ensure_running(config, base)
     if name not in info.users:
         known = ", ".join(sorted(info.users))
         raise UsageError(f"unknown sandbox user '{name}' (known: {known})")

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from opskit.sandbox.state import SandboxInfo
+from sandbox.state import SandboxInfo
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "environments.toml"
@@ -32,7 +32,7 @@ TEST_TIME_FACTOR = 200.0
 @pytest.fixture(scope="session", autouse=True)
 def opskit_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """This session's (this worker's) opskit state directory, set for every test."""
-    from opskit.sandbox.process import stop
+    from sandbox.process import stop
 
     state_dir = tmp_path_factory.mktemp("opskit-state")
     patch = pytest.MonkeyPatch()
@@ -47,7 +47,7 @@ def opskit_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
 @pytest.fixture(scope="session")
 def sandbox(opskit_state_dir: Path) -> SandboxInfo:
     """The session's sandbox, started on first use (over HTTP from here on)."""
-    from opskit.sandbox.process import ensure_running
+    from sandbox.process import ensure_running
 
     return ensure_running(CONFIG, opskit_state_dir)
 
@@ -154,23 +154,23 @@ def bob(aws_as: Callable[[str], AwsAs]) -> AwsAs:
 
 
 class Faults:
-    """Fault rules on the session's sandbox (see ``opskit.sandbox.faults``)."""
+    """Fault rules on the session's sandbox (see ``sandbox.aws.faults``)."""
 
     def __init__(self, info: SandboxInfo) -> None:
         self.info = info
 
     def set(self, **rule: Any) -> dict[str, Any]:
-        from opskit.sandbox.control import set_fault
+        from sandbox.control import set_fault
 
         return set_fault(self.info, **rule)
 
     def list(self) -> list[dict[str, Any]]:
-        from opskit.sandbox.control import list_faults
+        from sandbox.control import list_faults
 
         return list_faults(self.info)
 
     def clear(self, rule_id: str | None = None) -> int:
-        from opskit.sandbox.control import clear_faults
+        from sandbox.control import clear_faults
 
         return clear_faults(self.info, rule_id)
 

@@ -11,6 +11,7 @@ failed or was rolled back; 1 the notebook failed otherwise; 130 interrupted.
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -26,6 +27,7 @@ from opskit.cli.common import (
     state,
     workspace,
 )
+from opskit.errors import UsageError
 
 if TYPE_CHECKING:
     from opskit.runbooks import Param
@@ -163,6 +165,8 @@ def notebooks(
     from opskit.workspace import state_dir
 
     config = load_config_only(ctx)
+    if importlib.util.find_spec("jupyterlab") is None:
+        raise UsageError("JupyterLab is not installed: pip install 'opskit[lab]'")
     extra = [f"--port={port}"] if port else []
     extra += ["--no-browser"] if no_browser else []
     argv, env = lab_command(notebooks_dir(config), state_dir(), config.path, extra)

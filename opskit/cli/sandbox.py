@@ -16,7 +16,7 @@ from opskit.cli.common import Output, OutputOption, emit, load_config_only, prog
 from opskit.errors import UsageError
 
 if TYPE_CHECKING:
-    from opskit.sandbox.state import SandboxInfo
+    from opskit.sandbox_port import SandboxPort
 
 
 class Scale(StrEnum):
@@ -57,6 +57,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="sandbox")
 
 
+def _port() -> SandboxPort:
+    from opskit.workspace import sandbox_port
+
+    return sandbox_port()
+
+
 def _state_dir() -> Path:
     from opskit.workspace import state_dir
 
@@ -70,8 +76,8 @@ def _sandbox_config(ctx: typer.Context) -> Any:
     return config
 
 
-def _running(state: Path) -> SandboxInfo:
-    from opskit.sandbox.process import status as sandbox_status
+def _running(state: Path) -> Any:
+    sandbox_status = _port().status
 
     info = sandbox_status(state)
     if info is None:
@@ -79,7 +85,7 @@ def _running(state: Path) -> SandboxInfo:
     return info
 
 
-def _show(info: SandboxInfo, output: Output) -> None:
+def _show(info: Any, output: Output) -> None:
     data = info.public()
     if output is Output.json:
         emit(data, output)
@@ -108,7 +114,7 @@ def start(
     output: OutputOption = Output.table,
 ) -> None:
     """Start the sandbox (if it is not running) and wait until it answers."""
-    from opskit.sandbox.process import ensure_running
+    ensure_running = _port().ensure_running
 
     config = _sandbox_config(ctx)
     progress("starting the sandbox (if needed)…")
@@ -120,14 +126,14 @@ def start(
 
 def stop(ctx: typer.Context) -> None:
     """Stop this state directory's sandbox (only its own process)."""
-    from opskit.sandbox.process import stop as stop_sandbox
+    stop_sandbox = _port().stop
 
     progress("sandbox stopped" if stop_sandbox(_state_dir()) else "sandbox was not running")
 
 
 def status(ctx: typer.Context, output: OutputOption = Output.table) -> None:
     """Show the running sandbox: endpoint, accounts, users, uptime."""
-    from opskit.sandbox.process import status as sandbox_status
+    sandbox_status = _port().status
 
     info = sandbox_status(_state_dir())
     if info is None:
@@ -146,7 +152,7 @@ def reset(
     output: OutputOption = Output.table,
 ) -> None:
     """Stop the sandbox and start a freshly seeded one (all changes are lost)."""
-    from opskit.sandbox.process import reset as reset_sandbox
+    reset_sandbox = _port().reset
 
     config = _sandbox_config(ctx)
     progress("resetting the sandbox…")
@@ -172,8 +178,8 @@ def faults_set(
     output: OutputOption = Output.table,
 ) -> None:
     """Add a fault rule, e.g. `-s ecs -p ListServices -k throttle --rate 0.3`."""
-    from opskit.sandbox.control import set_fault
-    from opskit.sandbox.process import ensure_running
+    set_fault = _port().set_fault
+    ensure_running = _port().ensure_running
 
     config = _sandbox_config(ctx)
     account_id = _account_id(config, account)
@@ -201,7 +207,7 @@ def _account_id(config: Any, account: str | None) -> str | None:
 
 def faults_list(ctx: typer.Context, output: OutputOption = Output.table) -> None:
     """List the fault rules and how often each has fired."""
-    from opskit.sandbox.control import list_faults
+    list_faults = _port().list_faults
 
     rules = list_faults(_running(_state_dir()))
     columns = [
@@ -223,8 +229,8 @@ def faults_clear(
     rule_id: Annotated[str | None, typer.Option("--id", help="Remove only this rule.")] = None,
 ) -> None:
     """Remove every fault rule (or one, with --id)."""
-    from opskit.sandbox.control import clear_faults
-    from opskit.sandbox.process import status as sandbox_status
+    clear_faults = _port().clear_faults
+    sandbox_status = _port().status
 
     info = sandbox_status(_state_dir())
     removed = clear_faults(info, rule_id) if info is not None else 0

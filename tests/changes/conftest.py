@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from opskit.sandbox.state import SandboxInfo
 from opskit.workspace import Workspace
+from sandbox.state import SandboxInfo
 
 
 @pytest.fixture(scope="session")

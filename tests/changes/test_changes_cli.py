@@ -16,8 +16,8 @@ import pytest
 from opskit.audit import Journal, changes, verify
 from opskit.changes import Engine
 from opskit.changes.service_changes import ScaleChange
-from opskit.sandbox.state import SandboxInfo
 from opskit.workspace import Workspace
+from sandbox.state import SandboxInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 OPSKIT = str(Path(sys.executable).with_name("opskit"))

@@ -31,7 +31,7 @@ def small_bill(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def generated_bill(tmp_path_factory: pytest.TempPathFactory, repo_config: Any) -> Path:
-    from opskit.sandbox import costdata
+    from sandbox.billing import costdata
 
     root = tmp_path_factory.mktemp("generated-cur")
     costdata.write_local(costdata.bill_spec(repo_config, today=TODAY), root)

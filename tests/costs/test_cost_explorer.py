@@ -35,7 +35,7 @@ class SimClient:
         self.calls: list[dict[str, Any]] = []
 
     def _call(self, handler: Callable[[Any], Any], params: dict[str, Any]) -> dict[str, Any]:
-        from opskit.sandbox.overrides import AwsApiError
+        from sandbox.aws.overrides import AwsApiError
 
         self.calls.append(params)
         try:
@@ -48,19 +48,19 @@ class SimClient:
             ) from None
 
     def get_cost_and_usage(self, **params: Any) -> dict[str, Any]:
-        from opskit.sandbox.cost_explorer import get_cost_and_usage
+        from sandbox.billing.cost_explorer import get_cost_and_usage
 
         return self._call(get_cost_and_usage, params)
 
     def get_cost_forecast(self, **params: Any) -> dict[str, Any]:
-        from opskit.sandbox.cost_explorer import get_cost_forecast
+        from sandbox.billing.cost_explorer import get_cost_forecast
 
         return self._call(get_cost_forecast, params)
 
 
 @pytest.fixture(scope="module")
 def sim_bill(repo_config: Any) -> Iterator[None]:
-    from opskit.sandbox import cost_explorer, costdata
+    from sandbox.billing import cost_explorer, costdata
 
     spec = costdata.bill_spec(repo_config, today=TODAY)
     tables = [t for _, t in costdata.generate(spec)]

@@ -44,7 +44,7 @@ def test_thirteen_partitions_of_cur2_parquet(generated_bill: Path, bill_table: A
 
 
 def test_same_seed_and_date_give_the_same_bill(repo_config: Any) -> None:
-    from opskit.sandbox import costdata
+    from sandbox.billing import costdata
 
     spec = costdata.bill_spec(repo_config, today=TODAY)
     first = [t for _, t in costdata.generate(spec)]
@@ -53,7 +53,7 @@ def test_same_seed_and_date_give_the_same_bill(repo_config: Any) -> None:
 
 
 def test_more_line_items_split_the_same_money(repo_config: Any) -> None:
-    from opskit.sandbox import costdata
+    from sandbox.billing import costdata
 
     base = costdata.bill_spec(repo_config, today=dt.date(2025, 3, 5))
     small = {p: t for p, t in costdata.generate(base)}

@@ -14,7 +14,7 @@ import pytest
 from dd_support import repo_config, wired
 
 from opskit.config import Config
-from opskit.sandbox.datadog_endpoint import DatadogEndpoint, start_datadog
+from sandbox.datadog.endpoint import DatadogEndpoint, start_datadog
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from opskit.audit import Actor, Journal, Origin
 from opskit.changes import Engine, ResourceLocks
 from opskit.config import Config, parse_config
 from opskit.datadog.notifier import DatadogNotifier
-from opskit.sandbox.datadog_endpoint import API_KEY, APP_KEY, DatadogEndpoint
+from sandbox.datadog.endpoint import API_KEY, APP_KEY, DatadogEndpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ from opskit.config.datadog_section import DatadogSettings
 from opskit.datadog import monitor_api
 from opskit.datadog.client import DatadogClient, DatadogError, resolve_keys
 from opskit.errors import AuthError, ConfigError
-from opskit.sandbox.datadog_endpoint import (
+from sandbox.datadog.endpoint import (
     API_KEY,
     APP_KEY,
     DatadogApp,

@@ -14,7 +14,7 @@ from dd_support import ROOT
 from opskit.datadog.events import ChangeEvent
 from opskit.datadog.outbox import Outbox
 from opskit.errors import ExitCode
-from opskit.sandbox.state import SandboxInfo
+from sandbox.state import SandboxInfo
 
 OPSKIT = str(Path(sys.executable).with_name("opskit"))
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from dd_support import http
 
-from opskit.sandbox.backends import moto_backend
-from opskit.sandbox.datadog_endpoint import API_KEY, APP_KEY, RATE_LIMIT, DatadogEndpoint
+from sandbox.aws.backends import moto_backend
+from sandbox.datadog.endpoint import API_KEY, APP_KEY, RATE_LIMIT, DatadogEndpoint
 
 MONITOR = {
     "name": "cpu",

@@ -16,7 +16,7 @@ from opskit.datadog.events import post_change_event
 from opskit.datadog.monitor_change import MonitorsChange
 from opskit.datadog.notifier import change_event
 from opskit.datadog.outbox import Outbox
-from opskit.sandbox.datadog_endpoint import DatadogEndpoint
+from sandbox.datadog.endpoint import DatadogEndpoint
 
 
 def _dead_url() -> str:

@@ -19,7 +19,7 @@ from opskit.estate.metrics import (
     MetricQuery,
     metrics_source,
 )
-from opskit.sandbox.datadog_endpoint import DatadogEndpoint
+from sandbox.datadog.endpoint import DatadogEndpoint
 
 TG = "arn:aws:elasticloadbalancing:eu-west-1:222222222222:targetgroup/dev-api/0123456789abcdef"
 LB = "arn:aws:elasticloadbalancing:eu-west-1:222222222222:loadbalancer/app/dev-api/fedcba987654"

@@ -15,7 +15,7 @@ from opskit.datadog.monitor_change import MonitorsChange
 from opskit.datadog.monitors import MonitorPlan
 from opskit.datadog.policy import MANAGED_TAG, expand
 from opskit.errors import RefusedError
-from opskit.sandbox.datadog_endpoint import DatadogEndpoint
+from sandbox.datadog.endpoint import DatadogEndpoint
 
 
 def _plan(config: Config, env: str = "dev", prune: bool = False) -> MonitorPlan:

@@ -10,8 +10,8 @@ import pytest
 
 from opskit.estate.collect import Estate
 from opskit.estate.model import Snapshot
-from opskit.sandbox.state import SandboxInfo
 from opskit.workspace import Workspace
+from sandbox.state import SandboxInfo
 
 CONFIG = Path(__file__).resolve().parents[2] / "environments.toml"
 

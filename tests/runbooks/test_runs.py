@@ -66,7 +66,7 @@ def _run(args: list[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """This module's own sandbox (its runs change the estate)."""
-    from opskit.sandbox.process import ensure_running, stop
+    from sandbox.process import ensure_running, stop
 
     folder = tmp_path_factory.mktemp("runbooks-sandbox")
     ensure_running(CONFIG, folder, time_factor=TIME_FACTOR, owner_pid=os.getpid())

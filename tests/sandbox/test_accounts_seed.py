@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from opskit.sandbox.state import SandboxInfo
+from sandbox.state import SandboxInfo
 
 ENVS = ("dev", "stage", "prod")
 ACCOUNTS = {
@@ -240,9 +240,9 @@ def test_expired_temporary_credentials_are_refused() -> None:
     import dataclasses
     from datetime import UTC, datetime, timedelta
 
-    from opskit.sandbox.overrides import AwsApiError
-    from opskit.sandbox.sessions import SessionStore
-    from opskit.sandbox.wire import Signed
+    from sandbox.aws.overrides import AwsApiError
+    from sandbox.aws.sessions import SessionStore
+    from sandbox.aws.wire import Signed
 
     store = SessionStore()
     issued = store.issue("AKIAUSERKEY000000000", "111111111111", 900)

@@ -3,7 +3,7 @@
 ``estate`` starts a private sandbox for this module (the session's shared one is changed by
 other tests: deploys, scaling, draining), reached as alice with each environment's admin
 role. The last section pins plain moto (in-process, no patches): if one of those tests
-fails after a moto upgrade, re-check the matching patch in opskit/sandbox/estate_*.py.
+fails after a moto upgrade, re-check the matching patch in sandbox/seed/*.py.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ import pytest
 from moto import mock_aws
 
 from opskit.config import Config, load_config
-from opskit.sandbox import estate_metrics as names
-from opskit.sandbox.estate_cloudwatch import Series, buckets, statistic
-from opskit.sandbox.estate_dns import zone_for_record
-from opskit.sandbox.estate_large import HOSTS_PER_CLUSTER, SERVICES_PER_CLUSTER
-from opskit.sandbox.estate_plan import CANARY_PREFIX, canary_value, plan_estate
-from opskit.sandbox.state import SandboxInfo
+from sandbox.seed import metrics as names
+from sandbox.seed.cloudwatch import Series, buckets, statistic
+from sandbox.seed.dns import zone_for_record
+from sandbox.seed.large import HOSTS_PER_CLUSTER, SERVICES_PER_CLUSTER
+from sandbox.seed.plan import CANARY_PREFIX, canary_value, plan_estate
+from sandbox.state import SandboxInfo
 
 CONFIG = Path(__file__).resolve().parents[2] / "environments.toml"
 TIME_FACTOR = 200.0
@@ -66,7 +66,7 @@ class Estate:
 
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate]:
-    from opskit.sandbox.process import ensure_running, stop
+    from sandbox.process import ensure_running, stop
 
     state_dir = tmp_path_factory.mktemp("estate-sandbox")
     info = ensure_running(CONFIG, state_dir, time_factor=TIME_FACTOR, owner_pid=os.getpid())
@@ -434,7 +434,9 @@ def test_metric_store_answers_like_cloudwatch() -> None:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from opskit.sandbox import estate_cloudwatch, estate_targets, simulator_hooks
+    from sandbox.seed import cloudwatch as estate_cloudwatch
+    from sandbox.seed import targets as estate_targets
+    from sandbox.simulator import hooks as simulator_hooks
 
     if estate_targets._installed or estate_cloudwatch._installed or simulator_hooks._installed:
         pytest.skip("the sandbox's moto patches are installed in this process")

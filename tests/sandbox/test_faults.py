@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from opskit.errors import UsageError
-from opskit.sandbox.state import SandboxInfo
+from sandbox.state import SandboxInfo
 
 OPSKIT = str(Path(sys.executable).parent / "opskit")
 

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core.authorization import enable_iam_authentication
 
-from opskit.sandbox.moto_patches import MOTO_VERSION
+from sandbox.aws.moto_patches import MOTO_VERSION
 
 REGION = "eu-west-1"
 

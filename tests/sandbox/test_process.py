@@ -21,8 +21,8 @@ import boto3
 import pytest
 
 from opskit.errors import AwsError
-from opskit.sandbox.process import ensure_running, health, reset, status, stop
-from opskit.sandbox.state import SandboxInfo, read_state, state_path, write_state
+from sandbox.process import ensure_running, health, reset, status, stop
+from sandbox.state import SandboxInfo, read_state, state_path, write_state
 
 OPSKIT = str(Path(sys.executable).parent / "opskit")
 MINI_CONFIG = """
@@ -59,7 +59,7 @@ def servers_for(state_dir: Path) -> list[int]:
             words = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"opskit.sandbox.server" in words and str(state_dir).encode() in words:
+        if b"sandbox.server" in words and str(state_dir).encode() in words:
             found.append(int(entry.name))
     return found
 
@@ -104,7 +104,7 @@ def test_concurrent_starts_give_one_process_and_stop_stops_only_it(
 ) -> None:
     state_dir = (tmp_path / "state").resolve()
     code = (
-        "import sys; from opskit.sandbox.process import ensure_running;"
+        "import sys; from sandbox.process import ensure_running;"
         "print(ensure_running(sys.argv[1], sys.argv[2], bare=True).pid)"
     )
     racers = [

@@ -20,7 +20,7 @@ from moto import mock_aws
 from test_estate import Estate, estate, paged, running_tasks, task_ip
 
 from opskit.config import Config, load_config
-from opskit.sandbox.estate_plan import CANARY_PREFIX
+from sandbox.seed.plan import CANARY_PREFIX
 
 __all__ = ["estate"]  # the module's private sandbox fixture, shared with test_estate
 
@@ -298,7 +298,7 @@ def test_metrics_keep_arriving(estate: Estate) -> None:
 
 
 def test_target_health_moves_with_sandbox_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    from opskit.sandbox import estate_targets
+    from sandbox.seed import targets as estate_targets
 
     clock = [1000.0]
     monkeypatch.setattr(estate_targets.time, "time", lambda: clock[0])
@@ -332,7 +332,7 @@ def test_target_health_moves_with_sandbox_time(monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from opskit.sandbox import simulator_hooks
+    from sandbox.simulator import hooks as simulator_hooks
 
     if simulator_hooks._installed:
         pytest.skip("the simulator's hooks are installed in this process")

@@ -1,0 +1,1 @@
+"""A Datadog-compatible HTTP endpoint: events, monitors, metric queries."""

@@ -1,0 +1,1 @@
+"""What keeps the estate alive: task lifecycles, rollouts, drains, crash loops, metrics."""
