@@ -26,6 +26,7 @@ from opskit.audit import ChangeEntry
 from opskit.changes.plan import Plan
 from opskit.config import Config
 from opskit.errors import OpskitError
+from opskit.estate import ServiceState
 from tui import bindings
 from tui.commands import ChangeCommands, EstateCommands
 from tui.keymap import load_keymap
@@ -33,17 +34,25 @@ from tui.messages import (
     ApplyRequested,
     ChangeDone,
     ChangeProgress,
+    ChangeRequested,
     Connected,
+    DetailArrived,
+    DetailWanted,
     EnvArrived,
     EnvFailed,
+    GoBack,
     JournalArrived,
+    LogsArrived,
+    LogsWanted,
+    Navigate,
     PlanReady,
     SpendArrived,
+    UnlockWanted,
 )
 from tui.screens.overview import OverviewScreen
 from tui.screens.plan import PlanScreen
 from tui.settings import Settings
-from tui.source import ActionRequest, Outcome, Source
+from tui.source import ActionRequest, LogBatch, Outcome, Source
 from tui.state import EstateView
 from tui.theme import THEMES
 from tui.workers import ReportsWorkerErrors, describe
@@ -328,6 +337,53 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
         )
         self.refresh_estate()
         self._refresh_screen()
+
+    # -- what screens ask for (messages up) ---------------------------------------------
+
+    def on_navigate(self, message: Navigate) -> None:
+        self.open(message.kind, message.env, message.cluster, message.service, message.item)
+
+    async def on_go_back(self, message: GoBack) -> None:
+        await self.action_back()
+
+    def on_change_requested(self, message: ChangeRequested) -> None:
+        self.request_change(message.request)
+
+    def on_unlock_wanted(self, message: UnlockWanted) -> None:
+        self.unlock(message.env)
+
+    def on_detail_wanted(self, message: DetailWanted) -> None:
+        self._read_detail(message.env, message.service)
+
+    @work(thread=True, exit_on_error=False, group="detail", description="detail")
+    def _read_detail(self, env: str, service: str) -> None:
+        self.call_from_thread(self._deliver_detail, env, service, self.source.detail(env, service))
+
+    def _deliver_detail(self, env: str, service: str, detail: ServiceState) -> None:
+        from tui.screens.service import ServiceScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ServiceScreen) and (screen.env, screen.service) == (env, service):
+                screen.post_message(DetailArrived(detail))
+
+    def on_logs_wanted(self, message: LogsWanted) -> None:
+        self._read_logs(message)
+
+    @work(thread=True, exit_on_error=False, group="logs", description="logs")
+    def _read_logs(self, wanted: LogsWanted) -> None:
+        batch = self.source.logs(wanted.env, wanted.service, wanted.task, wanted.cursor)
+        self.call_from_thread(self._deliver_logs, wanted, batch)
+
+    def _deliver_logs(self, wanted: LogsWanted, batch: LogBatch) -> None:
+        from tui.screens.logs import LogsScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, LogsScreen) and (screen.env, screen.service, screen.task_id) == (
+                wanted.env,
+                wanted.service,
+                wanted.task,
+            ):
+                screen.post_message(LogsArrived(batch))
 
     # -- navigation ------------------------------------------------------------------
 

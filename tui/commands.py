@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from tui.messages import Navigate, UnlockWanted
+
 if TYPE_CHECKING:
-    from tui.app import OpskitApp
+    from tui.dash import Dash
 
 Command = tuple[str, Callable[[], object], str]
 
@@ -23,8 +25,16 @@ class _Commands(Provider):
     """Search and discovery over a list of (text, callback, help)."""
 
     @property
-    def dash(self) -> OpskitApp:
-        return cast("OpskitApp", self.app)
+    def dash(self) -> Dash:
+        return cast("Dash", self.app)
+
+    def go(self, kind: str, env: str, cluster: str = "", service: str = "") -> Callable[[], object]:
+        """A callback that asks the app to open a screen (a message up, never a call)."""
+        return partial(self.app.post_message, Navigate(kind, env, cluster, service))
+
+    def act(self, action: str) -> Callable[[], object]:
+        """A callback that runs one of the app's actions by name, as a key binding does."""
+        return partial(self.app.run_action, action)
 
     def commands(self) -> Iterator[Command]:
         return iter(())
@@ -48,18 +58,18 @@ class EstateCommands(_Commands):
         app = self.dash
         for status in app.estate.envs:
             env = status.name
-            yield f"env {env}", partial(app.open, "env", env), "open the environment"
-            yield f"hosts {env}", partial(app.open, "hosts", env), "the host map"
+            yield f"env {env}", self.go("env", env), "open the environment"
+            yield f"hosts {env}", self.go("hosts", env), "the host map"
             for cluster in status.clusters:
                 yield (
                     f"cluster {cluster.name} {env}",
-                    partial(app.open, "cluster", env, cluster.name),
+                    self.go("cluster", env, cluster.name),
                     f"{cluster.concern}: services and hosts",
                 )
                 for service in cluster.services:
                     yield (
                         f"service {service.name} {env}",
-                        partial(app.open, "service", env, cluster.name, service.name),
+                        self.go("service", env, cluster.name, service.name),
                         f"{service.running}/{service.desired} tasks in {cluster.name}",
                     )
 
@@ -69,10 +79,10 @@ class ChangeCommands(_Commands):
 
     def commands(self) -> Iterator[Command]:
         app = self.dash
-        yield "refresh now", app.action_refresh_now, "read every environment again"
-        yield "change feed", app.action_feed, "journal changes and ECS events"
-        yield "hosts (all environments)", partial(app.open, "hosts", ""), "the host map"
-        yield "help: keys", app.action_help, "every binding and its id"
+        yield "refresh now", self.act("refresh_now"), "read every environment again"
+        yield "change feed", self.act("feed"), "journal changes and ECS events"
+        yield "hosts (all environments)", self.go("hosts", ""), "the host map"
+        yield "help: keys", self.act("help"), "every binding and its id"
         if app.settings.read_only:
             return
         for env in app.settings.envs:
@@ -80,6 +90,6 @@ class ChangeCommands(_Commands):
                 verb = "lock" if env in app.unlocked else "unlock"
                 yield (
                     f"{verb} {env} for this session",
-                    partial(app.unlock, env),
+                    partial(self.app.post_message, UnlockWanted(env)),
                     "allow (or stop allowing) changes in a protected environment",
                 )

@@ -134,3 +134,60 @@ class FilterChanged(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+
+class Navigate(Message):
+    """Up to the app: open a screen for something (env, cluster, service, hosts, task).
+
+    ``kind`` is one of env, cluster, service, hosts; unused fields are empty.
+    """
+
+    def __init__(
+        self, kind: str, env: str, cluster: str = "", service: str = "", item: str = ""
+    ) -> None:
+        super().__init__()
+        self.kind = kind
+        self.env = env
+        self.cluster = cluster
+        self.service = service
+        self.item = item
+
+
+class GoBack(Message):
+    """Up to the app: leave the current screen."""
+
+
+class ChangeRequested(Message):
+    """Up to the app: plan this change (the plan dialog opens when it is ready)."""
+
+    def __init__(self, request: ActionRequest) -> None:
+        super().__init__()
+        self.request = request
+
+
+class DetailWanted(Message):
+    """Up to the app: read one service at detail depth; ``DetailArrived`` comes back down."""
+
+    def __init__(self, env: str, service: str) -> None:
+        super().__init__()
+        self.env = env
+        self.service = service
+
+
+class LogsWanted(Message):
+    """Up to the app: the next log lines after ``cursor``; ``LogsArrived`` comes back down."""
+
+    def __init__(self, env: str, service: str, task: str | None, cursor: object) -> None:
+        super().__init__()
+        self.env = env
+        self.service = service
+        self.task = task
+        self.cursor = cursor
+
+
+class UnlockWanted(Message):
+    """Up to the app: unlock (or lock again) a protected environment for this session."""
+
+    def __init__(self, env: str) -> None:
+        super().__init__()
+        self.env = env

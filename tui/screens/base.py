@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from tui.messages import Chosen, FilterChanged
+from tui.messages import Chosen, FilterChanged, GoBack, Navigate
 from tui.state import EstateView
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.status_bar import StatusBar
@@ -24,7 +24,7 @@ from tui.widgets.title_bar import TitleBar
 from tui.workers import ReportsWorkerErrors
 
 if TYPE_CHECKING:
-    from tui.app import OpskitApp
+    from tui.dash import Dash
 
 
 class DashScreen(ReportsWorkerErrors, Screen[None]):
@@ -39,8 +39,9 @@ class DashScreen(ReportsWorkerErrors, Screen[None]):
         self._stale = False
 
     @property
-    def dash(self) -> OpskitApp:
-        return cast("OpskitApp", self.app)
+    def dash(self) -> Dash:
+        """The app's state (read only: changes go up as messages)."""
+        return cast("Dash", self.app)
 
     def crumbs(self) -> tuple[str, ...]:
         return ()
@@ -68,11 +69,11 @@ class DashScreen(ReportsWorkerErrors, Screen[None]):
         title.envs = tuple(
             (name, self.dash.config.environments[name].colour) for name in self.dash.settings.envs
         )
-        self.watch(self.dash, "estate", self._estate, init=False)
-        self.watch(self.dash, "now", self._now, init=False)
-        self.watch(self.dash, "user", self._status, init=False)
-        self.watch(self.dash, "error", self._status, init=False)
-        self.watch(self.dash, "unlocked", self._unlocked, init=False)
+        self.watch(self.app, "estate", self._estate, init=False)
+        self.watch(self.app, "now", self._now, init=False)
+        self.watch(self.app, "user", self._status, init=False)
+        self.watch(self.app, "error", self._status, init=False)
+        self.watch(self.app, "unlocked", self._unlocked, init=False)
         self._status()
         self.show(self.dash.estate)
         self.ready()
@@ -132,7 +133,7 @@ class DashScreen(ReportsWorkerErrors, Screen[None]):
         if bar and bar.first().active:
             bar.first().action_dismiss()
             return
-        await self.dash.action_back()
+        self.post_message(GoBack())
 
     # -- drill-down ------------------------------------------------------------------
 
@@ -142,7 +143,9 @@ class DashScreen(ReportsWorkerErrors, Screen[None]):
 
     def chosen(self, message: Chosen) -> None:
         """A widget says the user chose something: drill into it."""
-        self.dash.open(message.kind, message.env, message.cluster, message.service, message.item)
+        self.post_message(
+            Navigate(message.kind, message.env, message.cluster, message.service, message.item)
+        )
 
     def may_change(self, env: str | None) -> bool:
         """Whether change actions are offered here (hidden when read-only or locked)."""

@@ -17,7 +17,7 @@ from opskit.estate import ClusterState, ServiceState
 from tui import bindings
 from tui.aggregate import cluster_load
 from tui.format import count_cell, health_words, level, pct, spark
-from tui.messages import Chosen
+from tui.messages import Chosen, Navigate
 from tui.screens.base import DashScreen
 from tui.state import EstateView
 from tui.widgets.estate_table import matches
@@ -106,16 +106,18 @@ class ClusterScreen(DashScreen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "services" and event.row_key.value:
             event.stop()
-            self.dash.open("service", self.env or "", self.cluster, event.row_key.value)
+            self.post_message(
+                Navigate("service", self.env or "", self.cluster, event.row_key.value)
+            )
 
     def action_open(self) -> None:
         key = self.query_one("#services", KeyedTable).key_at_cursor()
         if key:
-            self.dash.open("service", self.env or "", self.cluster, key)
+            self.post_message(Navigate("service", self.env or "", self.cluster, key))
 
     def chosen(self, message: Chosen) -> None:
         if message.kind != "host":  # focusing a tile only selects it
             super().chosen(message)
 
     def action_hosts(self) -> None:
-        self.dash.open("hosts", self.env or "")
+        self.post_message(Navigate("hosts", self.env or ""))

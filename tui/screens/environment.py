@@ -19,6 +19,7 @@ from opskit.estate import Series, Utilization
 from tui import bindings
 from tui.aggregate import cluster_load, env_summary
 from tui.format import ago, level, pct, spark
+from tui.messages import ChangeRequested, Navigate
 from tui.screens.base import DashScreen
 from tui.source import ActionKind, ActionRequest
 from tui.state import EnvStatus, EstateView
@@ -160,15 +161,15 @@ class EnvironmentScreen(DashScreen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "clusters" and event.row_key.value:
             event.stop()
-            self.dash.open("cluster", self.env or "", cluster=event.row_key.value)
+            self.post_message(Navigate("cluster", self.env or "", cluster=event.row_key.value))
 
     def action_open(self) -> None:
         key = self.query_one("#clusters", KeyedTable).key_at_cursor()
         if key:
-            self.dash.open("cluster", self.env or "", cluster=key)
+            self.post_message(Navigate("cluster", self.env or "", cluster=key))
 
     def action_hosts(self) -> None:
-        self.dash.open("hosts", self.env or "")
+        self.post_message(Navigate("hosts", self.env or ""))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "draining":
@@ -182,8 +183,10 @@ class EnvironmentScreen(DashScreen):
 
         def done(value: str | None) -> None:
             if value:
-                self.dash.request_change(
-                    ActionRequest(ActionKind.draining, env, params={"seconds": int(value)})
+                self.post_message(
+                    ChangeRequested(
+                        ActionRequest(ActionKind.draining, env, params={"seconds": int(value)})
+                    )
                 )
 
         self.app.push_screen(

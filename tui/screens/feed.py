@@ -43,7 +43,7 @@ class FeedScreen(DashScreen):
         yield KeyedTable(FEED_COLUMNS, id="feed")
 
     def ready(self) -> None:
-        self.watch(self.dash, "journal", lambda _: self.show(self.dash.estate), init=False)
+        self.watch(self.app, "journal", lambda _: self.show(self.dash.estate), init=False)
         self.query_one(KeyedTable).focus()
 
     def show(self, view: EstateView) -> None:

@@ -16,7 +16,7 @@ from tui import bindings
 from tui.workers import ReportsWorkerErrors
 
 if TYPE_CHECKING:
-    from tui.app import OpskitApp
+    from tui.dash import Dash
 
 FILTER_HINT = "/ filters where offered; a filter starting with ! shows only what needs attention"
 EXTRA = [
@@ -58,7 +58,7 @@ class HelpScreen(ReportsWorkerErrors, ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [*bindings.HELP]
 
     def compose(self) -> ComposeResult:
-        app = cast("OpskitApp", self.app)
+        app = cast("Dash", self.app)
         with VerticalScroll(id="help", classes="dialog"):
             yield Static(
                 Text(f"Keys (Esc closes) · {FILTER_HINT}", style="bold"),

@@ -1,26 +1,23 @@
 """Container logs of a service (or one task), following live, with a filter.
 
-A worker polls the library for lines after its cursor every few seconds while following;
+The app polls the library for lines after the screen's cursor every few seconds while following;
 space pauses and resumes; ``/`` filters what is shown (the buffer keeps everything).
 """
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.binding import BindingType
 from textual.widget import Widget
 from textual.widgets import Log, Static
-from textual.worker import get_current_worker
 
 from tui import bindings
 from tui.format import clock
-from tui.messages import LogsArrived
+from tui.messages import LogsArrived, LogsWanted
 from tui.screens.base import DashScreen
 from tui.source import LogLine
 from tui.state import EstateView
@@ -44,6 +41,8 @@ class LogsScreen(DashScreen):
         self.task_id = task
         self.lines: deque[LogLine] = deque(maxlen=KEEP)
         self.following = True
+        self._cursor: object = None
+        self._waiting = False
 
     def crumbs(self) -> tuple[str, ...]:
         target = f"task {self.task_id[:8]}" if self.task_id else "all tasks"
@@ -56,24 +55,18 @@ class LogsScreen(DashScreen):
     def ready(self) -> None:
         self._head()
         self.query_one(Log).focus()
-        self.follow(self.env or "", self.service, self.task_id)
+        self.follow()
+        self.set_interval(self.dash.settings.follow_seconds, self.follow)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="logs", description="logs")
-    def follow(self, env: str, service: str, task: str | None) -> None:
-        worker = get_current_worker()
-        cursor = None
-        every = self.dash.settings.follow_seconds
-        while not worker.is_cancelled:
-            if self.following:
-                batch = self.dash.source.logs(env, service, task, cursor)
-                cursor = batch.cursor
-                if batch.lines:
-                    self.post_message(LogsArrived(batch))
-            deadline = time.monotonic() + every
-            while time.monotonic() < deadline and not worker.is_cancelled:
-                time.sleep(0.1)
+    def follow(self) -> None:
+        """Ask the app for the lines after the last ones seen (one request at a time)."""
+        if self.following and not self._waiting:
+            self._waiting = True
+            self.post_message(LogsWanted(self.env or "", self.service, self.task_id, self._cursor))
 
     def on_logs_arrived(self, message: LogsArrived) -> None:
+        self._waiting = False
+        self._cursor = message.batch.cursor
         new = message.batch.lines
         self.lines.extend(new)
         shown = [line_text(line) for line in new if self._keep(line)]

@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from tui import bindings
 from tui.feed import feed_items
+from tui.messages import Navigate
 from tui.screens.base import DashScreen
 from tui.screens.feed import FEED_COLUMNS, feed_row
 from tui.state import EstateView
@@ -48,7 +49,7 @@ class OverviewScreen(DashScreen):
         yield KeyedTable(FEED_COLUMNS, id="overview-feed")
 
     def ready(self) -> None:
-        self.watch(self.dash, "journal", lambda _: self.show(self.dash.estate), init=False)
+        self.watch(self.app, "journal", lambda _: self.show(self.dash.estate), init=False)
         self.tick(self.dash.now)
         self.query_one(EstateTable).focus()
 
@@ -89,12 +90,14 @@ class OverviewScreen(DashScreen):
         chosen = self.query_one(EstateTable).chosen_at_cursor()
         env = chosen.env if chosen else (self.dash.settings.envs or ("",))[0]
         if env:
-            self.dash.open("env", env)
+            self.post_message(Navigate("env", env))
 
     def action_hosts(self) -> None:
         chosen = self.query_one(EstateTable).chosen_at_cursor()
-        self.dash.open(
-            "hosts", chosen.env if chosen and self.query_one(EstateTable).cursor_column else ""
+        self.post_message(
+            Navigate(
+                "hosts", chosen.env if chosen and self.query_one(EstateTable).cursor_column else ""
+            )
         )
 
     def action_toggle_wide(self) -> None:

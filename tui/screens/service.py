@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.binding import BindingType
 from textual.validation import Validator
 from textual.widget import Widget
@@ -21,7 +20,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from opskit.estate import EnvironmentState, ServiceState, TaskState
 from tui import bindings
 from tui.format import ago, count_cell, health_words
-from tui.messages import DetailArrived
+from tui.messages import ChangeRequested, DetailArrived, DetailWanted
 from tui.screens.base import DashScreen
 from tui.screens.service_tabs import (
     definition_text,
@@ -106,11 +105,7 @@ class ServiceScreen(DashScreen):
     def reread(self) -> None:
         """Read this service at detail depth (again)."""
         if self.dash.user != "connecting…":
-            self.load_detail(self.env or "", self.service)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="detail", description="detail")
-    def load_detail(self, env: str, service: str) -> None:
-        self.post_message(DetailArrived(self.dash.source.detail(env, service)))
+            self.post_message(DetailWanted(self.env or "", self.service))
 
     def on_detail_arrived(self, message: DetailArrived) -> None:
         self.detail = message.service
@@ -218,7 +213,7 @@ class ServiceScreen(DashScreen):
 
         def done(answer: str | None) -> None:
             if answer is not None:
-                self.dash.request_change(build(answer))
+                self.post_message(ChangeRequested(build(answer)))
 
         self.app.push_screen(AskScreen(title, label, value=value, validator=validator), done)
 
@@ -241,7 +236,7 @@ class ServiceScreen(DashScreen):
         return (size.min, size.upper) if size else (0, 5000)
 
     def action_restart(self) -> None:
-        self.dash.request_change(self._request(ActionKind.restart))
+        self.post_message(ChangeRequested(self._request(ActionKind.restart)))
 
     def action_deploy(self) -> None:
         from tui.screens.ask import image_tag
@@ -272,7 +267,7 @@ class ServiceScreen(DashScreen):
         if task is None or task.desired_status == "STOPPED":
             self.notify("choose a running task in the Tasks tab first", severity="warning")
             return
-        self.dash.request_change(self._request(ActionKind.stop_task, task=task.id))
+        self.post_message(ChangeRequested(self._request(ActionKind.stop_task, task=task.id)))
 
     def _request(self, kind: ActionKind, **params: object) -> ActionRequest:
         service = self.current()

@@ -16,12 +16,13 @@ from textual.widgets import Footer, Static
 from opskit.estate import TaskState
 from tui import bindings
 from tui.format import ago
+from tui.messages import ChangeRequested
 from tui.screens.service_tabs import styled, task_reason
 from tui.source import ActionKind, ActionRequest
 from tui.workers import ReportsWorkerErrors
 
 if TYPE_CHECKING:
-    from tui.app import OpskitApp
+    from tui.dash import Dash
 
 
 def task_table(task: TaskState, clock: dt.datetime) -> Table:
@@ -69,8 +70,8 @@ class TaskScreen(ReportsWorkerErrors, ModalScreen[None]):
         self.ecs_task = task
 
     @property
-    def dash(self) -> OpskitApp:
-        return cast("OpskitApp", self.app)
+    def dash(self) -> Dash:
+        return cast("Dash", self.app)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="task", classes="dialog"):
@@ -99,12 +100,14 @@ class TaskScreen(ReportsWorkerErrors, ModalScreen[None]):
 
     def action_stop_task(self) -> None:
         self.dismiss(None)
-        self.dash.request_change(
-            ActionRequest(
-                ActionKind.stop_task,
-                self.env,
-                self.service,
-                self.cluster,
-                {"task": self.ecs_task.id},
+        self.app.post_message(
+            ChangeRequested(
+                ActionRequest(
+                    ActionKind.stop_task,
+                    self.env,
+                    self.service,
+                    self.cluster,
+                    {"task": self.ecs_task.id},
+                )
             )
         )
