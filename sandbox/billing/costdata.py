@@ -21,11 +21,12 @@ import datetime as dt
 import math
 import shutil
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sandbox.billing import curgen
+from sandbox.billing.catalog import Catalog
+from sandbox.billing.spec import UNMAPPED_ACCOUNT, Account, BillSpec
 
 if TYPE_CHECKING:
     from opskit.config import Config
@@ -33,43 +34,6 @@ if TYPE_CHECKING:
 
 EXPORT = "opskit-cur"
 TAGS = ("team", "service")  # the cost allocation tags Cost Explorer knows
-
-
-@dataclass(frozen=True)
-class Account:
-    """One account in the bill and what runs in it."""
-
-    account_id: str
-    name: str
-    kind: str  # "env" | "ops" | "unmapped"
-    hosts: tuple[tuple[str, str, int], ...] = ()  # (cluster concern, instance type, count)
-    # (service, team, desired, cpu, memory, behind a load balancer)
-    services: tuple[tuple[str, str, int, int, int, bool], ...] = ()
-
-
-@dataclass(frozen=True)
-class BillSpec:
-    """Everything that determines the bill."""
-
-    payer: str
-    accounts: tuple[Account, ...]
-    today: dt.date
-    months: int = 13
-    region: str = "eu-west-1"
-    seed: int = 20240601
-    line_items: int | None = None  # target size; None: the sandbox's natural size
-
-    def periods(self) -> list[str]:
-        """The billing periods covered, oldest first (the last is the current month)."""
-        index = self.today.year * 12 + self.today.month - 1
-        return [
-            f"{(i // 12):04d}-{(i % 12) + 1:02d}" for i in range(index - self.months + 1, index + 1)
-        ]
-
-
-UNMAPPED_ACCOUNT = Account(
-    "555555555555", "legacy-sandbox", "unmapped", hosts=(("legacy", "t3.large", 1),)
-)
 
 
 def bill_spec(
@@ -112,7 +76,7 @@ def bill_spec(
 
 def generate(spec: BillSpec) -> Iterator[tuple[str, Any]]:
     """``(period, pyarrow.Table)`` for each billing period, oldest first."""
-    catalog = curgen.Catalog.build(spec)
+    catalog = Catalog.build(spec)
     scale = 1
     if spec.line_items:
         per_bill = catalog.daily_rows() * spec.months * 30.4

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from sandbox.billing.costdata import BillSpec
-    from sandbox.billing.curgen import Catalog
+from sandbox.billing.spec import DATADOG
 
-DATADOG = ("7x3f9datadogpro0qwrx", "Datadog Pro (Pay-As-You-Go)")
+if TYPE_CHECKING:
+    from sandbox.billing.catalog import Catalog
+    from sandbox.billing.spec import BillSpec
+
 PRODUCT_NAMES = {
     "AmazonEC2": "Amazon Elastic Compute Cloud",
     "AmazonECS": "Amazon Elastic Container Service",

@@ -46,7 +46,8 @@ from sandbox.seed.ecs import seed_clusters, seed_services
 from sandbox.seed.logs import create_log_groups, seed_logs
 from sandbox.seed.metrics import seed_history
 from sandbox.seed.network import Network, seed_network, seed_target_groups
-from sandbox.seed.plan import EnvPlan, plan_estate
+from sandbox.seed.plan import EnvPlan
+from sandbox.seed.plans import plan_estate
 from sandbox.seed.tasks import IpPool, freeze_moto_task_states
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """What the sandbox estate holds, decided from the config before anything is created.
 
-Pure values: ``plan_estate(config, scale)`` turns environments.toml's clusters, service
+Pure values: ``plan_normal_estate(config)`` turns environments.toml's clusters, service
 catalog, DNS and traffic sections (or, for ``scale == "large"``, the synthetic catalog of
 ``estate_large``) into one ``EnvPlan`` per environment. The seeding modules only execute a
 plan, so what the estate contains is unit-testable without a server.
@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from opskit.config import Config
-from opskit.errors import ConfigError
 
 REGION_AZS = ("a", "b", "c")
 CRASH_LOOP_SERVICE = "integrations"
@@ -123,14 +122,8 @@ def short_name(name: str, limit: int) -> str:
     return f"{name[: limit - 7].rstrip('-')}-{digest}"
 
 
-def plan_estate(config: Config, scale: str = "normal") -> list[EnvPlan]:
-    """One plan per environment, in display order, for ``scale`` "normal" or "large"."""
-    if scale == "large":
-        from sandbox.seed.large import plan_large_estate
-
-        return plan_large_estate(config)
-    if scale != "normal":
-        raise ConfigError(f"{config.path}: [sandbox] scale '{scale}' is not normal or large")
+def plan_normal_estate(config: Config) -> list[EnvPlan]:
+    """One plan per environment, in display order, from the config's catalog."""
     secrets = secret_values(config)
     plans = []
     for index, env in enumerate(config.env_names()):

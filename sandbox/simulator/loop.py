@@ -30,7 +30,7 @@ from sandbox.seed import targets as estate_targets
 from sandbox.seed.context import EstateContext
 from sandbox.seed.ecs import refresh_cluster_counts
 from sandbox.seed.logs import LogSource, log_source, write
-from sandbox.seed.plan import plan_estate
+from sandbox.seed.plans import plan_estate
 from sandbox.seed.tasks import forget_task
 from sandbox.simulator import hooks as simulator_hooks
 from sandbox.simulator.lifecycle import schedule_crash, stop

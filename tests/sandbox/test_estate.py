@@ -26,7 +26,8 @@ from sandbox.seed import metrics as names
 from sandbox.seed.cloudwatch import Series, buckets, statistic
 from sandbox.seed.dns import zone_for_record
 from sandbox.seed.large import HOSTS_PER_CLUSTER, SERVICES_PER_CLUSTER
-from sandbox.seed.plan import CANARY_PREFIX, canary_value, plan_estate
+from sandbox.seed.plan import CANARY_PREFIX, canary_value
+from sandbox.seed.plans import plan_estate
 from sandbox.state import SandboxInfo
 
 CONFIG = Path(__file__).resolve().parents[2] / "environments.toml"
