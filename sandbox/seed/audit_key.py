@@ -3,7 +3,11 @@
 Saved plans (and, later, journal records) are signed with it through KMS GenerateMac /
 VerifyMac, so a plan alice writes can be checked when bob applies it. As on AWS the key is
 HMAC_256 with usage GENERATE_VERIFY_MAC (nobody can read the key itself); the ops users'
-group may call GenerateMac, VerifyMac and DescribeKey on it and nothing else of KMS.
+group may call GenerateMac, VerifyMac and DescribeKey and nothing else of KMS.
+
+On AWS that policy would name the key's ARN; moto 5.2.5 authorizes every KMS call against
+the resource "*" (KMS responses have no ``_determine_resource``), so a policy naming the
+key never matches and the statement must say "*" here. The only KMS key is this one.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ def seed_audit_key(ctx: SandboxContext) -> None:
         Description="opskit: signs saved plans and audit records",
     )["KeyMetadata"]
     kms.create_alias(AliasName=ALIAS, TargetKeyId=key["KeyId"])
-    statement = {"Effect": "Allow", "Action": ACTIONS, "Resource": [key["Arn"]]}
+    statement = {"Effect": "Allow", "Action": ACTIONS, "Resource": "*"}  # see above
     ctx.admin_client("ops", "iam").put_group_policy(
         GroupName=USERS_GROUP,
         PolicyName="audit-signing",
