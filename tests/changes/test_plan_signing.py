@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -66,6 +67,7 @@ def test_the_local_key_is_made_once_0600_and_is_per_state_dir(tmp_path: Path) ->
 
 def test_kms_key_id_is_validated_in_the_config() -> None:
     text = (ROOT / "environments.toml").read_text()
+    text = re.sub(r"(?m)^kms_key_id = .*$", "", text)
     good = text.replace("[audit]\n", f'[audit]\nkms_key_id = "{ALIAS}"\n', 1)
     assert parse_config(good, ROOT / "environments.toml").audit.kms_key_id == ALIAS
     bad = text.replace("[audit]\n", '[audit]\nkms_key_id = "my key"\n', 1)
@@ -169,7 +171,7 @@ def test_cli_refuses_an_edited_or_oversized_plan_and_prod_needs_confirm(
     saved = _opskit(state, "scale", "api", str(count), "--env", "dev", "--plan-out", str(plan_file))
     assert saved.returncode == 0, saved.stderr
     data = json.loads(plan_file.read_text())
-    assert data["signature"]["key_id"].startswith("hmac-sha256:")
+    assert data["signature"]["key_id"] == f"kms:{ALIAS}"  # the repository's config names it
 
     data["diffs"][0]["after"] = 500
     plan_file.write_text(json.dumps(data))
@@ -178,7 +180,7 @@ def test_cli_refuses_an_edited_or_oversized_plan_and_prod_needs_confirm(
     assert _one_line(edited.stderr).endswith("plan was modified after it was written; plan again")
 
     data["params"]["count"] = 500
-    key = HmacSigner.from_state_dir(state)
+    key = KmsSigner(alice.client("kms"), ALIAS)  # alice may sign: she edits, then re-signs
     data["signature"] = {"key_id": key.key_id, "value": key.sign(_canonical(data))}
     plan_file.write_text(json.dumps(data))
     oversized = _opskit(state, "apply", str(plan_file))
@@ -215,17 +217,20 @@ def test_cli_refuses_an_edited_or_oversized_plan_and_prod_needs_confirm(
 def test_cli_signs_with_the_teams_kms_key_when_the_config_names_it(
     sandbox: SandboxInfo, opskit_state_dir: Path, tmp_path: Path
 ) -> None:
-    config = tmp_path / "environments.toml"
     text = (ROOT / "environments.toml").read_text()
-    config.write_text(text.replace("[audit]\n", f'[audit]\nkms_key_id = "{ALIAS}"\n', 1))
+    without = re.sub(r"(?m)^kms_key_id = .*$", "", text)
+    with_kms = tmp_path / "with-kms.toml"
+    with_kms.write_text(without.replace("[audit]\n", f'[audit]\nkms_key_id = "{ALIAS}"\n', 1))
+    local_only = tmp_path / "local-only.toml"
+    local_only.write_text(without)
     plan_file = tmp_path / "drain.json"
     args = ("elb", "draining", "--env", "dev", "--match", "dev-billing", "--seconds", "47")
-    made = _opskit(opskit_state_dir, *args, "--plan-out", str(plan_file), config=config)
+    made = _opskit(opskit_state_dir, *args, "--plan-out", str(plan_file), config=with_kms)
     assert made.returncode == 0, made.stderr
     assert json.loads(plan_file.read_text())["signature"]["key_id"] == f"kms:{ALIAS}"
-    applied = _opskit(opskit_state_dir, "apply", str(plan_file), config=config)
-    assert applied.returncode == 0, applied.stderr
     # without the KMS key in its config, a workspace cannot check the team's signature
-    refused = _opskit(opskit_state_dir, "apply", str(plan_file))
+    refused = _opskit(opskit_state_dir, "apply", str(plan_file), config=local_only)
     assert refused.returncode == 7
     assert "cannot check" in _one_line(refused.stderr)
+    applied = _opskit(opskit_state_dir, "apply", str(plan_file), config=with_kms)
+    assert applied.returncode == 0, applied.stderr
