@@ -219,6 +219,9 @@ class Engine:
                 fresh = self.plan(change_for(plan))
             except UsageError as error:
                 raise RefusedError(f"plan {plan.id} refused: {error}") from None
+            except (KeyError, TypeError, ValueError) as error:  # parameters of the wrong shape
+                detail = f"{type(error).__name__}: {error}"
+                raise RefusedError(f"plan {plan.id} refused: bad parameters ({detail})") from None
             stale, lines = mismatches(plan, fresh)
             if lines:
                 more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""

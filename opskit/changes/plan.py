@@ -124,6 +124,10 @@ class Plan:
             diffs = tuple(
                 Diff(d["resource"], d["field"], d["before"], d["after"]) for d in data["diffs"]
             )
+            if not all(isinstance(d.resource, str) and isinstance(d.field, str) for d in diffs):
+                raise ValueError("a diff's resource and field must be text")
+            if not isinstance(data["params"], dict):
+                raise ValueError("params must be an object")
             return cls(
                 change=str(data["change"]),
                 summary=str(data["summary"]),

@@ -261,3 +261,16 @@ def test_a_plan_signed_by_the_local_key_has_the_documented_signature(
     expected = hmac.new(key, canonical(data), hashlib.sha256).digest()
     assert base64.urlsafe_b64decode(data["signature"]["value"]) == expected
     assert (ws.state_dir / "signing.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_signed_plan_with_parameters_of_the_wrong_shape_is_refused(
+    workspace: Make, tmp_path: Path
+) -> None:
+    ws = workspace()
+    engine = Engine.from_workspace(ws)
+    signer = HmacSigner.from_state_dir(ws.state_dir)
+    engine.plan(DrainingChange("dev", 42, ("dev-api",))).save(tmp_path / "p.json", signer)
+    re_sign(tmp_path / "p.json", signer, lambda d: d["params"].update(seconds="soon"))
+    with pytest.raises(RefusedError, match=r"refused: bad parameters \(ValueError: "):
+        engine.apply_saved(Plan.load(tmp_path / "p.json", [signer]))
+    assert _statuses(ws) == [("refused", False)]
