@@ -29,7 +29,7 @@ from opskit.changes.protocol import (
     Result,
 )
 from opskit.config import Config
-from opskit.errors import ChangeFailed, Interrupted, OpskitError, RefusedError
+from opskit.errors import ChangeFailed, Interrupted, OpskitError, RefusedError, UsageError
 
 if TYPE_CHECKING:
     from opskit.workspace import Workspace
@@ -178,6 +178,64 @@ class Engine:
         if result.outcome != "applied":
             raise ChangeNotApplied(result)
         return result
+
+    def apply_saved(
+        self,
+        plan: Plan,
+        *,
+        confirm: str | None = None,
+        ask: Confirm | None = None,
+        wait: bool = True,
+        timeout: float | None = None,
+    ) -> Result:
+        """Apply a saved plan (signature already checked) only if it is what its intent does.
+
+        Refuses (RefusedError) a plan that reaches outside its environment, then guards it
+        (access, confirmation, freeze, read-only), rebuilds the change from the plan's
+        intent, plans it again against the live estate (bounds and other checks included)
+        and refuses unless that gives the saved plan; then applies it like ``apply``.
+        Refusals after the environment check are journaled.
+        """
+        from opskit.changes.registry import change_for
+        from opskit.changes.saved import mismatches, outside_environment
+
+        outside = outside_environment(plan, self.config)
+        if outside:
+            more = f" (and {len(outside) - 1} more)" if len(outside) > 1 else ""
+            raise RefusedError(f"plan {plan.id} refused: {outside[0]}{more}")
+        answers: list[str] = []
+        asked: Confirm | None = None
+        if ask is not None:
+            prompt = ask
+
+            def asked(shown: Plan) -> str:
+                answers.append(prompt(shown).strip())
+                return answers[-1]
+
+        access = self.access or plan.access
+        try:
+            guard(plan, self.config, access=access, confirm=confirm, ask=asked)
+            try:
+                fresh = self.plan(change_for(plan))
+            except UsageError as error:
+                raise RefusedError(f"plan {plan.id} refused: {error}") from None
+            except (KeyError, TypeError, ValueError) as error:  # parameters of the wrong shape
+                detail = f"{type(error).__name__}: {error}"
+                raise RefusedError(f"plan {plan.id} refused: bad parameters ({detail})") from None
+            stale, lines = mismatches(plan, fresh)
+            if lines:
+                more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+                what = (
+                    f"stale plan {plan.id}"
+                    if stale
+                    else f"plan {plan.id} does not match its intent"
+                )
+                raise RefusedError(f"{what}: {lines[0]}{more}; plan again")
+        except RefusedError as refusal:
+            self._finish(plan, Result("refused", str(refusal)))
+            raise
+        confirmed = confirm if confirm is not None else (answers[0] if answers else None)
+        return self.apply(plan, confirm=confirmed, wait=wait, timeout=timeout)
 
     def _run(
         self, change: Change, ctx: ChangeContext, plan: Plan, role: str, clock: float, started: str

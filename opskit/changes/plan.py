@@ -3,14 +3,14 @@
 A ``Plan`` is pure data: the change's kind, where it acts (env, account, region, the access
 level it needs), its redacted parameters and a list of ``Diff`` (resource, field, before,
 after). It is JSON both ways, so ``--plan-out plan.json`` saves it and ``opskit apply
-plan.json`` applies exactly that plan later; a digest over the content refuses a file that
-was edited after it was saved. The engine refuses a plan whose ``before`` values no longer
-match the live state (a stale plan).
+plan.json`` applies exactly that plan later. A saved plan is signed (``opskit.audit.signing``)
+over its canonical JSON, so a file edited after it was written is refused; ``opskit apply``
+then rebuilds the change from the plan's intent and refuses it unless the diffs it gives
+now are the saved ones (``opskit.changes.saved``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -20,11 +20,13 @@ from typing import Any, Literal
 
 from opskit import __version__
 from opskit.audit import utc_now
-from opskit.errors import UsageError
+from opskit.audit.signing import Signer
+from opskit.errors import RefusedError, UsageError
 
 Access = Literal["read", "deploy", "admin"]
 ACCESS_RANK: dict[str, int] = {"read": 0, "deploy": 1, "admin": 2}
 PLAN_FORMAT = 1
+SIGNATURE = "signature"
 
 
 def resource_id(env: str, *parts: str) -> str:
@@ -122,6 +124,10 @@ class Plan:
             diffs = tuple(
                 Diff(d["resource"], d["field"], d["before"], d["after"]) for d in data["diffs"]
             )
+            if not all(isinstance(d.resource, str) and isinstance(d.field, str) for d in diffs):
+                raise ValueError("a diff's resource and field must be text")
+            if not isinstance(data["params"], dict):
+                raise ValueError("params must be an object")
             return cls(
                 change=str(data["change"]),
                 summary=str(data["summary"]),
@@ -138,32 +144,54 @@ class Plan:
         except (KeyError, TypeError, ValueError) as error:
             raise UsageError(f"not an opskit plan: {error}") from None
 
-    def digest(self) -> str:
-        """SHA-256 of the plan's canonical JSON: a saved plan must still match it."""
-        body = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(body.encode()).hexdigest()
+    def signed_json(self, signer: Signer) -> dict[str, Any]:
+        """The plan's JSON with a ``signature`` over its canonical form (see ``canonical``)."""
+        data: dict[str, Any] = json.loads(json.dumps(self.to_json()))
+        data[SIGNATURE] = {"key_id": signer.key_id, "value": signer.sign(canonical(data))}
+        return data
 
-    def save(self, path: Path) -> None:
-        """Write the plan to ``path`` as JSON, with its digest."""
-        data = {**self.to_json(), "digest": self.digest()}
-        Path(path).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    def save(self, path: Path, signer: Signer) -> None:
+        """Write the plan to ``path`` as JSON, signed by ``signer``."""
+        text = json.dumps(self.signed_json(signer), indent=2, sort_keys=True) + "\n"
+        Path(path).write_text(text)
 
     @classmethod
-    def load(cls, path: Path) -> Plan:
-        """Read a saved plan; UsageError if it is missing, not a plan, or edited since."""
+    def load(cls, path: Path, signers: Sequence[Signer]) -> Plan:
+        """Read a saved plan whose signature one of ``signers`` accepts.
+
+        UsageError if the file is missing or not a plan; RefusedError if it is unsigned,
+        signed with a key none of ``signers`` holds, or changed after it was signed.
+        """
         try:
             data = json.loads(Path(path).read_text())
         except FileNotFoundError:
             raise UsageError(f"{path}: no such plan file") from None
-        except ValueError as error:
+        except (ValueError, UnicodeDecodeError) as error:
             raise UsageError(f"{path}: not JSON ({error})") from None
         if not isinstance(data, dict):
             raise UsageError(f"{path}: not an opskit plan")
-        digest = data.pop("digest", None)
-        plan = cls.from_json(data)
-        if digest != plan.digest():
-            raise UsageError(f"{path}: the plan was edited after it was saved; plan again")
-        return plan
+        signature = data.pop(SIGNATURE, None)
+        if not isinstance(signature, dict) or not all(
+            isinstance(signature.get(k), str) for k in ("key_id", "value")
+        ):
+            raise RefusedError(f"{path}: the plan is not signed; plan again")
+        key_id = signature["key_id"]
+        signer = next((s for s in signers if s.key_id == key_id), None)
+        if signer is None:
+            trusted = ", ".join(s.key_id for s in signers) or "none"
+            raise RefusedError(
+                f"{path}: the plan was signed with key {key_id}, which this workspace cannot "
+                f"check (it trusts {trusted}); plan again"
+            )
+        if not signer.verify(canonical(data), signature["value"]):
+            raise RefusedError(f"{path}: plan was modified after it was written; plan again")
+        return cls.from_json(data)
+
+
+def canonical(data: Mapping[str, Any]) -> bytes:
+    """What a plan's signature covers: its JSON minus the signature, sorted, no spaces."""
+    body = {k: v for k, v in data.items() if k != SIGNATURE}
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
 
 def stale_diffs(plan: Plan, live: Mapping[str, Any]) -> list[str]:

@@ -230,13 +230,17 @@ def apply(
     ] = None,
     output: OutputOption = Output.table,
 ) -> None:
-    """Apply a saved plan exactly as reviewed (refused if the estate changed since)."""
+    """Apply a saved plan exactly as reviewed: its signature checked, its intent planned
+    again and guarded; refused if it was edited, reaches outside its environment, or the
+    estate changed since."""
     from opskit.changes import Plan
+    from opskit.changes.saved import plan_signers
 
-    plan = Plan.load(plan_file)
+    ws = workspace(ctx)
+    plan = Plan.load(plan_file, plan_signers(ws.config, ws.state_dir, ws.accounts))
     engine = _engine(ctx, access)
     _show_plan(plan, output)
-    _apply(engine, plan, confirm, output, not no_wait, timeout)
+    _apply(engine, plan, confirm, output, not no_wait, timeout, saved=True)
 
 
 def _engine(ctx: typer.Context, access: str | None) -> Any:
@@ -269,7 +273,10 @@ def _run(
     engine = _engine(ctx, access)
     plan = engine.plan(change)
     if plan_out is not None:
-        plan.save(plan_out)
+        from opskit.changes.saved import plan_signers
+
+        ws = workspace(ctx)
+        plan.save(plan_out, plan_signers(ws.config, ws.state_dir, ws.accounts)[0])
         progress(f"plan {plan.id} saved to {plan_out}; apply it with `opskit apply {plan_out}`")
     if plan_out is not None or dry_run:
         if output is Output.json:
@@ -304,12 +311,15 @@ def _apply(
     output: Output,
     wait: bool,
     timeout: float | None,
+    *,
+    saved: bool = False,
 ) -> None:
     from opskit.changes import ChangeNotApplied
 
     ask = _ask if sys.stdin.isatty() else None
+    run = engine.apply_saved if saved else engine.apply
     try:
-        result = engine.apply(plan, confirm=confirm, ask=ask, wait=wait, timeout=timeout)
+        result = run(plan, confirm=confirm, ask=ask, wait=wait, timeout=timeout)
     except ChangeNotApplied as failed:
         _show_result(plan, failed.result, output)
         raise

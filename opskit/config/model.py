@@ -141,9 +141,20 @@ class TrafficShift(Section):
     pause_seconds: Annotated[float, Field(ge=0)] = 60.0
 
 
+KmsKeyId = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(alias/[A-Za-z0-9/_-]{1,250}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"
+        r"|mrk-[0-9a-f]{32}|arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key/[\w-]+|alias/[A-Za-z0-9/_-]+))$"
+    ),
+]
+
+
 class Audit(Section):
     journal: str | None = None
     s3_bucket: str | None = None
+    # A KMS HMAC key (HMAC_256, GENERATE_VERIFY_MAC) that signs saved plans for the team.
+    kms_key_id: KmsKeyId | None = None
 
 
 class Freeze(Section):

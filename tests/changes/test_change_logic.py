@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from opskit.audit import REDACTED, Redactor
+from opskit.audit.signing import HmacSigner
 from opskit.changes.deploy import new_images
 from opskit.changes.plan import Diff, Plan
 from opskit.changes.traffic import percent, split
 from opskit.changes.waiting import deployment_state
-from opskit.errors import UsageError
+from opskit.errors import RefusedError, UsageError
 
 CONTAINERS = [
     {"name": "api", "image": "ghcr.io/acme/api:1.42.0", "essential": True},
@@ -120,9 +122,15 @@ def test_plan_json_round_trip(tmp_path: Any) -> None:
         diffs=(Diff("dev/ecs/service/api/api", "desiredCount", 1, 2),),
         params={"service": "api", "count": 2},
     )
-    plan.save(tmp_path / "plan.json")
-    loaded = Plan.load(tmp_path / "plan.json")
+    signer = HmacSigner.from_state_dir(tmp_path)
+    plan.save(tmp_path / "plan.json", signer)
+    loaded = Plan.load(tmp_path / "plan.json", [signer])
     assert loaded == plan and loaded.resources == ("dev/ecs/service/api/api",)
-    (tmp_path / "bad.json").write_text('{"format": 1}')
+    (tmp_path / "unsigned.json").write_text('{"format": 1}')
+    with pytest.raises(RefusedError, match="the plan is not signed"):
+        Plan.load(tmp_path / "unsigned.json", [signer])
+    bad = {"format": 1}
+    bad["signature"] = {"key_id": signer.key_id, "value": signer.sign(b'{"format":1}')}
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
     with pytest.raises(UsageError, match="not an opskit plan"):
-        Plan.load(tmp_path / "bad.json")
+        Plan.load(tmp_path / "bad.json", [signer])

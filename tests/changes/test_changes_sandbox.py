@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from opskit.audit import Journal, changes, verify
+from opskit.audit.signing import HmacSigner
 from opskit.changes import ChangeNotApplied, Engine, Plan
 from opskit.changes.deploy import DeployChange
 from opskit.changes.draining import DrainingChange
@@ -91,10 +92,11 @@ def test_a_stale_plan_is_refused_and_a_fresh_one_applies(workspace: Make, tmp_pa
     ws = workspace()
     engine = _engine(ws)
     desired = int(_service(ws, "dev", "api", "tracking")["desiredCount"])
-    engine.plan(ScaleChange("dev", "tracking", desired + 1)).save(tmp_path / "plan.json")
+    signer = HmacSigner.from_state_dir(tmp_path)
+    engine.plan(ScaleChange("dev", "tracking", desired + 1)).save(tmp_path / "plan.json", signer)
     engine.apply(engine.plan(ScaleChange("dev", "tracking", desired + 2)))
     with pytest.raises(RefusedError, match="stale plan"):
-        engine.apply(Plan.load(tmp_path / "plan.json"))
+        engine.apply(Plan.load(tmp_path / "plan.json", [signer]))
     assert _service(ws, "dev", "api", "tracking")["desiredCount"] == desired + 2
     engine.apply(engine.plan(ScaleChange("dev", "tracking", desired)))
     assert _statuses(ws) == ["applied", "refused", "applied"]

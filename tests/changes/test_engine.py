@@ -14,9 +14,10 @@ import pytest
 from changes_fakes import FakeChange, Store, config, engine
 
 from opskit.audit import Journal, Origin, RunbookRun, changes, verify
+from opskit.audit.signing import HmacSigner
 from opskit.changes import ChangeNotApplied, ChangeNotice, Plan
 from opskit.config.model import Freeze
-from opskit.errors import ChangeFailed, RefusedError, UsageError
+from opskit.errors import ChangeFailed, RefusedError
 
 
 @pytest.fixture
@@ -60,10 +61,11 @@ def test_a_saved_plan_applies_exactly_and_a_stale_one_is_refused(
     tmp_path: Path, store: Path
 ) -> None:
     eng = engine(tmp_path)
-    eng.plan(FakeChange("dev", "dev/thing/a", 3, str(store))).save(tmp_path / "p.json")
+    signer = HmacSigner.from_state_dir(tmp_path)
+    eng.plan(FakeChange("dev", "dev/thing/a", 3, str(store))).save(tmp_path / "p.json", signer)
     Store(store).set("dev/thing/a", 7)  # someone else changed it since
     with pytest.raises(RefusedError, match=r"stale plan .*planned 1, now 7"):
-        eng.apply(Plan.load(tmp_path / "p.json"))
+        eng.apply(Plan.load(tmp_path / "p.json", [signer]))
     assert Store(store).get("dev/thing/a") == 7
     (entry,) = changes(_journal(tmp_path).records())
     assert entry.status == "refused" and entry.intent is not None
@@ -71,11 +73,12 @@ def test_a_saved_plan_applies_exactly_and_a_stale_one_is_refused(
 
 def test_an_edited_plan_file_is_refused(tmp_path: Path, store: Path) -> None:
     eng = engine(tmp_path)
-    eng.plan(FakeChange("dev", "dev/thing/a", 3, str(store))).save(tmp_path / "p.json")
+    signer = HmacSigner.from_state_dir(tmp_path)
+    eng.plan(FakeChange("dev", "dev/thing/a", 3, str(store))).save(tmp_path / "p.json", signer)
     text = (tmp_path / "p.json").read_text().replace('"after": 3', '"after": 4')
     (tmp_path / "p.json").write_text(text)
-    with pytest.raises(UsageError, match="edited after it was saved"):
-        Plan.load(tmp_path / "p.json")
+    with pytest.raises(RefusedError, match="plan was modified after it was written"):
+        Plan.load(tmp_path / "p.json", [signer])
 
 
 def test_protected_env_refused_without_confirmation_and_journaled(
