@@ -39,6 +39,7 @@ OVERRIDE_MODULES = (
 SEEDERS = (
     "sandbox.seed.estate:seed_estate",
     "sandbox.billing.costdata:seed_costs",
+    "sandbox.seed.audit_bucket:seed_audit_bucket",
 )
 SERVICES = (
     "sandbox.simulator.loop:start_simulator",
