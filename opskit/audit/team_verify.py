@@ -54,14 +54,16 @@ class TeamVerification:
 def team_verify(journal: Journal, store: TeamStore) -> TeamVerification:
     """Check ``journal`` (local) and ``store`` (the team's bucket) against each other."""
     result = TeamVerification(verify(journal), bucket=store.bucket)
-    team = _team_chain(store, result.problems)
+    bad: set[int] = set()
+    team = _team_chain(store, result.problems, bad)
     result.team_records = len(team)
-    _local_against_team(journal, store, team, result.problems)
+    _local_against_team(journal, store, team, result.problems, bad)
     return result
 
 
-def _team_chain(store: TeamStore, problems: list[str]) -> dict[int, dict[str, Any]]:
-    """Read and check every team record; seq -> record for those that could be read."""
+def _team_chain(store: TeamStore, problems: list[str], bad: set[int]) -> dict[int, dict[str, Any]]:
+    """Read and check every team record; seq -> record for those that could be read
+    (``bad`` gets the seqs of records that failed a check)."""
     from opskit.aws.s3 import version_counts
 
     team: dict[int, dict[str, Any]] = {}
@@ -90,6 +92,7 @@ def _team_chain(store: TeamStore, problems: list[str]) -> dict[int, dict[str, An
         problem = _team_record_problem(store, seq, record, prev)
         if problem:
             problems.append(problem)
+            bad.add(seq)
         prev = str(record.get("hash", ""))
     for key, count in sorted(
         version_counts(store.s3(), store.bucket, store.records_prefix).items()
@@ -116,7 +119,11 @@ def _team_record_problem(store: TeamStore, seq: int, record: dict[str, Any], pre
 
 
 def _local_against_team(
-    journal: Journal, store: TeamStore, team: dict[int, dict[str, Any]], problems: list[str]
+    journal: Journal,
+    store: TeamStore,
+    team: dict[int, dict[str, Any]],
+    problems: list[str],
+    bad: set[int],
 ) -> None:
     local: dict[int, dict[str, Any]] = {}
     for record in _local_records(journal):
@@ -138,7 +145,7 @@ def _local_against_team(
             )
     for team_seq, record in sorted(team.items()):
         writer = record.get("writer") or {}
-        if not isinstance(writer, dict) or writer.get("id") != store.writer:
+        if team_seq in bad or not isinstance(writer, dict) or writer.get("id") != store.writer:
             continue
         local_seq = int(writer.get("seq", 0))
         mine = local.get(local_seq)
