@@ -62,3 +62,10 @@ def open_journal(
     if config.audit.s3_bucket and accounts is not None:
         shipper = team_store(config, accounts, state, signer)
     return Journal(path, redactor, signer=signer, shipper=shipper)
+
+
+def team_reader(config: Config, accounts: OpsClients, state: Path) -> TeamStore | None:
+    """The team journal to read everyone's changes from (cached locally), or None."""
+    if not config.audit.s3_bucket:
+        return None
+    return team_store(config, accounts, state, signer_for(config, accounts, state))
