@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opskit.audit.journal import GENESIS, JournalError, seal
+from opskit.audit.journal import GENESIS, JournalError, record_hash, seal
 
 if TYPE_CHECKING:
     from opskit.audit.signing import Signer
@@ -193,14 +193,20 @@ class TeamStore:
         if self.cache_path is None or not self.cache_path.exists():
             return []
         records: list[dict[str, Any]] = []
-        for raw in self.cache_path.read_bytes().splitlines():
+        raws = self.cache_path.read_bytes().splitlines()
+        for raw in raws:
             try:
                 record = json.loads(raw)
             except ValueError:
                 break
             if not isinstance(record, dict) or record.get("seq") != len(records) + 1:
                 break
+            prev = records[-1]["hash"] if records else GENESIS
+            if record.get("prev") != prev or record_hash(record) != record.get("hash"):
+                break  # a damaged or edited cache is re-read from the bucket from here
             records.append(record)
+        if len(records) < len(raws):  # keep only the good run, so it heals on the next read
+            self.cache_path.write_bytes(b"".join(raw + b"\n" for raw in raws[: len(records)]))
         return records
 
     def _write_cache(self, known: int, fresh: list[dict[str, Any]]) -> None:

@@ -246,3 +246,17 @@ def test_local_only_journal_catches_a_forgery_by_its_signature(tmp_path: Path) -
     write_lines(journal.path, unsigned)
     journal.head_path.write_text(json.dumps({"seq": 3, "hash": unsigned[2]["hash"]}))
     assert "record 1 is not signed" in str(verify(journal).problem)
+
+
+def test_the_read_cache_is_refilled_from_the_bucket_when_edited(alice: Any, tmp_path: Path) -> None:
+    journal = team_journal(alice, tmp_path, fresh_prefix())
+    fill(journal, 3)
+    store = store_of(journal)
+    assert [r["summary"] for r in store.records()] == ["change 0", "change 1", "change 2"]
+    assert store.cache_path is not None
+    cached = lines(store.cache_path)
+    assert [r["seq"] for r in cached] == [1, 2, 3]
+    cached[1]["summary"] = "nothing to see"
+    write_lines(store.cache_path, cached)
+    assert [r["summary"] for r in store.records()] == ["change 0", "change 1", "change 2"]
+    assert [r["summary"] for r in lines(store.cache_path)] == ["change 0", "change 1", "change 2"]
