@@ -40,6 +40,7 @@ SEEDERS = (
     "sandbox.seed.estate:seed_estate",
     "sandbox.billing.costdata:seed_costs",
     "sandbox.seed.audit_key:seed_audit_key",
+    "sandbox.seed.audit_bucket:seed_audit_bucket",
 )
 SERVICES = (
     "sandbox.simulator.loop:start_simulator",

@@ -131,7 +131,16 @@ class LibrarySource:
         return LogBatch(batch, (start, seen))
 
     def changes(self, limit: int) -> Sequence[ChangeEntry]:
-        """Recent changes; the journal is re-read only when the file changed."""
+        """Recent changes; the journal is re-read only when the file changed.
+
+        With a team journal, everyone's changes: only records newer than the local cache
+        are read from the bucket."""
+        if self.config.audit.s3_bucket:
+            from opskit.audit.setup import team_reader
+
+            ws = self.workspace
+            team = team_reader(ws.config, ws.accounts, ws.state_dir)
+            return changes(team.records())[-limit:] if team else []
         path = self.workspace.journal_path
         try:
             stat = path.stat()

@@ -8,6 +8,12 @@ interleave and a crash loses at most the record being written.
 
 A side file (``journal.jsonl.head``) remembers the last record written (seq and hash):
 without it, cutting records off the end would leave a chain that still verifies.
+
+With a ``signer`` each record also carries ``key_id`` (hashed) and ``sig``, the signature of
+its hash, so a chain recomputed by someone without the key fails verification. With a
+``shipper`` (the team journal, ``team.py``) each record is first written to the team's
+bucket; the local record then carries ``team`` (the team seq and hash) instead of a
+signature, and is verified against the team's copy.
 """
 
 from __future__ import annotations
@@ -17,12 +23,15 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from filelock import FileLock
 
 from opskit.audit.redact import Redactor
 from opskit.errors import OpskitError
+
+if TYPE_CHECKING:
+    from opskit.audit.signing import Signer
 
 GENESIS = "0" * 64
 _LOCK_TIMEOUT_S = 30.0
@@ -33,8 +42,8 @@ class JournalError(OpskitError):
 
 
 def canonical(record: Mapping[str, Any]) -> bytes:
-    """The bytes a record's hash covers: sorted keys, no spaces, UTF-8."""
-    body = {k: v for k, v in record.items() if k != "hash"}
+    """The bytes a record's hash covers (all but ``hash`` and ``sig``): sorted, compact UTF-8."""
+    body = {k: v for k, v in record.items() if k not in ("hash", "sig")}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -43,11 +52,38 @@ def record_hash(record: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical(record)).hexdigest()
 
 
+def seal(record: dict[str, Any], signer: Signer | None) -> dict[str, Any]:
+    """Add ``key_id`` (when signing), ``hash`` and ``sig`` to ``record``; return it."""
+    if signer is not None:
+        record["key_id"] = signer.key_id
+    record["hash"] = record_hash(record)
+    if signer is not None:
+        record["sig"] = signer.sign(record["hash"].encode())
+    return record
+
+
+class Shipper(Protocol):
+    """Where a record goes before it is written locally (the team journal)."""
+
+    def ship(self, body: Mapping[str, Any], local_seq: int) -> dict[str, Any]:
+        """Write ``body`` to the team journal; return its ``{"seq", "hash"}`` there."""
+        ...
+
+
 class Journal:
     """One journal file. Safe to append from many threads and processes at once."""
 
-    def __init__(self, path: Path, redactor: Redactor | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        redactor: Redactor | None = None,
+        *,
+        signer: Signer | None = None,
+        shipper: Shipper | None = None,
+    ) -> None:
         self.path = Path(path)
+        self.signer = signer
+        self.shipper = shipper
         self.head_path = self.path.with_name(self.path.name + ".head")
         self._lock = FileLock(str(self.path.with_name(self.path.name + ".lock")))
         self.redactor = redactor or Redactor()
@@ -56,7 +92,9 @@ class Journal:
         """Redact ``entry``, chain it after the last record, write and fsync it; return it.
 
         Raises JournalError when the journal's last record is damaged (we never chain onto
-        a record we cannot read) or the file cannot be written.
+        a record we cannot read) or the file cannot be written; with a shipper, whatever
+        stops the team write (e.g. AwsError when the bucket is unreachable), and then
+        nothing is written locally either.
         """
         body = self.redactor(dict(entry))
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,7 +102,11 @@ class Journal:
             with self._lock.acquire(timeout=_LOCK_TIMEOUT_S):
                 seq, prev = self._last()
                 record = {"seq": seq + 1, "prev": prev, **body}
-                record["hash"] = record_hash(record)
+                if self.shipper is not None:
+                    record["team"] = self.shipper.ship(body, seq + 1)
+                    seal(record, None)
+                else:
+                    seal(record, self.signer)
                 self._write(record)
                 return record
         except OSError as error:

@@ -23,6 +23,8 @@ import hmac
 import os
 import secrets
 import stat
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -122,15 +124,27 @@ def _create_key(path: Path) -> None:
 
 
 class KmsSigner:
-    """HMAC-SHA-256 by a KMS key (GenerateMac / VerifyMac); ``kms`` is a boto3 KMS client."""
+    """HMAC-SHA-256 by a KMS key (GenerateMac / VerifyMac).
+
+    ``kms`` is a boto3 KMS client, or a function making one: the journal builds its signer
+    before it knows whether anything will be signed, and a client is only made on first use.
+    """
 
     def __init__(self, kms: Any, key: str) -> None:
-        self._kms = kms
+        self._kms = kms if hasattr(kms, "generate_mac") else None
+        self._factory: Callable[[], Any] | None = None if self._kms is not None else kms
         self._key = key
+        self._lock = threading.Lock()
 
     @property
     def key_id(self) -> str:
         return f"kms:{self._key}"
+
+    def _client(self) -> Any:
+        with self._lock:
+            if self._kms is None and self._factory is not None:
+                self._kms = self._factory()
+            return self._kms
 
     @staticmethod
     def _message(data: bytes) -> bytes:
@@ -139,7 +153,8 @@ class KmsSigner:
     def sign(self, data: bytes) -> str:
         from opskit.aws import kms
 
-        return _encode(kms.generate_mac(self._kms, self._key, self._message(data)))
+        mac, _ = kms.generate_mac(self._client(), self._key, self._message(data))
+        return _encode(mac)
 
     def verify(self, data: bytes, signature: str) -> bool:
         from opskit.aws import kms
@@ -147,4 +162,7 @@ class KmsSigner:
         mac = _decode(signature)
         if not mac:
             return False
-        return kms.verify_mac(self._kms, self._key, self._message(data), mac)
+        return kms.verify_mac(self._client(), self._key, self._message(data), mac)
+
+    def __repr__(self) -> str:
+        return f"KmsSigner({self._key})"

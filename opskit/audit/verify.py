@@ -4,15 +4,22 @@ Walks the file once, checking for every line that it is a whole JSON record, tha
 matches its contents, that its ``seq`` is the next one and that its ``prev`` is the hash of
 the record before it; then checks the end of the file against the head side file, which
 catches records cut off the end. The result names the first bad line and record.
+
+When the journal has a signer, every record must be signed by that key (or, for team
+records, carry its place in the team journal, checked by ``team_verify``): a forger who
+recomputes the hashes cannot recompute the signatures.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from opskit.audit.journal import GENESIS, Journal, record_hash
+
+if TYPE_CHECKING:
+    from opskit.audit.signing import Signer
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,7 @@ def verify(journal: Journal) -> Verification:
     expected, prev = 1, GENESIS
     hashes: list[str] = []
     for number, raw in enumerate(lines, start=1):
-        checked = _check(raw, expected, prev)
+        checked = _check(raw, expected, prev, journal.signer)
         if isinstance(checked, _Bad):
             problem = f"line {number}: {checked.problem}"
             return Verification(path, expected - 1, problem, number, checked.seq)
@@ -91,7 +98,7 @@ class _Bad(NamedTuple):
     seq: int | None
 
 
-def _check(raw: bytes, expected: int, prev: str) -> str | _Bad:
+def _check(raw: bytes, expected: int, prev: str, signer: Signer | None = None) -> str | _Bad:
     """The hash of a good line, or the first thing wrong with it."""
     if not raw.endswith(b"\n"):
         return _Bad("the last record is cut short (truncated or torn write)", None)
@@ -102,6 +109,10 @@ def _check(raw: bytes, expected: int, prev: str) -> str | _Bad:
         return _Bad("not a valid journal record (edited or damaged)", None)
     if record_hash(record) != stored:
         return _Bad(f"record {seq} was edited: its hash does not match its contents", seq)
+    if signer is not None and "team" not in record:
+        unsigned = signature_problem(record, signer)
+        if unsigned:
+            return _Bad(unsigned, seq)
     if seq > expected:
         missing = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
         return _Bad(f"record {seq} where {expected} was expected: record(s) {missing} deleted", seq)
@@ -118,3 +129,19 @@ def _check(raw: bytes, expected: int, prev: str) -> str | _Bad:
             seq,
         )
     return stored
+
+
+def signature_problem(record: dict[str, Any], signer: Signer) -> str | None:
+    """What is wrong with a record's signature under ``signer``, or None when it is good."""
+    seq = record.get("seq")
+    sig, key_id = record.get("sig"), record.get("key_id")
+    if not isinstance(sig, str) or not sig:
+        return f"record {seq} is not signed (written without the key, or its signature removed)"
+    if key_id != signer.key_id:
+        return (
+            f"record {seq} is signed with key {key_id}, not this journal's key "
+            f"{signer.key_id} (forged, or the key is not shared with this machine)"
+        )
+    if not signer.verify(str(record.get("hash", "")).encode(), sig):
+        return f"record {seq} is forged: its signature does not match (hash recomputed?)"
+    return None

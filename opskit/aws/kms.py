@@ -1,8 +1,4 @@
-"""KMS calls opskit makes: HMAC codes for signing plans and records (GenerateMac/VerifyMac).
-
-AWS limits a MAC's message to 4,096 bytes, so callers pass a digest of what they sign, not
-the document itself. An invalid MAC is an answer (False), not an error.
-"""
+"""KMS calls for signing: HMAC keys (GenerateMac/VerifyMac) that never leave KMS."""
 
 from __future__ import annotations
 
@@ -11,24 +7,42 @@ from typing import Any
 from opskit.aws.errors import error_code, translate
 
 MAC_ALGORITHM = "HMAC_SHA_256"
-MAX_MESSAGE_BYTES = 4096
+MAX_MESSAGE_BYTES = 4096  # AWS's limit on a MAC's message: sign a digest, not a document
 
 
-def generate_mac(kms: Any, key_id: str, message: bytes) -> bytes:
-    """The HMAC-SHA-256 of ``message`` (at most 4,096 bytes) under the KMS key ``key_id``."""
+def generate_mac(client: Any, key_id: str, message: bytes) -> tuple[bytes, str]:
+    """The HMAC of ``message`` under ``key_id`` and the key's ARN/id as KMS names it."""
     try:
-        answer = kms.generate_mac(Message=message, KeyId=key_id, MacAlgorithm=MAC_ALGORITHM)
+        answer = client.generate_mac(Message=message, KeyId=key_id, MacAlgorithm=MAC_ALGORITHM)
     except Exception as error:
         raise translate(error, f"signing with KMS key {key_id}") from None
-    return bytes(answer["Mac"])
+    return bytes(answer["Mac"]), str(answer.get("KeyId", key_id))
 
 
-def verify_mac(kms: Any, key_id: str, message: bytes, mac: bytes) -> bool:
-    """True when ``mac`` is ``message``'s HMAC-SHA-256 under ``key_id``; False when not."""
+def verify_mac(client: Any, key_id: str, message: bytes, mac: bytes) -> bool:
+    """True when ``mac`` is the HMAC of ``message`` under ``key_id``."""
     try:
-        answer = kms.verify_mac(Message=message, KeyId=key_id, MacAlgorithm=MAC_ALGORITHM, Mac=mac)
+        answer = client.verify_mac(
+            Message=message, KeyId=key_id, MacAlgorithm=MAC_ALGORITHM, Mac=mac
+        )
     except Exception as error:
-        if error_code(error) == "KMSInvalidMacException":
+        if error_code(error) in ("KMSInvalidMacException", "KMSInvalidMac"):
             return False
-        raise translate(error, f"checking a signature with KMS key {key_id}") from None
+        raise translate(error, f"verifying with KMS key {key_id}") from None
     return bool(answer.get("MacValid"))
+
+
+def create_hmac_key(client: Any, alias: str, description: str) -> str:
+    """A new HMAC_256 key named ``alias`` (``alias/…``); its key id. Reuses an existing alias."""
+    try:
+        for page in client.get_paginator("list_aliases").paginate():
+            for item in page.get("Aliases", []):
+                if item.get("AliasName") == alias and item.get("TargetKeyId"):
+                    return str(item["TargetKeyId"])
+        key = client.create_key(
+            KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC", Description=description
+        )["KeyMetadata"]["KeyId"]
+        client.create_alias(AliasName=alias, TargetKeyId=key)
+    except Exception as error:
+        raise translate(error, f"creating the KMS key {alias}") from None
+    return str(key)

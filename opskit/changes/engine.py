@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from opskit.audit import Actor, Journal, Origin, Redactor, change_record, utc_now
 from opskit.audit.records import Outcome
 from opskit.changes.guard import Confirm, guard
-from opskit.changes.locks import ResourceLocks
+from opskit.changes.locks import Locks
 from opskit.changes.plan import Plan, stale_diffs
 from opskit.changes.protocol import (
     Applied,
@@ -53,7 +53,7 @@ class Engine:
         config: Config,
         accounts: ClientSource,
         journal: Journal,
-        locks: ResourceLocks,
+        locks: Locks,
         whoami: Callable[[], Actor],
         *,
         origin: Origin | None = None,
@@ -96,14 +96,13 @@ class Engine:
         options.setdefault("poll_seconds", BASE_POLL_SECONDS / factor)
         options.setdefault("time_factor", factor)
         options.setdefault("notifiers", workspace_notifiers(workspace, options.get("progress")))
-        return cls(
-            config,
-            workspace.accounts,
-            Journal(workspace.journal_path, redactor),
-            ResourceLocks(workspace.state_dir / "locks"),
-            whoami,
-            **options,
-        )
+        from opskit.audit.setup import open_journal
+        from opskit.changes.leases import locks_for
+
+        accounts, state = workspace.accounts, workspace.state_dir
+        journal = open_journal(config, accounts, state, workspace.journal_path, redactor)
+        locks = locks_for(config, accounts, state, journal)
+        return cls(config, accounts, journal, locks, whoami, **options)
 
     @property
     def actor(self) -> Actor:

@@ -4,6 +4,9 @@ A lock is an exclusive ``flock`` on ``locks/<sha256 of the resource>.lock`` in t
 dir, taken without waiting. The holder's name, pid, host, change and start time sit in a
 ``.holder`` file beside it, so a refused change can say who is in the way. The kernel
 drops a dead process's locks, so a crashed change never leaves a resource locked.
+
+These are one machine's locks. With ``[audit] s3_bucket`` the engine uses team locks
+instead (``leases.TeamLocks``: leases in the bucket); both fit ``Locks``.
 """
 
 from __future__ import annotations
@@ -14,12 +17,22 @@ import json
 import os
 import socket
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Protocol
 
 from filelock import FileLock, Timeout
 
 from opskit.audit import utc_now
 from opskit.errors import RefusedError
+
+
+class Locks(Protocol):
+    """What the engine locks with: ``ResourceLocks`` (this machine) or ``TeamLocks``."""
+
+    def hold(
+        self, resources: Sequence[str], holder: str, change: str
+    ) -> AbstractContextManager[None]: ...
 
 
 class ResourceLocks:

@@ -22,6 +22,7 @@ AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
 Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")]
 RoleName = Annotated[str, StringConstraints(pattern=r"^[\w+=,.@-]{1,64}$")]
+BucketName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
 Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
 
 COLOURS = (
@@ -151,10 +152,15 @@ KmsKeyId = Annotated[
 
 
 class Audit(Section):
+    """The journal: local path, and optionally the team's S3 bucket and KMS signing key."""
+
     journal: str | None = None
-    s3_bucket: str | None = None
-    # A KMS HMAC key (HMAC_256, GENERATE_VERIFY_MAC) that signs saved plans for the team.
+    s3_bucket: BucketName | None = None
+    prefix: Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9!_.*'()-]+/)*$")] = "opskit/"
+    retention_days: Annotated[int, Field(ge=1, le=36500)] = 365
+    # A KMS HMAC key (HMAC_256, GENERATE_VERIFY_MAC) that signs saved plans and records.
     kms_key_id: KmsKeyId | None = None
+    lease_seconds: Annotated[int, Field(ge=10, le=3600)] = 120
 
 
 class Freeze(Section):
