@@ -61,11 +61,13 @@ def test_records_land_in_the_bucket_signed_by_the_kms_key(alice: Any, tmp_path: 
         # independent checks: SHA-256 of the canonical body, and KMS's own VerifyMac
         body = {k: v for k, v in record.items() if k not in ("hash", "sig")}
         assert record["hash"] == hashlib.sha256(canonical(body)).hexdigest()
+        # the documented scheme: KMS MACs a labelled SHA-256 of the signed bytes (the hash)
+        signed = b"opskit-kms-hmac-sha256-v1\n" + hashlib.sha256(record["hash"].encode()).digest()
         answer = kms.verify_mac(
-            Message=record["hash"].encode(),
+            Message=signed,
             KeyId=KEY,
             MacAlgorithm="HMAC_SHA_256",
-            Mac=base64.b64decode(record["sig"]),
+            Mac=base64.urlsafe_b64decode(record["sig"]),
         )
         assert answer["MacValid"] is True
         assert local["team"] == {"seq": record["seq"], "hash": record["hash"]}
