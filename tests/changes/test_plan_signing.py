@@ -215,7 +215,7 @@ def test_cli_refuses_an_edited_or_oversized_plan_and_prod_needs_confirm(
 
 
 def test_cli_signs_with_the_teams_kms_key_when_the_config_names_it(
-    sandbox: SandboxInfo, opskit_state_dir: Path, tmp_path: Path
+    sandbox: SandboxInfo, opskit_state_dir: Path, tmp_path: Path, alice: Any
 ) -> None:
     text = (ROOT / "environments.toml").read_text()
     without = re.sub(r"(?m)^kms_key_id = .*$", "", text)
@@ -223,9 +223,14 @@ def test_cli_signs_with_the_teams_kms_key_when_the_config_names_it(
     with_kms.write_text(without.replace("[audit]\n", f'[audit]\nkms_key_id = "{ALIAS}"\n', 1))
     local_only = tmp_path / "local-only.toml"
     local_only.write_text(without)
+    elb = alice.client("elbv2", env="dev")
+    group = elb.describe_target_groups(Names=["dev-billing"])["TargetGroups"][0]["TargetGroupArn"]
+    attributes = elb.describe_target_group_attributes(TargetGroupArn=group)["Attributes"]
+    start = {a["Key"]: a["Value"] for a in attributes}["deregistration_delay.timeout_seconds"]
     plan_file = tmp_path / "drain.json"
-    args = ("elb", "draining", "--env", "dev", "--match", "dev-billing", "--seconds", "47")
-    made = _opskit(opskit_state_dir, *args, "--plan-out", str(plan_file), config=with_kms)
+    args = ("elb", "draining", "--env", "dev", "--match", "dev-billing", "--seconds")
+    seconds = "47" if start != "47" else "48"
+    made = _opskit(opskit_state_dir, *args, seconds, "--plan-out", str(plan_file), config=with_kms)
     assert made.returncode == 0, made.stderr
     assert json.loads(plan_file.read_text())["signature"]["key_id"] == f"kms:{ALIAS}"
     # without the KMS key in its config, a workspace cannot check the team's signature
@@ -234,3 +239,5 @@ def test_cli_signs_with_the_teams_kms_key_when_the_config_names_it(
     assert "cannot check" in _one_line(refused.stderr)
     applied = _opskit(opskit_state_dir, "apply", str(plan_file), config=with_kms)
     assert applied.returncode == 0, applied.stderr
+    put_back = _opskit(opskit_state_dir, *args, start)  # other tests expect dev uniform
+    assert put_back.returncode == 0, put_back.stderr

@@ -95,7 +95,7 @@ def _rollback(ws: Workspace) -> tuple[Change, Callable[[Json], None]]:
     revision = int(arn.rsplit(":", 1)[1])
     if revision < 2:  # give it something to roll back to
         engine = Engine.from_workspace(ws)
-        engine.apply(engine.plan(DeployChange("dev", ("cdn-edge",), ("2.3.9",))), wait=False)
+        assert engine.apply(engine.plan(DeployChange("dev", ("cdn-edge",), ("2.3.9",)))).ok
         arn = _service(ws, "dev", "cdn", "cdn-edge")["taskDefinition"]
     return RollbackChange("dev", "cdn-edge"), _first_after(arn.rsplit(":", 1)[0] + ":999")
 
