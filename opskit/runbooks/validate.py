@@ -10,6 +10,7 @@ needs, by assuming it.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
@@ -94,6 +95,7 @@ def resolve(
     for param in spec.params:
         _check_allowed(param, params[param.name], config, chosen_env, name)
         param.check_bounds(params[param.name], name)
+    check_catalog(params, config, chosen_env, name)
     doing = bool(params.get("apply", False))
     if doing and chosen_env:
         _guard(spec, config, chosen_env, confirm)
@@ -106,6 +108,39 @@ def resolve(
         )
     )
     return RunRequest(spec, params, chosen_env, doing, read_envs)
+
+
+def check_catalog(params: Mapping[str, Any], config: Config, env: str | None, name: str) -> None:
+    """What the change the run would make accepts, checked before a kernel starts: a
+    count within the service's configured bounds in ``env``, an image reference, a rising
+    ramp, finite numbers and a pause between 0 and an hour."""
+    from opskit.changes import validate
+
+    where = f"{name}: parameter"
+    for key, value in params.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UsageError(f"{where} '{key}': {value} is not a finite number")
+    service = params.get("service")
+    count = params.get("count")
+    if env and isinstance(service, str) and isinstance(count, int) and service in config.services:
+        size = config.services[service].size.get(env)
+        if size is not None and not size.min <= count <= size.upper:
+            raise UsageError(
+                f"{where} 'count': {count} is outside {service}'s bounds in {env} "
+                f"({size.min}..{size.upper}, environments.toml)"
+            )
+    image = params.get("image")
+    if isinstance(image, str) and image:
+        try:
+            validate.image_spec(image)
+        except UsageError as error:
+            raise UsageError(f"{where} 'image': {error}") from None
+    steps = params.get("steps")
+    if isinstance(steps, list) and steps:
+        validate.ramp_steps(steps, f"{where} 'steps' {steps}")
+    pause = params.get("pause_seconds")
+    if isinstance(pause, float) and not 0 <= pause <= validate.MAX_PAUSE_S:
+        raise UsageError(f"{where} 'pause_seconds': {pause:g} is not within 0..3600")
 
 
 def check_access(accounts: CredentialSource, request: RunRequest) -> None:
