@@ -114,11 +114,16 @@ def run(
     from opskit.runbooks.runner import RunbookFailed
     from opskit.runbooks.runner import run as run_runbook
     from opskit.runbooks.schema import parse_assignments
-    from opskit.runbooks.validate import check_access, resolve
+    from opskit.runbooks.validate import RunRefused, check_access, resolve
 
     given = parse_assignments(param or [], name)
     config = load_config_only(ctx)
-    request = resolve(inspect(config, name), config, given, env=env, apply=apply, confirm=confirm)
+    spec = inspect(config, name)
+    try:
+        request = resolve(spec, config, given, env=env, apply=apply, confirm=confirm)
+    except RunRefused as refusal:
+        _journal_refusal(ctx, refusal)
+        raise
     ws = workspace(ctx)
     check_access(ws.accounts, request)
     try:
@@ -131,6 +136,15 @@ def run(
         print_json(record.to_json())
     else:
         emit(record.row(), output)
+
+
+def _journal_refusal(ctx: typer.Context, refusal: Any) -> None:
+    """Put a run refused before its kernel started on the record (who, where, why)."""
+    from opskit.audit import origin_from_environ
+    from opskit.changes import Engine
+
+    engine = Engine.from_workspace(workspace(ctx), origin=origin_from_environ("cli"))
+    engine.record_stopped(refusal.plan, "refused", str(refusal))
 
 
 def runs(

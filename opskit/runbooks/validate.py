@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from opskit.config import Config
-from opskit.errors import UsageError
+from opskit.errors import RefusedError, UsageError
 from opskit.runbooks.schema import Param, RunbookSpec
 
 
@@ -26,6 +26,16 @@ class CredentialSource(Protocol):
     def credentials(self, env: str, access: str = "read") -> Any:
         """Temporary credentials for ``env`` at ``access``; AuthError when denied."""
         ...
+
+
+class RunRefused(RefusedError):
+    """The change guard refused a run before its kernel started. ``plan`` stands for the
+    run in the journal (env, account, access, redacted parameters), so the refusal is on
+    the record like any other."""
+
+    def __init__(self, message: str, plan: Any) -> None:
+        super().__init__(message)
+        self.plan = plan
 
 
 @dataclass(frozen=True)
@@ -98,7 +108,7 @@ def resolve(
     check_catalog(params, config, chosen_env, name)
     doing = bool(params.get("apply", False))
     if doing and chosen_env:
-        _guard(spec, config, chosen_env, confirm)
+        _guard(spec, config, chosen_env, confirm, params)
     read_envs = tuple(
         dict.fromkeys(
             v
@@ -195,16 +205,23 @@ def _check_allowed(param: Param, value: Any, config: Config, env: str | None, na
         )
 
 
-def _guard(spec: RunbookSpec, config: Config, env: str, confirm: str | None) -> None:
+def _guard(
+    spec: RunbookSpec, config: Config, env: str, confirm: str | None, params: Mapping[str, Any]
+) -> None:
     """The change engine's guard, before the kernel: read-only, freeze, a protected
-    environment's name typed back (``--confirm``); the kernel's engine checks again."""
+    environment's name typed back (``--confirm``); the kernel's engine checks again.
+    A refusal is ``RunRefused``, carrying the stub plan the front end journals."""
+    from opskit.changes.attempts import stub_plan
     from opskit.changes.guard import guard
-    from opskit.changes.plan import Access, Plan
+    from opskit.changes.plan import Access
 
-    where = config.environment(env)
     access = cast("Access", spec.access)
-    stub = Plan(spec.name, spec.name, env, where.account_id, where.region, access, diffs=())
-    guard(stub, config, access=access, confirm=confirm)
+    summary = f"runbook {spec.name} (apply) on {env}"
+    stub = stub_plan("runbook", summary, env, config, access, params)
+    try:
+        guard(stub, config, access=access, confirm=confirm)
+    except RefusedError as refusal:
+        raise RunRefused(str(refusal), stub) from None
 
 
 def _require_value(param: Param, value: Any, name: str) -> None:
