@@ -1,6 +1,7 @@
-"""`opskit audit log|show|verify`: read and check the journal of every change.
+"""`opskit audit log|show|verify|repair`: read, check and repair the journal of every change.
 
-These commands read the journal file only: no login, no AWS, no sandbox.
+These commands read the journal file only: no login, no AWS, no sandbox. `repair` seals a
+torn last line (a crash mid-write) with a `truncated` record.
 """
 
 from __future__ import annotations
@@ -98,3 +99,17 @@ def verify_(ctx: typer.Context, output: OutputOption = Output.table) -> None:
             print(f"incomplete: change {change_id} has an intent but no outcome (a crash?)")
     if not result.ok:
         raise JournalError(f"audit journal verification failed: {result}")
+
+
+@audit_app.command("repair")
+def repair_(ctx: typer.Context, output: OutputOption = Output.table) -> None:
+    """Seal a journal whose last line a crash tore: cut it (kept aside, its SHA-256 in
+    a `truncated` record) so changes can be journaled again. Anything else damaged is
+    left alone and reported (exit 1)."""
+    from opskit.audit.repair import repair
+
+    done = repair(_journal(ctx))
+    if output is Output.json:
+        print_json(done.to_json())
+    else:
+        print(str(done))
