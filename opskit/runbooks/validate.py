@@ -123,7 +123,7 @@ def resolve(
 def check_catalog(params: Mapping[str, Any], config: Config, env: str | None, name: str) -> None:
     """What the change the run would make accepts, checked before a kernel starts: a
     count within the service's configured bounds in ``env``, an image reference, a rising
-    ramp, finite numbers and a pause between 0 and an hour."""
+    ramp, finite numbers and a pause of at most an hour."""
     from opskit.changes import validate
 
     where = f"{name}: parameter"
@@ -148,9 +148,20 @@ def check_catalog(params: Mapping[str, Any], config: Config, env: str | None, na
     steps = params.get("steps")
     if isinstance(steps, list) and steps:
         validate.ramp_steps(steps, f"{where} 'steps' {steps}")
-    pause = params.get("pause_seconds")
-    if isinstance(pause, float) and not 0 <= pause <= validate.MAX_PAUSE_S:
-        raise UsageError(f"{where} 'pause_seconds': {pause:g} is not within 0..3600")
+    pause = params.get("pause_seconds")  # below 0: the config's pause (the notebook says)
+    if isinstance(pause, float) and pause > validate.MAX_PAUSE_S:
+        raise UsageError(f"{where} 'pause_seconds': {pause:g} is over an hour (3600)")
+
+
+def stub_for(request: RunRequest, config: Config) -> Any:
+    """The stub plan standing for an applying run in the journal (None for a dry run)."""
+    from opskit.changes.attempts import stub_plan
+
+    if not (request.apply and request.env):
+        return None
+    summary = f"runbook {request.spec.name} (apply) on {request.env}"
+    access = cast("Any", request.access)
+    return stub_plan("runbook", summary, request.env, config, access, request.params)
 
 
 def check_access(accounts: CredentialSource, request: RunRequest) -> None:
@@ -217,10 +228,11 @@ def _guard(
 
     access = cast("Access", spec.access)
     summary = f"runbook {spec.name} (apply) on {env}"
-    stub = stub_plan("runbook", summary, env, config, access, params)
     try:
-        guard(stub, config, access=access, confirm=confirm)
+        guard(stub_plan(spec.name, summary, env, config, access, {}), config, access=access,
+              confirm=confirm)  # fmt: skip
     except RefusedError as refusal:
+        stub = stub_plan("runbook", summary, env, config, access, params)
         raise RunRefused(str(refusal), stub) from None
 
 

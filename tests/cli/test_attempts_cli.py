@@ -121,6 +121,7 @@ def test_a_runbook_refused_before_its_kernel_is_on_the_record(state: Path) -> No
     _assert_who_where_what(record, "alice", "prod", "runbook")
     assert record["outcome"] == "refused" and "prod is protected" in record["detail"]
     assert record["params"]["count"] == 3 and record["summary"].startswith("runbook scale")
+    assert record["detail"].startswith("prod is protected: scale refused")
 
 
 def test_two_applies_of_one_plan_are_two_entries(state: Path, tmp_path: Path, alice: Any) -> None:
@@ -147,3 +148,16 @@ def test_two_applies_of_one_plan_are_two_entries(state: Path, tmp_path: Path, al
         e for e in changes(Journal(state / "journal.jsonl").records()) if e.plan_id == plan_id
     ]
     assert entries[0].intent is not None and entries[1].intent is not None
+
+
+def test_a_runbook_denied_before_its_kernel_is_on_the_record(state: Path) -> None:
+    before = _count(state)
+    result = _opskit(
+        state, "--user", "bob", "runbook", "run", "scale", "--env", "stage", "-p", "service=api",
+        "-p", "count=2", "--apply",
+    )  # fmt: skip
+    assert result.returncode == 4, result.stderr
+    assert "bob may not enter stage" in result.stderr.strip().splitlines()[-1]
+    record = _only_new_record(state, before)
+    _assert_who_where_what(record, "bob", "stage", "runbook")
+    assert record["outcome"] == "denied" and "bob may not enter stage" in record["detail"]

@@ -58,7 +58,7 @@ CASES: list[tuple[tuple[str, ...], str]] = [
     ),
     (
         ("runbook", "run", "traffic-shift", "--env", "prod", "-p", "shift=www", "-p", "to=new",
-         "-p", "pause_seconds=-1", "--apply", "--confirm", "prod"),
+         "-p", "pause_seconds=7200", "--apply", "--confirm", "prod"),
         "pause_seconds",
     ),
     (
