@@ -161,7 +161,7 @@ class Journal:
         except (ValueError, KeyError, TypeError, IndexError):
             raise JournalError(
                 f"the audit journal {self.path} ends with a damaged record; "
-                "run `opskit audit verify`"
+                "run `opskit audit verify`, then `opskit audit repair`"
             ) from None
 
     def _write(self, record: Mapping[str, Any]) -> None:

@@ -1,8 +1,11 @@
 """The records of a change in the journal, and reading them back as changes.
 
 Every change writes an ``intent`` record before anything is touched and an ``outcome``
-record (applied, failed, rolled_back, refused) when it ends; a refusal by a guard writes the
-outcome alone. Each record stands on its own: who (ops identity and source identity), where
+record (applied, failed, rolled_back, refused, denied, interrupted) when it ends; a refusal
+by a guard, or a denial before anything was planned, writes the outcome alone. Each apply
+is one attempt: its records carry an ``attempt_id`` beside the plan's ``change_id``, and
+changes are grouped by attempt. ``opskit audit repair`` seals a torn last line with a
+``truncated`` record. Each record stands on its own: who (ops identity and source identity), where
 (env, account, region, role), what (the plan's diffs), how (front end, runbook run, opskit
 version, host, pid), the redacted parameters, and for outcomes the detail and timings.
 An intent without an outcome is a change that never finished (a crash): it is *incomplete*.
@@ -23,8 +26,15 @@ from opskit.audit.context import Origin
 from opskit.errors import UsageError
 
 RecordType = Literal["intent", "outcome"]
-Outcome = Literal["applied", "failed", "rolled_back", "refused"]
-OUTCOMES: tuple[Outcome, ...] = ("applied", "failed", "rolled_back", "refused")
+Outcome = Literal["applied", "failed", "rolled_back", "refused", "denied", "interrupted"]
+OUTCOMES: tuple[Outcome, ...] = (
+    "applied",
+    "failed",
+    "rolled_back",
+    "refused",
+    "denied",
+    "interrupted",
+)
 
 
 @dataclass(frozen=True)
@@ -52,8 +62,10 @@ def change_record(
     detail: str = "",
     data: Mapping[str, Any] | None = None,
     timings: Mapping[str, Any] | None = None,
+    attempt: str | None = None,
 ) -> dict[str, Any]:
-    """One journal entry for a plan (``Plan.to_json()``); the journal adds seq and hashes."""
+    """One journal entry for a plan (``Plan.to_json()``); the journal adds seq and hashes.
+    ``attempt`` is the id of this apply of the plan (records without one group by plan)."""
     record: dict[str, Any] = {
         "type": kind,
         "change_id": plan["id"],
@@ -77,6 +89,8 @@ def change_record(
         },
         "params": plan["params"],
     }
+    if attempt:
+        record["attempt_id"] = attempt
     if kind == "outcome":
         record.update(outcome=outcome, detail=detail, data=dict(data or {}))
         record["timings"] = dict(timings or {})
@@ -98,8 +112,14 @@ class ChangeEntry:
         return self.intent or self.outcome or {}
 
     @property
+    def plan_id(self) -> str:
+        """The id of the plan this attempt applied (the change id of older records)."""
+        return str(self.first.get("change_id", self.change_id))
+
+    @property
     def status(self) -> str:
-        """applied | failed | rolled_back | refused, or ``incomplete`` with no outcome."""
+        """An outcome (applied, failed, rolled_back, refused, denied, interrupted,
+        truncated), or ``incomplete`` with no outcome."""
         return str(self.outcome["outcome"]) if self.outcome else "incomplete"
 
     @property
@@ -115,6 +135,7 @@ class ChangeEntry:
         first = self.first
         return {
             "id": self.change_id,
+            "plan_id": self.plan_id,
             "at": self.at,
             "env": self.env,
             "user": first.get("who", {}).get("user", ""),
@@ -131,15 +152,16 @@ def changes(
     env: str | None = None,
     since: dt.datetime | None = None,
 ) -> list[ChangeEntry]:
-    """Group records into changes, in the order they started; filter by env and start."""
+    """Group records into changes (one per apply attempt), in the order they started;
+    filter by env and start."""
     entries: dict[str, ChangeEntry] = {}
     for record in records:
-        change_id = str(record.get("change_id", ""))
+        change_id = str(record.get("attempt_id") or record.get("change_id", ""))
         entry = entries.setdefault(change_id, ChangeEntry(change_id))
         entry.records.append(dict(record))
         if record.get("type") == "intent":
             entry.intent = dict(record)
-        elif record.get("type") == "outcome":
+        elif record.get("type") in ("outcome", "truncated"):
             entry.outcome = dict(record)
     result = list(entries.values())
     if env:
@@ -169,7 +191,10 @@ def parse_since(text: str, now: dt.datetime | None = None) -> dt.datetime:
     now = now or dt.datetime.now(dt.UTC)
     match = _AGO.match(text.strip())
     if match:
-        return now - dt.timedelta(seconds=int(match[1]) * _UNIT_S[match[2]])
+        try:
+            return now - dt.timedelta(seconds=int(match[1]) * _UNIT_S[match[2]])
+        except OverflowError:
+            raise UsageError(f"--since '{text}': too far back") from None
     try:
         when = dt.datetime.fromisoformat(text.strip())
     except ValueError:

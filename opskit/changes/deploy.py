@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from opskit.aws import ecs_changes
+from opskit.changes import validate
 from opskit.changes.plan import Access, Diff, Plan
 from opskit.changes.protocol import Applied, ChangeContext, Result
 from opskit.changes.rollout import settle_or_roll_back, started, switch
@@ -176,7 +177,7 @@ def _apply_spec(current: str, spec: str) -> str:
         repository, tag = _repository(current), spec
     if not _TAG.match(tag):
         raise UsageError(f"--image {spec}: '{tag}' is not a valid image tag")
-    return f"{repository}:{tag}"
+    return validate.image_reference(f"{repository}:{tag}", f"--image {spec}:")
 
 
 def _repository(image: str) -> str:

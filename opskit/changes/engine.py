@@ -2,12 +2,15 @@
 
 ``Engine.plan(change)`` reads and returns a redacted ``Plan``; ``Engine.apply(plan)``
 guards it, locks its resources, journals the intent, refuses it if stale, applies,
-verifies, journals the outcome and tells the notifiers. Every refusal is journaled too.
+verifies, journals the outcome and tells the notifiers. Every attempt is on the record:
+each apply has its own attempt id; refusals, a denial at planning and an interruption
+(SIGINT, SIGTERM: ``interrupted``, with the live state then) are journaled too.
 The CLI, the TUI and notebooks all build one with ``Engine.from_workspace``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
@@ -15,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from opskit.audit import Actor, Journal, Origin, Redactor, change_record, utc_now
 from opskit.audit.records import Outcome
+from opskit.changes.attempts import attempt_id, unplanned
 from opskit.changes.guard import Confirm, guard
+from opskit.changes.interrupt import deferred, interruptible, live_state, signal_name
 from opskit.changes.locks import Locks
 from opskit.changes.plan import Plan, stale_diffs
 from opskit.changes.protocol import (
@@ -29,7 +34,14 @@ from opskit.changes.protocol import (
     Result,
 )
 from opskit.config import Config
-from opskit.errors import ChangeFailed, Interrupted, OpskitError, RefusedError, UsageError
+from opskit.errors import (
+    AuthError,
+    ChangeFailed,
+    Interrupted,
+    OpskitError,
+    RefusedError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from opskit.workspace import Workspace
@@ -117,7 +129,7 @@ class Engine:
         return ChangeContext(
             config=self.config,
             accounts=self.accounts,
-            access=self.access or "deploy",
+            access=self.access if self.access is not None else "deploy",
             progress=self.progress,
             redactor=self.journal.redactor,
             poll_seconds=self.poll_seconds,
@@ -128,8 +140,16 @@ class Engine:
         )
 
     def plan(self, change: Change) -> Plan:
-        """Plan ``change`` against live state (nothing mutated), with secrets redacted."""
-        plan = change.plan(self.context())
+        """Plan ``change`` against live state (nothing mutated), with secrets redacted.
+
+        When AWS denies reading the live state, the denial is journaled (``denied``)."""
+        try:
+            plan = change.plan(self.context())
+        except AuthError as denial:
+            with contextlib.suppress(AuthError):  # who we are may be unknowable too
+                stub = unplanned(change, self.config, "denied")
+                self.record_stopped(stub, "denied", str(denial))
+            raise
         redact = self.journal.redactor
         diffs = tuple(
             dataclasses.replace(d, before=redact(d.before), after=redact(d.after))
@@ -159,20 +179,24 @@ class Engine:
         if plan.empty:
             return Result("applied", "nothing to change")
         started, clock = utc_now(), time.monotonic()
-        operator_access = self.access or plan.access
+        attempt = attempt_id(plan.id)
+        operator_access = self.access if self.access is not None else plan.access
         try:
             guard(plan, self.config, access=operator_access, confirm=confirm, ask=ask)
         except RefusedError as refusal:
-            self._finish(plan, Result("refused", str(refusal)))
+            self._finish(plan, Result("refused", str(refusal)), attempt=attempt)
             raise
         role = self.config.role_arn(plan.env, operator_access)
         ctx = self.context(wait=wait, timeout=timeout)
         try:
-            with self.locks.hold(plan.resources, self.actor.user, f"{plan.change} {plan.id}"):
-                self.journal.append(self._record(plan, role))
-                result = self._run(change, ctx, plan, role, clock, started)
+            with (
+                interruptible(),
+                self.locks.hold(plan.resources, self.actor.user, f"{plan.change} {plan.id}"),
+            ):
+                self.journal.append(self._record(plan, role, attempt=attempt))
+                result = self._run(change, ctx, plan, role, clock, started, attempt)
         except RefusedError as refusal:
-            self._finish(plan, Result("refused", str(refusal)), role)
+            self._finish(plan, Result("refused", str(refusal)), role, attempt)
             raise
         if result.outcome != "applied":
             raise ChangeNotApplied(result)
@@ -231,13 +255,26 @@ class Engine:
                 )
                 raise RefusedError(f"{what}: {lines[0]}{more}; plan again")
         except RefusedError as refusal:
-            self._finish(plan, Result("refused", str(refusal)))
+            self._finish(plan, Result("refused", str(refusal)), attempt=attempt_id(plan.id))
             raise
         confirmed = confirm if confirm is not None else (answers[0] if answers else None)
         return self.apply(plan, confirm=confirmed, wait=wait, timeout=timeout)
 
+    def record_stopped(self, plan: Plan | None, outcome: Outcome, reason: str) -> None:
+        """Journal a change stopped before it was planned or applied (one record saying
+        who, where, what and why); ``plan`` is its stub (None: nothing to say where)."""
+        if plan is not None:
+            self._finish(plan, Result(outcome, reason), attempt=attempt_id(plan.id))
+
     def _run(
-        self, change: Change, ctx: ChangeContext, plan: Plan, role: str, clock: float, started: str
+        self,
+        change: Change,
+        ctx: ChangeContext,
+        plan: Plan,
+        role: str,
+        clock: float,
+        started: str,
+        attempt: str,
     ) -> Result:
         """Stale check, apply and verify under the lock; journal the outcome."""
         timings: dict[str, Any] = {"started_at": started}
@@ -249,21 +286,33 @@ class Engine:
             applied: Applied = change.apply(ctx, plan)
             timings["apply_s"] = round(time.monotonic() - clock, 3)
             result = change.verify(ctx, plan, applied)
-        except KeyboardInterrupt:
-            self._finish(plan, self._failed("interrupted", clock, timings), role)
-            raise Interrupted(f"{plan.change} on {plan.env} interrupted") from None
+        except KeyboardInterrupt as stop:
+            name = signal_name(stop)
+            state: dict[str, Any] = {"unread": "interrupted again: live state not read"}
+            try:
+                self.progress(f"{name}: recording the live state (again to leave at once)")
+                state = live_state(change, ctx, plan)
+            except KeyboardInterrupt:
+                pass
+            detail = f"interrupted by {name}; nothing rolled back"
+            total = round(time.monotonic() - clock, 3)
+            result = Result("interrupted", detail, state, {**timings, "total_s": total})
+            with deferred():  # the outcome is written whole, whatever arrives meanwhile
+                record = self.journal.append(self._record(plan, role, result, attempt))
+            self._notify(plan, result, record)
+            raise Interrupted(f"{plan.change} on {plan.env} {detail}") from None
         except RefusedError:
             raise
         except OpskitError as error:
-            self._finish(plan, self._failed(str(error), clock, timings), role)
+            self._finish(plan, self._failed(str(error), clock, timings), role, attempt)
             raise
         except Exception as error:
             detail = f"{type(error).__name__}: {error}"
-            self._finish(plan, self._failed(detail, clock, timings), role)
+            self._finish(plan, self._failed(detail, clock, timings), role, attempt)
             raise ChangeFailed(f"{plan.change} on {plan.env} failed: {detail}") from error
         timings["total_s"] = round(time.monotonic() - clock, 3)
         result = dataclasses.replace(result, timings={**timings, **result.timings})
-        self._finish(plan, result, role)
+        self._finish(plan, result, role, attempt)
         return result
 
     @staticmethod
@@ -271,7 +320,9 @@ class Engine:
         total = round(time.monotonic() - clock, 3)
         return Result("failed", detail, timings={**timings, "total_s": total})
 
-    def _record(self, plan: Plan, role: str, result: Result | None = None) -> dict[str, Any]:
+    def _record(
+        self, plan: Plan, role: str, result: Result | None = None, attempt: str | None = None
+    ) -> dict[str, Any]:
         """The intent record for ``plan``, or its outcome record when ``result`` is given."""
         outcome: Outcome | None = result.outcome if result else None
         return change_record(
@@ -284,12 +335,22 @@ class Engine:
             detail=result.detail if result else "",
             data=result.data if result else None,
             timings=result.timings if result else None,
+            attempt=attempt,
         )
 
-    def _finish(self, plan: Plan, result: Result, role: str | None = None) -> None:
+    def _finish(
+        self, plan: Plan, result: Result, role: str | None = None, attempt: str | None = None
+    ) -> None:
         """Journal the outcome, then tell every notifier (whose failures are only warned)."""
-        role = role or self.config.role_arn(plan.env, self.access or plan.access)
-        record = self.journal.append(self._record(plan, role, result))
+        if role is None:
+            access = self.access if self.access is not None else plan.access
+            known = access in self.config.access_levels()
+            role = self.config.role_arn(plan.env, access if known else plan.access)
+        record = self.journal.append(self._record(plan, role, result, attempt))
+        self._notify(plan, result, record)
+
+    def _notify(self, plan: Plan, result: Result, record: dict[str, Any]) -> None:
+        """Tell every notifier about a journaled outcome; their failures are only warned."""
         notice = ChangeNotice(plan, result, self.actor, self.origin, record)
         for notifier in self.notifiers:
             try:

@@ -1,8 +1,9 @@
-"""`opskit audit log|show|verify|init`: read, check and set up the journal of every change.
+"""`opskit audit log|show|verify|init|repair`: read, check, set up and repair the journal.
 
 Without ``[audit] s3_bucket`` these read the local journal file only (no login, no AWS).
 With it, ``log`` and ``show`` read the team journal (everyone's changes) and ``verify``
-checks the local journal and the team journal against each other.
+checks the local journal and the team journal against each other. ``repair`` seals a
+torn last line (a crash mid-write) with a ``truncated`` record.
 """
 
 from __future__ import annotations
@@ -180,3 +181,18 @@ def init(
     print("add to environments.toml:")
     for line in setup.config_lines():
         print(line)
+
+
+@audit_app.command("repair")
+def repair_(ctx: typer.Context, output: OutputOption = Output.table) -> None:
+    """Seal a journal whose last line a crash tore: cut it (kept aside, its SHA-256 in
+    a `truncated` record) so changes can be journaled again. Anything else damaged is
+    left alone and reported (exit 1)."""
+    from opskit.audit.repair import repair
+
+    journal, _ = _journal(ctx)
+    done = repair(journal)
+    if output is Output.json:
+        print_json(done.to_json())
+    else:
+        print(str(done))

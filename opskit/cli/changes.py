@@ -69,9 +69,10 @@ def deploy(
 ) -> None:
     """Deploy new image tag(s): new task definition revision, rolled out, waited for;
     rolled back automatically if it fails."""
+    from opskit.changes import validate
     from opskit.changes.deploy import DeployChange
 
-    change = DeployChange(env, tuple(services), tuple(image))
+    change = DeployChange(env, tuple(services), validate.image_specs(image))
     _run(ctx, change, plan_out, dry_run, confirm, access, output, not no_wait, timeout)
 
 
@@ -130,9 +131,10 @@ def rollback(
     output: OutputOption = Output.table,
 ) -> None:
     """Switch a service back to its previous (or a named) task definition revision."""
+    from opskit.changes import validate
     from opskit.changes.service_changes import RollbackChange
 
-    change = RollbackChange(env, service, revision)
+    change = RollbackChange(env, service, validate.revision(revision))
     _run(ctx, change, plan_out, dry_run, confirm, access, output, not no_wait, timeout)
 
 
@@ -180,9 +182,10 @@ def draining(
     output: OutputOption = Output.table,
 ) -> None:
     """Set the draining timeout (deregistration delay) on every target group of an env."""
+    from opskit.changes import validate
     from opskit.changes.draining import DrainingChange
 
-    change = DrainingChange(env, seconds, tuple(match or ()))
+    change = DrainingChange(env, validate.deregistration_delay(seconds), tuple(match or ()))
     _run(ctx, change, plan_out, dry_run, confirm, access, output, True, None)
 
 
@@ -206,16 +209,12 @@ def shift(
     output: OutputOption = Output.table,
 ) -> None:
     """Move weighted DNS traffic to another environment as a ramp behind a health gate."""
+    from opskit.changes import validate
     from opskit.changes.traffic import TrafficShiftChange
-    from opskit.errors import UsageError
 
-    try:
-        ramp = tuple(int(s) for s in steps.split(",")) if steps else ()
-    except ValueError:
-        raise UsageError(f"--steps {steps}: give whole percents like 1,5,25,50,100") from None
-    if any(not 0 < s <= 100 for s in ramp) or list(ramp) != sorted(ramp):
-        raise UsageError(f"--steps {steps}: rising percents between 1 and 100")
-    change = TrafficShiftChange(name, to, ramp, pause, max_error_rate)
+    ramp = validate.steps(steps)
+    rate = validate.error_rate(max_error_rate)
+    change = TrafficShiftChange(name, to, ramp, validate.pause(pause), rate)
     _run(ctx, change, plan_out, dry_run, confirm, access, output, True, None)
 
 
@@ -233,9 +232,10 @@ def apply(
     """Apply a saved plan exactly as reviewed: its signature checked, its intent planned
     again and guarded; refused if it was edited, reaches outside its environment, or the
     estate changed since."""
-    from opskit.changes import Plan
+    from opskit.changes import Plan, validate
     from opskit.changes.saved import plan_signers
 
+    validate.timeout(timeout)
     ws = workspace(ctx)
     plan = Plan.load(plan_file, plan_signers(ws.config, ws.state_dir, ws.accounts))
     engine = _engine(ctx, access)
@@ -246,10 +246,11 @@ def apply(
 def _engine(ctx: typer.Context, access: str | None) -> Any:
     """The engine for this command: journal, locks, identity, Datadog notifier."""
     from opskit.audit import origin_from_environ
-    from opskit.changes import Engine
+    from opskit.changes import Engine, validate
     from opskit.datadog.notifier import notifiers_for
 
     ws = workspace(ctx)
+    validate.access(access, ws.config.access_levels())
     return Engine.from_workspace(
         ws,
         origin=origin_from_environ("cli"),
@@ -270,6 +271,9 @@ def _run(
     wait: bool,
     timeout: float | None,
 ) -> None:
+    from opskit.changes import validate
+
+    validate.timeout(timeout)
     engine = _engine(ctx, access)
     plan = engine.plan(change)
     if plan_out is not None:

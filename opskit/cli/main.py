@@ -92,6 +92,19 @@ def run() -> None:
     except click.ClickException as error:
         error.show()
         code = ExitCode.USAGE
+    except typer.Exit as done:  # typer bundles its own click: its exceptions are its own
+        code = done.exit_code
+    except typer.Abort:
+        print("opskit: interrupted", file=sys.stderr)
+        code = ExitCode.INTERRUPTED
+    except typer.TyperException as error:  # typer's UsageError, BadParameter, NoSuchOption…
+        formatter = getattr(error, "format_message", None)
+        message = formatter() if callable(formatter) else str(error)
+        if type(error).__name__ == "NoArgsIsHelpError":
+            print(message, file=sys.stderr)  # the help text itself
+        else:
+            print(f"opskit: {message} (see --help)", file=sys.stderr)
+        code = ExitCode.USAGE
     except OpskitError as error:
         print(f"opskit: {error}", file=sys.stderr)
         code = error.exit_code

@@ -27,7 +27,7 @@ from opskit.cli.common import (
     state,
     workspace,
 )
-from opskit.errors import UsageError
+from opskit.errors import AuthError, UsageError
 
 if TYPE_CHECKING:
     from opskit.runbooks import Param
@@ -114,13 +114,22 @@ def run(
     from opskit.runbooks.runner import RunbookFailed
     from opskit.runbooks.runner import run as run_runbook
     from opskit.runbooks.schema import parse_assignments
-    from opskit.runbooks.validate import check_access, resolve
+    from opskit.runbooks.validate import RunRefused, check_access, resolve, stub_for
 
     given = parse_assignments(param or [], name)
     config = load_config_only(ctx)
-    request = resolve(inspect(config, name), config, given, env=env, apply=apply, confirm=confirm)
+    spec = inspect(config, name)
+    try:
+        request = resolve(spec, config, given, env=env, apply=apply, confirm=confirm)
+    except RunRefused as refusal:
+        _journal_stopped(ctx, refusal.plan, "refused", str(refusal))
+        raise
     ws = workspace(ctx)
-    check_access(ws.accounts, request)
+    try:
+        check_access(ws.accounts, request)
+    except AuthError as denial:
+        _journal_stopped(ctx, stub_for(request, config), "denied", str(denial))
+        raise
     try:
         record = run_runbook(ws, request, say=progress, sandbox_user=state(ctx).user)
     except RunbookFailed as failure:
@@ -131,6 +140,18 @@ def run(
         print_json(record.to_json())
     else:
         emit(record.row(), output)
+
+
+def _journal_stopped(ctx: typer.Context, plan: Any, outcome: Any, reason: str) -> None:
+    """Put an applying run refused or denied before its kernel started on the record
+    (who, where, what, why); a dry run (``plan`` None) changes nothing and is not."""
+    from opskit.audit import origin_from_environ
+    from opskit.changes import Engine
+
+    if plan is None:
+        return
+    engine = Engine.from_workspace(workspace(ctx), origin=origin_from_environ("cli"))
+    engine.record_stopped(plan, outcome, reason)
 
 
 def runs(

@@ -10,12 +10,13 @@ needs, by assuming it.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from opskit.config import Config
-from opskit.errors import UsageError
+from opskit.errors import RefusedError, UsageError
 from opskit.runbooks.schema import Param, RunbookSpec
 
 
@@ -25,6 +26,16 @@ class CredentialSource(Protocol):
     def credentials(self, env: str, access: str = "read") -> Any:
         """Temporary credentials for ``env`` at ``access``; AuthError when denied."""
         ...
+
+
+class RunRefused(RefusedError):
+    """The change guard refused a run before its kernel started. ``plan`` stands for the
+    run in the journal (env, account, access, redacted parameters), so the refusal is on
+    the record like any other."""
+
+    def __init__(self, message: str, plan: Any) -> None:
+        super().__init__(message)
+        self.plan = plan
 
 
 @dataclass(frozen=True)
@@ -94,9 +105,10 @@ def resolve(
     for param in spec.params:
         _check_allowed(param, params[param.name], config, chosen_env, name)
         param.check_bounds(params[param.name], name)
+    check_catalog(params, config, chosen_env, name)
     doing = bool(params.get("apply", False))
     if doing and chosen_env:
-        _guard(spec, config, chosen_env, confirm)
+        _guard(spec, config, chosen_env, confirm, params)
     read_envs = tuple(
         dict.fromkeys(
             v
@@ -106,6 +118,50 @@ def resolve(
         )
     )
     return RunRequest(spec, params, chosen_env, doing, read_envs)
+
+
+def check_catalog(params: Mapping[str, Any], config: Config, env: str | None, name: str) -> None:
+    """What the change the run would make accepts, checked before a kernel starts: a
+    count within the service's configured bounds in ``env``, an image reference, a rising
+    ramp, finite numbers and a pause of at most an hour."""
+    from opskit.changes import validate
+
+    where = f"{name}: parameter"
+    for key, value in params.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UsageError(f"{where} '{key}': {value} is not a finite number")
+    service = params.get("service")
+    count = params.get("count")
+    if env and isinstance(service, str) and isinstance(count, int) and service in config.services:
+        size = config.services[service].size.get(env)
+        if size is not None and not size.min <= count <= size.upper:
+            raise UsageError(
+                f"{where} 'count': {count} is outside {service}'s bounds in {env} "
+                f"({size.min}..{size.upper}, environments.toml)"
+            )
+    image = params.get("image")
+    if isinstance(image, str) and image:
+        try:
+            validate.image_spec(image)
+        except UsageError as error:
+            raise UsageError(f"{where} 'image': {error}") from None
+    steps = params.get("steps")
+    if isinstance(steps, list) and steps:
+        validate.ramp_steps(steps, f"{where} 'steps' {steps}")
+    pause = params.get("pause_seconds")  # below 0: the config's pause (the notebook says)
+    if isinstance(pause, float) and pause > validate.MAX_PAUSE_S:
+        raise UsageError(f"{where} 'pause_seconds': {pause:g} is over an hour (3600)")
+
+
+def stub_for(request: RunRequest, config: Config) -> Any:
+    """The stub plan standing for an applying run in the journal (None for a dry run)."""
+    from opskit.changes.attempts import stub_plan
+
+    if not (request.apply and request.env):
+        return None
+    summary = f"runbook {request.spec.name} (apply) on {request.env}"
+    access = cast("Any", request.access)
+    return stub_plan("runbook", summary, request.env, config, access, request.params)
 
 
 def check_access(accounts: CredentialSource, request: RunRequest) -> None:
@@ -160,16 +216,24 @@ def _check_allowed(param: Param, value: Any, config: Config, env: str | None, na
         )
 
 
-def _guard(spec: RunbookSpec, config: Config, env: str, confirm: str | None) -> None:
+def _guard(
+    spec: RunbookSpec, config: Config, env: str, confirm: str | None, params: Mapping[str, Any]
+) -> None:
     """The change engine's guard, before the kernel: read-only, freeze, a protected
-    environment's name typed back (``--confirm``); the kernel's engine checks again."""
+    environment's name typed back (``--confirm``); the kernel's engine checks again.
+    A refusal is ``RunRefused``, carrying the stub plan the front end journals."""
+    from opskit.changes.attempts import stub_plan
     from opskit.changes.guard import guard
-    from opskit.changes.plan import Access, Plan
+    from opskit.changes.plan import Access
 
-    where = config.environment(env)
     access = cast("Access", spec.access)
-    stub = Plan(spec.name, spec.name, env, where.account_id, where.region, access, diffs=())
-    guard(stub, config, access=access, confirm=confirm)
+    summary = f"runbook {spec.name} (apply) on {env}"
+    try:
+        guard(stub_plan(spec.name, summary, env, config, access, {}), config, access=access,
+              confirm=confirm)  # fmt: skip
+    except RefusedError as refusal:
+        stub = stub_plan("runbook", summary, env, config, access, params)
+        raise RunRefused(str(refusal), stub) from None
 
 
 def _require_value(param: Param, value: Any, name: str) -> None:

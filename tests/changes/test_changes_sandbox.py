@@ -150,7 +150,7 @@ def test_bob_is_denied_outside_dev(workspace: Make, tmp_path: Any) -> None:
     with pytest.raises(AuthError):
         _engine(bob).apply(plan)
     assert _service(alice, "stage", "api", "api")["desiredCount"] == desired
-    assert _statuses(bob) == ["failed"]
+    assert _statuses(bob) == ["denied", "failed"]  # denied at planning, then failed to apply
 
 
 def test_the_read_access_level_cannot_apply(workspace: Make) -> None:

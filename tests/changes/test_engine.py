@@ -92,8 +92,11 @@ def test_protected_env_refused_without_confirmation_and_journaled(
         eng.apply(plan, confirm="stage")
     assert Store(store).get("prod/thing/a") == 1
     entries = changes(_journal(tmp_path).records())
-    assert [e.status for e in entries] == ["refused"]
-    assert len(entries[0].records) == 2 and entries[0].intent is None
+    assert [e.status for e in entries] == ["refused", "refused"]  # one entry per attempt
+    assert all(len(e.records) == 1 and e.intent is None for e in entries)
+    assert {e.plan_id for e in entries} == {plan.id}
+    assert entries[0].change_id != entries[1].change_id
+    assert "--confirm prod" in entries[0].outcome["detail"]  # type: ignore[index]
     assert eng.apply(plan, ask=lambda p: "prod").outcome == "applied"
 
 

@@ -1,7 +1,7 @@
 """`opskit runbook list|show|run` and `opskit notebooks`, as subprocesses of the entry point.
 
 Bad runs fail before a kernel starts: one line on stderr, a documented exit code, no run
-record, no archive and nothing journaled.
+record, no archive, and nothing journaled but the refusal of a protected environment.
 """
 
 from __future__ import annotations
@@ -52,7 +52,11 @@ def test_bad_runs_are_one_line_and_start_no_kernel(sandbox_env: dict[str, str]) 
         assert len(lines) == 1 and lines[0].startswith(message), f"{name}: {lines}"
         assert ran[name].out == ""
     assert not (state / "runs").exists() or not any((state / "runs").iterdir())
-    assert (journal.read_bytes() if journal.exists() else b"") == before
+    after = journal.read_bytes() if journal.exists() else b""
+    assert after.startswith(before)
+    (refusal,) = [json.loads(line) for line in after[len(before) :].splitlines()]
+    assert refusal["type"] == "outcome" and refusal["outcome"] == "refused"  # on the record
+    assert refusal["where"]["env"] == "prod" and refusal["change"] == "runbook"
 
 
 def test_list_and_show_describe_every_parameter(sandbox_env: dict[str, str]) -> None:
