@@ -34,7 +34,9 @@ def signer_for(config: Config, accounts: OpsClients | None, state: Path) -> Sign
     return HmacSigner.from_state_dir(state)
 
 
-def team_store(config: Config, accounts: OpsClients, state: Path, signer: Signer) -> TeamStore:
+def team_store(
+    config: Config, accounts: OpsClients, state: Path, signer: Signer, journal: Path | None = None
+) -> TeamStore:
     """The team journal of ``[audit] s3_bucket`` (which must be set)."""
     bucket = config.audit.s3_bucket
     if not bucket:
@@ -44,7 +46,7 @@ def team_store(config: Config, accounts: OpsClients, state: Path, signer: Signer
         bucket,
         config.audit.prefix,
         signer,
-        writer=writer_id(state),
+        writer=writer_id(state, journal),
         cache_dir=state,
     )
 
@@ -60,7 +62,7 @@ def open_journal(
     signer = signer_for(config, accounts, state)
     shipper = None
     if config.audit.s3_bucket and accounts is not None:
-        shipper = team_store(config, accounts, state, signer)
+        shipper = team_store(config, accounts, state, signer, path)
     return Journal(path, redactor, signer=signer, shipper=shipper)
 
 

@@ -15,6 +15,7 @@ new object with a recomputed chain still lacks the key).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -35,9 +36,18 @@ TEAM_ONLY = ("seq", "prev", "hash", "sig", "key_id", "writer")
 LOCAL_ONLY = ("seq", "prev", "hash", "sig", "key_id", "team")
 
 
-def writer_id(state: Path) -> str:
-    """This state dir's writer id (random, kept in ``audit.writer``), made on first use."""
-    path = Path(state) / WRITER_FILE
+def writer_id(state: Path, journal: Path | None = None) -> str:
+    """The writer id of one local journal (random, made on first use), kept in the state
+    dir (``audit.writer``, or ``audit.writer-<hash of the journal's path>`` for a named one).
+
+    Per journal file, not per machine: two journals in one state dir are two writers, so a
+    record one of them wrote is never expected in the other. Kept apart from the journal
+    itself, so deleting the journal does not also forget which team records it held.
+    """
+    name = WRITER_FILE
+    if journal is not None:
+        name += "-" + hashlib.sha256(str(Path(journal).resolve()).encode()).hexdigest()[:12]
+    path = Path(state) / name
     try:
         found = path.read_text().strip()
         if found:

@@ -34,12 +34,15 @@ def register(app: typer.Typer) -> None:
 
 
 def _journal(ctx: typer.Context) -> tuple[Journal, TeamStore | None]:
-    """The local journal (signed as it is written) and the team journal, when configured."""
+    """The local journal (signed as it is written) and the team journal, when configured.
+
+    Only a journal with neither a team bucket nor a KMS key is read without logging in.
+    """
     from opskit.audit.setup import open_journal
     from opskit.workspace import journal_path, state_dir
 
     config = load_config_only(ctx)
-    if not config.audit.s3_bucket:
+    if not config.audit.s3_bucket and not config.audit.kms_key_id:  # no AWS needed
         state = state_dir()
         return open_journal(config, None, state, journal_path(config, state)), None
     ws = workspace(ctx)

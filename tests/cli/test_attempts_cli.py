@@ -147,7 +147,9 @@ def test_two_applies_of_one_plan_are_two_entries(state: Path, tmp_path: Path, al
     entries = [
         e for e in changes(Journal(state / "journal.jsonl").records()) if e.plan_id == plan_id
     ]
-    assert entries[0].intent is not None and entries[1].intent is not None
+    assert entries[0].intent is not None and entries[0].outcome is not None
+    # the second attempt was refused before anything was touched: its own refused outcome
+    assert entries[1].outcome is not None and entries[1].outcome["outcome"] == "refused"
 
 
 def test_a_runbook_denied_before_its_kernel_is_on_the_record(state: Path) -> None:
