@@ -93,14 +93,32 @@ def task_addresses(task: Mapping[str, Any]) -> set[str]:
     return found
 
 
+def counts_settled(service: Mapping[str, Any]) -> bool:
+    """The cheap half, from DescribeServices alone: one deployment, its counts all in.
+
+    When it is False the service has not settled, whatever its tasks say, so a waiter
+    need not read them (it saves ListTasks and DescribeTasks on every poll of a rollout).
+    """
+    primary = primary_of(service)
+    desired = int(service.get("desiredCount", 0))
+    return (
+        primary is not None
+        and len(service.get("deployments", [])) == 1
+        and int(primary.get("runningCount", 0)) == desired
+        and int(primary.get("pendingCount", 0)) == 0
+        and int(service.get("runningCount", desired)) == desired
+    )
+
+
 def settled(
     service: Mapping[str, Any],
-    tasks: Sequence[Mapping[str, Any]],
+    tasks: Sequence[Mapping[str, Any]] | None,
     target_health: Mapping[str, Sequence[Mapping[str, Any]]],
 ) -> Settled:
     """Has ``service`` settled? ``tasks``: its described tasks (wanted running, and those
-    told to stop); ``target_health``: DescribeTargetHealth descriptions per target group
-    ARN of the service's load balancers (empty when it has none)."""
+    told to stop), or None when not read because ``counts_settled`` already says no;
+    ``target_health``: DescribeTargetHealth descriptions per target group ARN of the
+    service's load balancers (empty when it has none)."""
     primary = primary_of(service)
     desired = int(service.get("desiredCount", 0))
     if primary is None:
@@ -109,6 +127,8 @@ def settled(
     pending = int(primary.get("pendingCount", 0))
     td = str(primary.get("taskDefinition") or service.get("taskDefinition") or "")
     others = len(service.get("deployments", [])) - 1
+    read = tasks is not None
+    tasks = tasks or []
     wanted = [t for t in tasks if t.get("desiredStatus") != "STOPPED"]
     stopping = [
         t for t in tasks if t.get("desiredStatus") == "STOPPED" and t.get("lastStatus") != "STOPPED"
@@ -132,7 +152,8 @@ def settled(
         if bare and list(by_id.values()).count("healthy") < len(wanted):
             unregistered += bare
     done = (
-        others == 0
+        read
+        and others == 0
         and running == desired
         and int(primary.get("desiredCount", desired)) == desired
         and int(service.get("runningCount", running)) == desired

@@ -1,11 +1,12 @@
 """Waiting for ECS services to settle, many at once, with few calls.
 
 Every poll describes the watched services of a cluster together (DescribeServices takes
-10 names a call), then each service's tasks (ListTasks, DescribeTasks 100 a call) and the
-health of its target groups (one DescribeTargetHealth per group). Whether a service has
-settled is decided by ``opskit.changes.settled`` alone. It has failed when its rollout
-failed, ECS rolled it back (circuit breaker), its tasks keep failing to start, or the
-wait timed out (the message then carries the live numbers).
+10 names a call) and reads the health of each one's target groups (one DescribeTargetHealth
+per group); only once a service's counts add up are its tasks read too (ListTasks,
+DescribeTasks 100 a call; the stopped ones too where no target group shows them draining).
+Whether a service has settled is decided by ``opskit.changes.settled`` alone. It has
+failed when its rollout failed, ECS rolled it back (circuit breaker), its tasks keep
+failing to start, or the wait timed out (the message then carries the live numbers).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from opskit.aws import ecs_changes, elb_changes
 from opskit.changes.protocol import ChangeContext
-from opskit.changes.settled import Settled, settled, short_td
+from opskit.changes.settled import Settled, counts_settled, settled, short_td
 from opskit.changes.targets import ServiceRef
 
 CRASH_THRESHOLD = 3  # failed tasks of one deployment that count as crashing (ECS: >= 3)
@@ -96,19 +97,21 @@ def _poll(ctx: ChangeContext, watches: list[Watch]) -> dict[ServiceRef, tuple[st
 
 def read_settled(ctx: ChangeContext, env: str, cluster: str, service: Mapping[str, Any]) -> Settled:
     """Read a described service's tasks and target health, and ask ``settled``."""
-    ecs = ctx.reader(env, "ecs")
-    name = str(service["serviceName"])
-    arns = [
-        *ecs_changes.service_task_arns(ecs, cluster, name, "RUNNING"),
-        *ecs_changes.service_task_arns(ecs, cluster, name, "STOPPED"),
-    ]
-    tasks = ecs_changes.describe_tasks(ecs, cluster, arns) if arns else []
     health: dict[str, list[dict[str, Any]]] = {}
     bindings = [b.get("targetGroupArn") for b in service.get("loadBalancers") or []]
-    if any(bindings):
+    groups = list(dict.fromkeys(a for a in bindings if a))
+    if groups:
         elb = ctx.reader(env, "elbv2")
-        for arn in dict.fromkeys(a for a in bindings if a):
+        for arn in groups:
             health[arn] = elb_changes.target_health(elb, arn)
+    if not counts_settled(service):
+        return settled(service, None, health)  # not yet, and the line has the numbers
+    ecs = ctx.reader(env, "ecs")
+    name = str(service["serviceName"])
+    arns = ecs_changes.service_task_arns(ecs, cluster, name, "RUNNING")
+    if not groups:  # a task being stopped behind a load balancer shows as a draining target
+        arns += ecs_changes.service_task_arns(ecs, cluster, name, "STOPPED")
+    tasks = ecs_changes.describe_tasks(ecs, cluster, arns) if arns else []
     return settled(service, tasks, health)
 
 

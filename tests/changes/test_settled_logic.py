@@ -148,3 +148,17 @@ def test_a_service_without_load_balancers_settles_on_tasks_alone() -> None:
 
 def test_no_primary_deployment_is_not_settled() -> None:
     assert not settled({"desiredCount": 0, "deployments": []}, [], {}).done
+
+
+def test_counts_alone_can_say_not_yet_but_never_settled() -> None:
+    from opskit.changes.settled import counts_settled
+
+    starting = service(running=1, pending=2)
+    assert not counts_settled(starting)
+    unread = settled(starting, None, health(**{"10_0_0_1": "healthy", "10_0_0_2": "initial"}))
+    assert not unread.done
+    assert unread.line == "running 1/3 on api:13, pending 2, 1 target healthy, 1 initial"
+    assert counts_settled(service())
+    assert not settled(service(), None, STEADY_HEALTH).done  # tasks unread: not proven
+    older = [{"id": "ecs-svc/0", "status": "ACTIVE", "taskDefinition": OLD_TD}]
+    assert not counts_settled(service(older=older))

@@ -4,7 +4,8 @@ A watcher polls a dev service as alice (admin role) while the test changes it, a
 when it first saw each task state, target state and rollout state. Durations come from the
 target group's own settings (set by the test), divided by the session's time factor:
 
-- a new task goes PROVISIONING -> PENDING -> RUNNING, in that order;
+- a new task goes PROVISIONING -> PENDING -> RUNNING, in that order, taking seconds of
+  sandbox time (its createdAt, pullStartedAt and startedAt say how long);
 - its target is ``initial`` for HealthCheckIntervalSeconds × HealthyThresholdCount, then
   ``healthy``;
 - a desiredCount change starts no deployment: the PRIMARY stays ``COMPLETED`` throughout
@@ -23,6 +24,7 @@ import pytest
 
 TIME_FACTOR = 200.0  # tests/conftest.py runs the session's sandbox this much faster
 LIFECYCLE = ["PROVISIONING", "PENDING", "ACTIVATING", "RUNNING"]
+PROVISION_S, PULL_S = 4, 12  # ENI attachment, image pull: seconds of AWS time
 CLUSTER, NAME = "cdn", "cdn-edge"
 INTERVAL_S, THRESHOLD, DELAY_S = 30, 5, 160  # 150 s of checks -> 0.75 s; 160 s drain -> 0.8 s
 
@@ -96,6 +98,7 @@ def test_scaling_out_and_in_shows_every_intermediate_state_for_as_long_as_aws(
     first: dict[tuple[str, str], float] = {}  # (kind, state) -> first seen
     rollouts: set[str] = set()
     new_ip: list[str] = []
+    new_task: list[dict[str, Any]] = []
 
     def out() -> bool:
         now = time.monotonic()
@@ -104,15 +107,20 @@ def test_scaling_out_and_in_shows_every_intermediate_state_for_as_long_as_aws(
         for task in svc_tasks:
             if task["taskArn"] not in old:
                 first.setdefault(("task", task["lastStatus"]), now)
-                new_ip[:] = [_ip(task)]
+                new_ip[:], new_task[:] = [_ip(task)], [task]
         if new_ip and new_ip[0] in targets:
             first.setdefault(("target", targets[new_ip[0]]), now)
         return ("target", "healthy") in first
 
     _until(out)
     seen = [s for s in LIFECYCLE if ("task", s) in first]
-    assert seen[-1] == "RUNNING" and len(seen) >= 2, seen  # PROVISIONING and/or PENDING too
+    assert seen[-1] == "RUNNING", seen  # sightings in order; the timestamps say how long:
     assert [first["task", s] for s in seen] == sorted(first["task", s] for s in seen)
+    (task,) = new_task
+    provisioning = (task["pullStartedAt"] - task["createdAt"]).total_seconds()
+    pulling = (task["startedAt"] - task["pullStartedAt"]).total_seconds()
+    assert provisioning >= 0.5 * PROVISION_S / TIME_FACTOR, task
+    assert pulling >= 0.5 * PULL_S / TIME_FACTOR, task
     checks = INTERVAL_S * THRESHOLD / TIME_FACTOR
     initial = first["target", "healthy"] - first["target", "initial"]
     assert checks * 0.6 <= initial <= checks + 5, (initial, checks)
