@@ -45,9 +45,10 @@ def _wait_one(ctx: ChangeContext, ref: ServiceRef, applied: Applied, what: str) 
     if not ctx.wait:
         return Result("applied", f"{what}: started, not waited for", applied.data)
     failures, lines = wait_settled(ctx, [Watch(ref, applied.data["deployment"])])
+    data = {**applied.data, "settled": {ref.resource: lines.get(ref, "")}}
     if failures:
-        return Result("failed", f"{what}: {failures[ref]}", applied.data)
-    return Result("applied", f"{what}: settled ({lines.get(ref, '')})", applied.data)
+        return Result("failed", f"{what}: {failures[ref]}", data)
+    return Result("applied", f"{what}: settled ({lines.get(ref, '')})", data)
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,11 @@ def test_scale_up_and_down_return_only_once_settled(workspace: Make, alice: Any)
     assert_settled(alice, "api", "api", 1)
     assert "draining" in down.target_states, down.target_states
     assert any("draining" in line for line in said), said
-    assert [e.status for e in changes(Journal(ws.journal_path).records())] == ["applied"] * 2
+    entries = changes(Journal(ws.journal_path).records())
+    assert [e.status for e in entries] == ["applied"] * 2
+    last = entries[-1].outcome or {}
+    (line,) = last["data"]["settled"].values()  # the journal keeps what the operator saw
+    assert line.startswith("running 1/1 on api:") and line in result.detail, line
 
 
 def test_restart_waits_for_new_tasks_and_old_targets_to_drain(workspace: Make, alice: Any) -> None:
