@@ -1,9 +1,10 @@
 """Waiting for ECS services to settle, many at once, with few calls.
 
 Every poll describes the watched services of a cluster together (DescribeServices takes
-10 names a call) and reads the health of each one's target groups (one DescribeTargetHealth
-per group); only once a service's counts add up are its tasks read too (ListTasks,
-DescribeTasks 100 a call; the stopped ones too where no target group shows them draining).
+10 names a call); only once a service's counts add up (one deployment, running == desired,
+none pending) are its target groups (one DescribeTargetHealth each) and tasks read too
+(ListTasks, DescribeTasks 100 a call; stopped ones where no target group shows them
+draining), and on the last look before a timeout, so that its message has every number.
 Whether a service has settled is decided by ``opskit.changes.settled`` alone. It has
 failed when its rollout failed, ECS rolled it back (circuit breaker), its tasks keep
 failing to start, or the wait timed out (the message then carries the live numbers).
@@ -52,7 +53,8 @@ def wait_settled(
     said: dict[ServiceRef, str] = {}
     deadline = ctx.monotonic() + ctx.timeout
     while pending:
-        states = _poll(ctx, list(pending.values()))
+        final = ctx.monotonic() >= deadline  # the last look: read everything, for the message
+        states = _poll(ctx, list(pending.values()), final)
         for ref, (state, message) in states.items():
             if said.get(ref) != message:
                 ctx.progress(f"{ref.env} {ref.label}: {message}")
@@ -73,7 +75,9 @@ def wait_settled(
     return failures, said
 
 
-def _poll(ctx: ChangeContext, watches: list[Watch]) -> dict[ServiceRef, tuple[str, str]]:
+def _poll(
+    ctx: ChangeContext, watches: list[Watch], final: bool = False
+) -> dict[ServiceRef, tuple[str, str]]:
     groups: dict[tuple[str, str], list[Watch]] = defaultdict(list)
     for watch in watches:
         groups[(watch.ref.env, watch.ref.cluster)].append(watch)
@@ -90,22 +94,30 @@ def _poll(ctx: ChangeContext, watches: list[Watch]) -> dict[ServiceRef, tuple[st
             if state == "failed":
                 states[watch.ref] = (state, message)
                 continue
-            now = read_settled(ctx, env, cluster, service)
+            now = read_settled(ctx, env, cluster, service, final)
             states[watch.ref] = ("done" if now.done else "waiting", now.line)
     return states
 
 
-def read_settled(ctx: ChangeContext, env: str, cluster: str, service: Mapping[str, Any]) -> Settled:
-    """Read a described service's tasks and target health, and ask ``settled``."""
+def read_settled(
+    ctx: ChangeContext, env: str, cluster: str, service: Mapping[str, Any], final: bool = False
+) -> Settled:
+    """Read a described service's target health and tasks, and ask ``settled``.
+
+    While the deployments' counts say "not yet", nothing more is read (the ELB Describe
+    budget is 10 calls a second per account), except on the ``final`` look before a
+    timeout, so that its message carries the target states too.
+    """
+    counted = counts_settled(service)
     health: dict[str, list[dict[str, Any]]] = {}
     bindings = [b.get("targetGroupArn") for b in service.get("loadBalancers") or []]
     groups = list(dict.fromkeys(a for a in bindings if a))
-    if groups:
+    if groups and (counted or final):
         elb = ctx.reader(env, "elbv2")
         for arn in groups:
             health[arn] = elb_changes.target_health(elb, arn)
-    if not counts_settled(service):
-        return settled(service, None, health)  # not yet, and the line has the numbers
+    if not counted:
+        return settled(service, None, health)  # not yet; the line has the numbers read
     ecs = ctx.reader(env, "ecs")
     name = str(service["serviceName"])
     arns = ecs_changes.service_task_arns(ecs, cluster, name, "RUNNING")

@@ -186,7 +186,7 @@ def test_a_short_timeout_fails_with_the_live_numbers(
     result = json.loads(done.stdout)["result"]
     assert result["outcome"] == "failed"
     assert "timed out after 0.05 s: running " in result["detail"], result["detail"]
-    assert "/3 on billing:" in result["detail"]
+    assert "/3 on billing:" in result["detail"] and " target" in result["detail"]
     last = done.stderr.strip().splitlines()[-1]  # progress lines, then one error line
     assert last.startswith("opskit: scale billing: timed out"), done.stderr
     assert "Traceback" not in done.stderr
