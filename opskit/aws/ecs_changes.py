@@ -146,3 +146,20 @@ def stop_task(ecs: Any, cluster: str, task: str, reason: str) -> dict[str, Any]:
         return dict(ecs.stop_task(cluster=cluster, task=task, reason=reason[:255])["task"])
     except Exception as error:
         raise translate(error, f"stopping task {task} in {cluster}") from None
+
+
+def service_task_arns(ecs: Any, cluster: str, service: str, desired_status: str) -> list[str]:
+    """ARNs of one service's tasks with that desired status (RUNNING or STOPPED), 100 a page."""
+    arns: list[str] = []
+    try:
+        pages = ecs.get_paginator("list_tasks").paginate(
+            cluster=cluster,
+            serviceName=service,
+            desiredStatus=desired_status,
+            PaginationConfig={"PageSize": 100},
+        )
+        for page in pages:
+            arns.extend(page.get("taskArns", []))
+    except Exception as error:
+        raise translate(error, f"listing tasks of {cluster}/{service}") from None
+    return arns

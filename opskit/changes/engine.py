@@ -285,7 +285,9 @@ class Engine:
                 raise RefusedError(f"stale plan {plan.id}: {stale[0]}{more}; plan again")
             applied: Applied = change.apply(ctx, plan)
             timings["apply_s"] = round(time.monotonic() - clock, 3)
-            result = change.verify(ctx, plan, applied)
+            verifying = time.monotonic()
+            result = change.verify(ctx, plan, applied)  # waits until settled (changes/settled.py)
+            timings["verify_s"] = round(time.monotonic() - verifying, 3)
         except KeyboardInterrupt as stop:
             name = signal_name(stop)
             state: dict[str, Any] = {"unread": "interrupted again: live state not read"}

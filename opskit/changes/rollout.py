@@ -14,7 +14,7 @@ from typing import Any
 from opskit.aws import ecs_changes
 from opskit.changes.protocol import Applied, ChangeContext, Result
 from opskit.changes.targets import ServiceRef
-from opskit.changes.waiting import Watch, short_td, wait_steady
+from opskit.changes.waiting import Watch, short_td, wait_settled
 
 
 def switch(ctx: ChangeContext, ref: ServiceRef, task_definition: str) -> str:
@@ -45,15 +45,20 @@ def settle_or_roll_back(ctx: ChangeContext, applied: Applied, what: str) -> Resu
     if not ctx.wait:
         return Result("applied", f"{what}: started, not waited for", data=applied.data)
     watches = [Watch(ServiceRef.from_resource(s["resource"]), s["deployment"]) for s in services]
-    failures = wait_steady(ctx, watches)
+    failures, lines = wait_settled(ctx, watches)
+    settled = {ref.resource: line for ref, line in lines.items()}
     if not failures:
         news = ", ".join(short_td(s["new"]) for s in services)
-        return Result("applied", f"{what}: steady on {news}", data=applied.data)
+        live = "; ".join(f"{ref.label}: {line}" for ref, line in lines.items())
+        data = {**applied.data, "settled": settled}
+        return Result("applied", f"{what}: settled on {news} ({live})", data=data)
     why = "; ".join(f"{ref.label}: {message}" for ref, message in failures.items())
     ctx.progress(f"{what} failed ({why}); rolling back")
     back = [_restore(ctx, ServiceRef.from_resource(s["resource"]), s["previous"]) for s in services]
-    not_back = wait_steady(ctx, back)
-    data = {**applied.data, "failures": {ref.resource: m for ref, m in failures.items()}}
+    not_back, back_lines = wait_settled(ctx, back)
+    failed = {ref.resource: m for ref, m in failures.items()}
+    settled = {ref.resource: line for ref, line in back_lines.items()}
+    data = {**applied.data, "failures": failed, "settled": settled}
     if not_back:
         left = "; ".join(f"{ref.label}: {message}" for ref, message in not_back.items())
         return Result("failed", f"{what} failed ({why}); rollback did not settle ({left})", data)

@@ -19,7 +19,7 @@ from opskit.changes.plan import Access, Diff, Plan
 from opskit.changes.protocol import Applied, ChangeContext, Result
 from opskit.changes.rollout import primary_deployment, settle_or_roll_back, started, switch
 from opskit.changes.targets import ServiceRef, catalog_name, service_ref
-from opskit.changes.waiting import Watch, short_td, wait_steady
+from opskit.changes.waiting import Watch, short_td, wait_settled
 from opskit.errors import UsageError
 
 
@@ -44,10 +44,11 @@ def _service(ctx: ChangeContext, ref: ServiceRef) -> dict[str, Any]:
 def _wait_one(ctx: ChangeContext, ref: ServiceRef, applied: Applied, what: str) -> Result:
     if not ctx.wait:
         return Result("applied", f"{what}: started, not waited for", applied.data)
-    failures = wait_steady(ctx, [Watch(ref, applied.data["deployment"])])
+    failures, lines = wait_settled(ctx, [Watch(ref, applied.data["deployment"])])
+    data = {**applied.data, "settled": {ref.resource: lines.get(ref, "")}}
     if failures:
-        return Result("failed", f"{what}: {failures[ref]}", applied.data)
-    return Result("applied", f"{what}: steady", applied.data)
+        return Result("failed", f"{what}: {failures[ref]}", data)
+    return Result("applied", f"{what}: settled ({lines.get(ref, '')})", data)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,13 @@
 """Waiting for ECS services to settle, many at once, with few calls.
 
 Every poll describes the watched services of a cluster together (DescribeServices takes
-10 names a call), so waiting for ten services costs one call per poll, not ten. A service
-has settled when the deployment we started runs all its tasks, no older deployment still
-runs, and its load balancer targets are healthy (read only for services that got that far).
-It has failed when its rollout failed, ECS rolled it back (circuit breaker), its tasks keep
-failing to start, or the wait timed out.
+10 names a call); only once a service's counts add up (one deployment, running == desired,
+none pending) are its target groups (one DescribeTargetHealth each) and tasks read too
+(ListTasks, DescribeTasks 100 a call; stopped ones where no target group shows them
+draining), and on the last look before a timeout, so that its message has every number.
+Whether a service has settled is decided by ``opskit.changes.settled`` alone. It has
+failed when its rollout failed, ECS rolled it back (circuit breaker), its tasks keep
+failing to start, or the wait timed out (the message then carries the live numbers).
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from typing import Any
 
 from opskit.aws import ecs_changes, elb_changes
 from opskit.changes.protocol import ChangeContext
+from opskit.changes.settled import Settled, counts_settled, settled, short_td
 from opskit.changes.targets import ServiceRef
 
 CRASH_THRESHOLD = 3  # failed tasks of one deployment that count as crashing (ECS: >= 3)
+
+__all__ = ["Watch", "deployment_state", "read_settled", "short_td", "wait_settled", "wait_steady"]
 
 
 @dataclass(frozen=True)
@@ -30,23 +35,26 @@ class Watch:
     deployment_id: str | None = None
 
 
-def short_td(arn: str) -> str:
-    """``family:revision`` of a task definition ARN."""
-    return arn.rsplit("/", 1)[-1]
-
-
 def wait_steady(ctx: ChangeContext, watches: Sequence[Watch]) -> dict[ServiceRef, str]:
-    """Poll until every watched service has settled or failed; return the failures.
+    """Poll until every watched service has settled or failed; return the failures."""
+    return wait_settled(ctx, watches)[0]
+
+
+def wait_settled(
+    ctx: ChangeContext, watches: Sequence[Watch]
+) -> tuple[dict[ServiceRef, str], dict[ServiceRef, str]]:
+    """Poll until every watched service has settled or failed: (failures, last lines).
 
     Reports progress on ``ctx.progress`` (one line per service whenever it changes) and
-    gives up after ``ctx.timeout`` seconds.
+    gives up after ``ctx.timeout`` seconds: ``timed out after 120 s: running 1/3, …``.
     """
     pending = {w.ref: w for w in watches}
     failures: dict[ServiceRef, str] = {}
     said: dict[ServiceRef, str] = {}
     deadline = ctx.monotonic() + ctx.timeout
     while pending:
-        states = _poll(ctx, list(pending.values()))
+        final = ctx.monotonic() >= deadline  # the last look: read everything, for the message
+        states = _poll(ctx, list(pending.values()), final)
         for ref, (state, message) in states.items():
             if said.get(ref) != message:
                 ctx.progress(f"{ref.env} {ref.label}: {message}")
@@ -58,15 +66,18 @@ def wait_steady(ctx: ChangeContext, watches: Sequence[Watch]) -> dict[ServiceRef
                 del pending[ref]
         if not pending:
             break
-        if ctx.monotonic() >= deadline:
+        left = deadline - ctx.monotonic()
+        if left <= 0:
             for ref in pending:
-                failures[ref] = f"timed out after {ctx.timeout:.0f}s ({said.get(ref, 'waiting')})"
+                failures[ref] = f"timed out after {ctx.timeout:g} s: {said.get(ref, 'waiting')}"
             break
-        ctx.sleep(ctx.poll_seconds)
-    return failures
+        ctx.sleep(min(ctx.poll_seconds, left))  # the last poll falls on the deadline
+    return failures, said
 
 
-def _poll(ctx: ChangeContext, watches: list[Watch]) -> dict[ServiceRef, tuple[str, str]]:
+def _poll(
+    ctx: ChangeContext, watches: list[Watch], final: bool = False
+) -> dict[ServiceRef, tuple[str, str]]:
     groups: dict[tuple[str, str], list[Watch]] = defaultdict(list)
     for watch in watches:
         groups[(watch.ref.env, watch.ref.cluster)].append(watch)
@@ -80,14 +91,48 @@ def _poll(ctx: ChangeContext, watches: list[Watch]) -> dict[ServiceRef, tuple[st
                 states[watch.ref] = ("failed", "the service no longer exists")
                 continue
             state, message = deployment_state(service, watch.deployment_id)
-            if state == "done" and service.get("loadBalancers"):
-                state, message = _targets_state(ctx, env, service, message)
-            states[watch.ref] = (state, message)
+            if state == "failed":
+                states[watch.ref] = (state, message)
+                continue
+            now = read_settled(ctx, env, cluster, service, final)
+            states[watch.ref] = ("done" if now.done else "waiting", now.line)
     return states
 
 
+def read_settled(
+    ctx: ChangeContext, env: str, cluster: str, service: Mapping[str, Any], final: bool = False
+) -> Settled:
+    """Read a described service's target health and tasks, and ask ``settled``.
+
+    While the deployments' counts say "not yet", nothing more is read (the ELB Describe
+    budget is 10 calls a second per account), except on the ``final`` look before a
+    timeout, so that its message carries the target states too.
+    """
+    counted = counts_settled(service)
+    health: dict[str, list[dict[str, Any]]] = {}
+    bindings = [b.get("targetGroupArn") for b in service.get("loadBalancers") or []]
+    groups = list(dict.fromkeys(a for a in bindings if a))
+    if groups and (counted or final):
+        elb = ctx.reader(env, "elbv2")
+        for arn in groups:
+            health[arn] = elb_changes.target_health(elb, arn)
+    if not counted:
+        return settled(service, None, health)  # not yet; the line has the numbers read
+    ecs = ctx.reader(env, "ecs")
+    name = str(service["serviceName"])
+    arns = ecs_changes.service_task_arns(ecs, cluster, name, "RUNNING")
+    if not groups:  # a task being stopped behind a load balancer shows as a draining target
+        arns += ecs_changes.service_task_arns(ecs, cluster, name, "STOPPED")
+    tasks = ecs_changes.describe_tasks(ecs, cluster, arns) if arns else []
+    return settled(service, tasks, health)
+
+
 def deployment_state(service: Mapping[str, Any], deployment_id: str | None) -> tuple[str, str]:
-    """(``done`` | ``waiting`` | ``failed``, a line saying why) for one described service."""
+    """(``done`` | ``waiting`` | ``failed``, why) from the deployments alone.
+
+    ``failed`` is final (rollout FAILED, rolled back, crashing). ``done`` only says the
+    deployments' counts add up; whether the service has settled is ``settled``'s answer.
+    """
     deployments = list(service.get("deployments", []))
     primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
     ours = primary
@@ -97,6 +142,7 @@ def deployment_state(service: Mapping[str, Any], deployment_id: str | None) -> t
         now = short_td(primary["taskDefinition"]) if primary else "nothing"
         return "failed", f"our deployment is gone; the service now runs {now} (rolled back)"
     running, desired = int(ours.get("runningCount", 0)), int(ours.get("desiredCount", 0))
+    pending = int(ours.get("pendingCount", 0))
     failed = int(ours.get("failedTasks", 0))
     td = short_td(ours["taskDefinition"])
     if ours.get("rolloutState") == "FAILED":
@@ -112,20 +158,5 @@ def deployment_state(service: Mapping[str, Any], deployment_id: str | None) -> t
         message += f", {old} old still running"
     if failed:
         message += f", {failed} failed"
-    settled = ours.get("rolloutState") == "COMPLETED" or (running >= desired and not old)
-    return ("done" if settled and not old else "waiting"), message
-
-
-def _targets_state(
-    ctx: ChangeContext, env: str, service: Mapping[str, Any], message: str
-) -> tuple[str, str]:
-    elb = ctx.reader(env, "elbv2")
-    states: list[str] = []
-    for binding in service["loadBalancers"]:
-        arn = binding.get("targetGroupArn")
-        if arn:
-            states += [t["TargetHealth"]["State"] for t in elb_changes.target_health(elb, arn)]
-    healthy = states.count("healthy")
-    waiting = [s for s in states if s in ("initial", "unhealthy", "unavailable")]
-    line = f"{message}, targets {healthy}/{len(states)} healthy"
-    return ("waiting" if waiting else "done"), line
+    counted = running == desired and not pending and len(deployments) == 1
+    return ("done" if counted else "waiting"), message

@@ -66,7 +66,7 @@ def test_deploy_rolls_out_copies_the_task_definition_and_never_journals_secrets(
         new["containerDefinitions"][0]["environment"]
         == old["containerDefinitions"][0]["environment"]
     )
-    assert any("running on api:" in line for line in said)
+    assert any("on api:" in line and "running 1/1" in line for line in said)
     assert _statuses(ws) == ["applied"]
     journal_text = ws.journal_path.read_text()
     assert CANARY not in journal_text

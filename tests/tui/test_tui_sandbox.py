@@ -124,6 +124,8 @@ async def test_every_service_action_in_dev(config: Config, state_dir: Path) -> N
         done.append(await act(pilot, "s", str(desired)))
         kinds = [p.plan.change for p in done]
         assert kinds == ["scale", "restart", "deploy", "rollback", "stop-task", "scale"]
+        up = done[0].outcome.detail if done[0].outcome else ""  # what the dialog showed
+        assert f"settled (running {desired + 1}/{desired + 1}" in up, up
         for plan in done:
             assert_journaled(state_dir, plan, app)
         await in_feed(pilot, done[-1].plan.id)
