@@ -78,7 +78,7 @@ def test_sigterm_mid_deploy_journals_interrupted_with_the_live_state(
     known = {e.change_id for e in changes(journal.records())}
     child, seen = _start(state, "integrations"), []
     try:
-        _until(child, "running on", seen)
+        _until(child, "older deployment", seen)  # the rollout is under way
         # Slow ECS reads from now on so the rollout cannot finish before the signal lands.
         sandbox_faults.set(
             service="ecs", operation="DescribeServices", kind="latency", delay_ms=300, account=DEV
@@ -102,7 +102,7 @@ def test_sigint_journals_interrupted_and_a_second_one_leaves_at_once(
     known = {e.change_id for e in changes(journal.records())}
     child, seen = _start(state, "app-jobs"), []
     try:
-        _until(child, "running on", seen)
+        _until(child, "older deployment", seen)  # the rollout is under way
         # Reading the live state will take 20 s: a second Ctrl-C must not wait for it.
         sandbox_faults.set(
             service="ecs", operation="DescribeServices", kind="latency", delay_ms=20_000,
@@ -130,7 +130,7 @@ def test_sigint_once_journals_the_live_state(state: Path, sandbox_faults: Any) -
     known = {e.change_id for e in changes(journal.records())}
     child, seen = _start(state, "billing"), []
     try:
-        _until(child, "running on", seen)
+        _until(child, "older deployment", seen)  # the rollout is under way
         sandbox_faults.set(
             service="ecs", operation="DescribeServices", kind="latency", delay_ms=300, account=DEV
         )
