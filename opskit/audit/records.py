@@ -169,7 +169,10 @@ def parse_since(text: str, now: dt.datetime | None = None) -> dt.datetime:
     now = now or dt.datetime.now(dt.UTC)
     match = _AGO.match(text.strip())
     if match:
-        return now - dt.timedelta(seconds=int(match[1]) * _UNIT_S[match[2]])
+        try:
+            return now - dt.timedelta(seconds=int(match[1]) * _UNIT_S[match[2]])
+        except OverflowError:  # further back than datetime reaches (year 1)
+            raise UsageError(f"--since '{text}': too far back; give a date instead") from None
     try:
         when = dt.datetime.fromisoformat(text.strip())
     except ValueError:

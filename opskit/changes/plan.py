@@ -155,6 +155,8 @@ class Plan:
             data = json.loads(Path(path).read_text())
         except FileNotFoundError:
             raise UsageError(f"{path}: no such plan file") from None
+        except OSError as error:  # a folder, unreadable…: still a bad parameter
+            raise UsageError(f"{path}: cannot read plan file: {error.strerror or error}") from None
         except ValueError as error:
             raise UsageError(f"{path}: not JSON ({error})") from None
         if not isinstance(data, dict):

@@ -187,14 +187,19 @@ class RollbackChange:
 
     def _target(self, reader: Any, current: Mapping[str, Any]) -> str:
         family, revision = current["family"], int(current["revision"])
+        active = ecs_changes.family_revisions(reader, family)
         if self.revision is not None:
             if self.revision == revision:
                 raise UsageError(f"{self.service} already runs {family}:{revision}")
-            return f"{current['taskDefinitionArn'].rsplit(':', 1)[0]}:{self.revision}"
-        older = [
-            arn for arn in ecs_changes.family_revisions(reader, family)
-            if int(arn.rsplit(":", 1)[1]) < revision
-        ]  # fmt: skip
+            named = [arn for arn in active if int(arn.rsplit(":", 1)[1]) == self.revision]
+            if not named:  # AWS can't deploy an INACTIVE or missing revision: a bad parameter
+                known = ", ".join(arn.rsplit(":", 1)[1] for arn in active[:10])
+                raise UsageError(
+                    f"--revision {self.revision}: no ACTIVE revision {family}:{self.revision}"
+                    f" (newest ACTIVE: {known or 'none'})"
+                )
+            return named[0]
+        older = [arn for arn in active if int(arn.rsplit(":", 1)[1]) < revision]
         if not older:
             raise UsageError(f"{self.service}: no ACTIVE revision of {family} before {revision}")
         return older[0]
