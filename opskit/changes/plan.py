@@ -146,7 +146,10 @@ class Plan:
     def save(self, path: Path) -> None:
         """Write the plan to ``path`` as JSON, with its digest."""
         data = {**self.to_json(), "digest": self.digest()}
-        Path(path).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        try:
+            Path(path).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        except OSError as error:  # a folder, a missing folder, no permission: a bad --plan-out
+            raise UsageError(f"{path}: cannot write plan file: {error.strerror or error}") from None
 
     @classmethod
     def load(cls, path: Path) -> Plan:
