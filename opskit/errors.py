@@ -22,6 +22,7 @@ class ExitCode(IntEnum):
     REFUSED = 7  # a guard refused the change: protected env, read-only, freeze, stale plan, lock
     CHANGE_FAILED = 8  # a change was applied but failed verification (rolled back or not)
     INTERRUPTED = 130  # Ctrl-C
+    PIPE_CLOSED = 141  # stdout closed by its reader (`| head`): 128 + SIGPIPE, as git log does
 
 
 class OpskitError(Exception):
@@ -72,10 +73,27 @@ class Interrupted(OpskitError):
     exit_code = ExitCode.INTERRUPTED
 
 
+class PipeClosed(OpskitError):
+    """The reader of stdout went away (``opskit audit log | head -1``): end quietly."""
+
+    exit_code = ExitCode.PIPE_CLOSED
+
+
 def exit_code_for(error: BaseException) -> ExitCode:
-    """The exit code for any exception, including ones from outside opskit."""
+    """The exit code for any exception, including ones from outside opskit.
+
+    The one mapping every front end uses (the CLI's ``opskit.cli.main.invoke``): command-line
+    parser errors reach it already turned into ``UsageError``.
+    """
     if isinstance(error, OpskitError):
         return error.exit_code
     if isinstance(error, KeyboardInterrupt):
         return ExitCode.INTERRUPTED
+    if isinstance(error, BrokenPipeError):
+        return ExitCode.PIPE_CLOSED
     return ExitCode.FAILURE
+
+
+def one_line(error: BaseException) -> str:
+    """``str(error)`` on one line (what a user sees: never a traceback, never a newline)."""
+    return " ".join(str(error).split()) or type(error).__name__

@@ -193,8 +193,8 @@ def parse_since(text: str, now: dt.datetime | None = None) -> dt.datetime:
     if match:
         try:
             return now - dt.timedelta(seconds=int(match[1]) * _UNIT_S[match[2]])
-        except OverflowError:
-            raise UsageError(f"--since '{text}': too far back") from None
+        except OverflowError:  # further back than datetime reaches (year 1)
+            raise UsageError(f"--since '{text}': too far back; give a date instead") from None
     try:
         when = dt.datetime.fromisoformat(text.strip())
     except ValueError:

@@ -153,7 +153,10 @@ class Plan:
     def save(self, path: Path, signer: Signer) -> None:
         """Write the plan to ``path`` as JSON, signed by ``signer``."""
         text = json.dumps(self.signed_json(signer), indent=2, sort_keys=True) + "\n"
-        Path(path).write_text(text)
+        try:
+            Path(path).write_text(text)
+        except OSError as error:  # a folder, a missing folder, no permission: a bad --plan-out
+            raise UsageError(f"{path}: cannot write plan file: {error.strerror or error}") from None
 
     @classmethod
     def load(cls, path: Path, signers: Sequence[Signer]) -> Plan:
@@ -166,6 +169,8 @@ class Plan:
             data = json.loads(Path(path).read_text())
         except FileNotFoundError:
             raise UsageError(f"{path}: no such plan file") from None
+        except OSError as error:  # a folder, unreadable…: still a bad parameter
+            raise UsageError(f"{path}: cannot read plan file: {error.strerror or error}") from None
         except (ValueError, UnicodeDecodeError) as error:
             raise UsageError(f"{path}: not JSON ({error})") from None
         if not isinstance(data, dict):

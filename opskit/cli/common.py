@@ -96,11 +96,10 @@ def emit(
     if output is Output.json:
         print_json(data)
         return
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(soft_wrap=False)
+    console = _console()
     if isinstance(data, dict):
         table = Table(title=title, show_header=False, box=None, pad_edge=False)
         table.add_column(style="bold")
@@ -119,6 +118,19 @@ def emit(
     console.print(table)
     if not rows:
         progress("(nothing to show)")
+
+
+def _console() -> Any:
+    """rich's Console, but a closed stdout raises ``BrokenPipeError`` (the CLI then ends
+    quietly with 141) instead of rich's own silent ``SystemExit(1)``."""
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError("stdout closed")
+
+    return PipeConsole(soft_wrap=False)
 
 
 def _cell(value: Any) -> str:

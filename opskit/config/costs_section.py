@@ -17,7 +17,7 @@ TagKey = Annotated[str, StringConstraints(pattern=r"^[\w.:/=+@-]{1,128}$")]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class AthenaSettings(_Section):

@@ -21,8 +21,9 @@ from pydantic import (
     model_validator,
 )
 
+from opskit.config.urls import HttpUrl
+
 KeyRef = Annotated[str, StringConstraints(pattern=r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:\S+)$")]
-Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
 Handle = Annotated[str, StringConstraints(pattern=r"^@\S+$")]
 TagValue = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_./-]*$")]
 
@@ -35,7 +36,7 @@ LB_KINDS: frozenset[str] = frozenset({"unhealthy_targets", "http_5xx"})
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Thresholds(_Section):
@@ -123,7 +124,7 @@ class DatadogSettings(_Section):
     enabled: bool = False
     site: Annotated[str, StringConstraints(pattern=r"^[a-z0-9.-]+\.[a-z]+$")] = "datadoghq.com"
     # Any Datadog-compatible base URL (a proxy, the sandbox); empty means https://api.<site>.
-    url: Url | None = None
+    url: HttpUrl | None = None
     api_key: KeyRef = "env:DD_API_KEY"
     app_key: KeyRef = "env:DD_APP_KEY"
     timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0

@@ -19,8 +19,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from opskit.config.locate import LineIndex
+from opskit.config.locate import LineIndex, last_value_line
 from opskit.config.model import Config
+from opskit.config.paths import check_paths
 from opskit.config.references import check_references
 from opskit.errors import ConfigError
 
@@ -60,9 +61,18 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Read and validate the config; raise ConfigError with one precise line if invalid."""
     file = find_config_path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{file}: cannot read: {error}") from None
+        raw = file.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"{file}: cannot read: {error.strerror or error}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        byte = raw[error.start : error.start + 1].hex()
+        raise ConfigError(
+            f"{file}:{line}: not UTF-8 text: byte 0x{byte} at column {column} (save it as UTF-8)"
+        ) from None
     return parse_config(text, file)
 
 
@@ -72,8 +82,11 @@ def parse_config(text: str, file: Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         where = re.search(r"\(at line (\d+), column \d+\)", str(error))
-        line = f":{where.group(1)}" if where else ""
-        raise ConfigError(f"{file}{line}: invalid TOML: {error}") from None
+        if where:
+            raise ConfigError(f"{file}:{where.group(1)}: invalid TOML: {error}") from None
+        line = last_value_line(text)
+        # "at end of document": the nearest line is where the value left open begins.
+        raise ConfigError(f"{file}:{line}: invalid TOML: {error}, in what starts here") from None
     lines = LineIndex(text)
     try:
         config = Config.model_validate(data)
@@ -86,7 +99,7 @@ def parse_config(text: str, file: Path) -> Config:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise ConfigError(_where(file, lines, first["loc"]) + _describe(first) + more) from None
     config._path = file
-    references = check_references(config)
+    references = check_references(config) + check_paths(config, file.parent)
     if references:
         path, message = references[0]
         more = f" (and {len(references) - 1} more)" if len(references) > 1 else ""
@@ -95,9 +108,10 @@ def parse_config(text: str, file: Path) -> Config:
 
 
 def _where(file: Path, lines: LineIndex, loc: tuple[Any, ...]) -> str:
-    line = lines.line_of(tuple(loc))
+    # A key that is missing altogether has no line of its own: its table's, else line 1.
+    line = lines.line_of(tuple(loc)) or 1
     key = ".".join(str(p) for p in loc) or "(top level)"
-    return f"{file}:{line}: {key}: " if line else f"{file}: {key}: "
+    return f"{file}:{line}: {key}: "
 
 
 def _describe(error: ErrorDetails) -> str:
@@ -109,7 +123,12 @@ def _describe(error: ErrorDetails) -> str:
         listed = f" (known: {', '.join(known)})" if known and not guess else ""
         return f"unknown key '{loc[-1]}'{hint}{listed}"
     if kind == "missing":
-        return "missing (required)"
+        # every top-level key is a table: say which section to write
+        return (
+            f"missing (required): add the [{loc[0]}] section"
+            if len(loc) == 1
+            else "missing (required)"
+        )
     if kind == "string_pattern_mismatch":
         pattern = str((error.get("ctx") or {}).get("pattern", ""))
         expected = _PATTERNS.get(pattern, f"text matching {pattern}")

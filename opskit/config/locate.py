@@ -56,3 +56,13 @@ class LineIndex:
                 return self._lines[keys]
             keys = keys[:-1]
         return None
+
+
+def last_value_line(text: str) -> int:
+    """The line of the last key or table header: where a value left open at the end of the
+    file (an unclosed array or string) starts. 1 for a text without any."""
+    last = 1
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _HEADER.match(line) or _KEY.match(line):
+            last = number
+    return last

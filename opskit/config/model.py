@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraint
 from opskit.config.costs_section import CostsSettings
 from opskit.config.datadog_section import DatadogSettings
 from opskit.config.runbooks_section import RunbooksSettings
+from opskit.config.urls import HttpUrl
 from opskit.errors import UsageError
 
 AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
@@ -23,7 +24,6 @@ Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")]
 RoleName = Annotated[str, StringConstraints(pattern=r"^[\w+=,.@-]{1,64}$")]
 BucketName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
-Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
 
 COLOURS = (
     "red", "green", "yellow", "blue", "magenta", "cyan", "white", "orange", "purple", "grey",
@@ -31,9 +31,10 @@ COLOURS = (
 
 
 class Section(BaseModel):
-    """Base of every section: unknown keys are errors, values are immutable."""
+    """Base of every section: unknown keys are errors, values are immutable, and types are
+    strict (``"yes"`` is not a boolean and ``"9000"`` not a port: TOML has real ones)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Ops(Section):
@@ -47,7 +48,7 @@ class Ops(Section):
     mfa_serial: (
         Annotated[str, StringConstraints(pattern=r"^arn:aws[\w-]*:iam::\d{12}:mfa/.+$")] | None
     ) = None
-    endpoint_url: Url | None = None
+    endpoint_url: HttpUrl | None = None
     session_hours: Annotated[int, Field(ge=1, le=36)] = 12
 
 
@@ -60,7 +61,7 @@ class Environment(Section):
     colour: Literal[COLOURS] = "white"  # type: ignore[valid-type]
     order: int = 0
     roles: dict[str, RoleName] = Field(default_factory=dict)
-    endpoint_url: Url | None = None
+    endpoint_url: HttpUrl | None = None
     description: str = ""
 
     @property
@@ -164,8 +165,10 @@ class Audit(Section):
 
 
 class Freeze(Section):
-    from_: dt.date = Field(alias="from")
-    until: dt.date
+    """No changes from ``from`` to ``until`` (inclusive); dates may be TOML dates or ISO text."""
+
+    from_: dt.date = Field(alias="from", strict=False)
+    until: dt.date = Field(strict=False)
     reason: str = "change freeze"
 
 

@@ -26,6 +26,7 @@ def check_references(config: Config) -> list[Problem]:
         *_services(config),
         *_traffic(config),
         *_login(config),
+        *_freeze(config),
         *config.costs.reference_problems(list(config.environments)),
     ]
 
@@ -135,3 +136,12 @@ def _login(config: Config) -> Iterator[Problem]:
         yield ("ops", "login"), f'login = "{ops.login}" needs `profile` (a name in ~/.aws/config)'
     if ops.login == "sandbox" and not config.sandbox.enabled:
         yield ("ops", "login"), 'login = "sandbox" needs [sandbox] enabled = true'
+
+
+def _freeze(config: Config) -> Iterator[Problem]:
+    freeze = config.changes.freeze
+    if freeze is not None and freeze.until < freeze.from_:
+        yield (
+            ("changes", "freeze", "until"),
+            f"until {freeze.until} is before from {freeze.from_}: the freeze would never apply",
+        )

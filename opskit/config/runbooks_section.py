@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 class RunbooksSettings(BaseModel):
     """Where runbooks are found and where their executed copies are archived."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     path: Annotated[str, StringConstraints(min_length=1)] = "notebooks"
     archive: str | None = None

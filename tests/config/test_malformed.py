@@ -322,6 +322,136 @@ CASES = [
         "input should be",
         None,
     ),
+    # URLs are taken apart at load: RFC 3986 hosts, TCP ports 1-65535 (RFC 6335).
+    (
+        "endpoint-port-out-of-range",
+        '# endpoint_url = "http://127.0.0.1:5000"',
+        'endpoint_url = "http://127.0.0.1:99999"',
+        "ops.endpoint_url",
+        "port.*65535",
+        None,
+    ),
+    (
+        "endpoint-port-zero",
+        '# endpoint_url = "http://127.0.0.1:5000"',
+        'endpoint_url = "http://127.0.0.1:0"',
+        "ops.endpoint_url",
+        "port 0",
+        None,
+    ),
+    (
+        "endpoint-unclosed-ipv6",
+        '# endpoint_url = "http://127.0.0.1:5000"',
+        'endpoint_url = "http://[::1"',
+        "ops.endpoint_url",
+        "invalid ipv6",
+        None,
+    ),
+    (
+        "endpoint-no-host",
+        '# endpoint_url = "http://127.0.0.1:5000"',
+        'endpoint_url = "http://:5000"',
+        "ops.endpoint_url",
+        "no host",
+        None,
+    ),
+    (
+        "datadog-url-bad-port",
+        '# url = "https://dd-proxy.acme.internal"',
+        'url = "https://dd-proxy.acme.internal:http"',
+        "datadog.url",
+        "port",
+        None,
+    ),
+    (
+        "freeze-until-before-from",
+        '# freeze = { from = "2026-12-20", until = "2027-01-04", reason = "holiday freeze" }',
+        'freeze = { from = "2027-01-04", until = "2026-12-20" }',
+        "changes.freeze.until",
+        "before from 2027-01-04",
+        None,
+    ),
+    (
+        "journal-is-a-folder",
+        '# journal = "/var/lib/opskit/journal.jsonl"',
+        f'journal = "{ROOT / "tests"}"',
+        "audit.journal",
+        "is a folder; a file path is needed",
+        None,
+    ),
+    (
+        "journal-under-a-file",
+        '# journal = "/var/lib/opskit/journal.jsonl"',
+        f'journal = "{ROOT / "README.md"}/journal.jsonl"',
+        "audit.journal",
+        "README.md is a file",
+        None,
+    ),
+    (
+        "cur-path-is-a-file",
+        'cur_path = "s3://acme-cur/cur2/"',
+        f'cur_path = "{ROOT / "README.md"}"',
+        "costs.cur_path",
+        "is a file; a folder is needed",
+        None,
+    ),
+    # Booleans and numbers are strict: TOML has real ones, text is never converted.
+    (
+        "protected-yes",
+        "protected = true",
+        'protected = "yes"',
+        "environments.prod.protected",
+        "true or false, got 'yes'",
+        None,
+    ),
+    (
+        "read-only-text-false",
+        "read_only = false",
+        'read_only = "false"',
+        "changes.read_only",
+        "true or false, got 'false'",
+        None,
+    ),
+    (
+        "enabled-as-number",
+        "[sandbox]\nenabled = true",
+        "[sandbox]\nenabled = 1",
+        "sandbox.enabled",
+        "true or false, got 1",
+        None,
+    ),
+    (
+        "port-as-text",
+        "port = 8443",
+        'port = "9000"',
+        "services.billing.port",
+        "whole number, got '9000'",
+        None,
+    ),
+    (
+        "desired-as-float",
+        "size.dev = { desired = 1, cpu = 256, memory = 512, min = 1, max = 4 }",
+        "size.dev = { desired = 1.0, cpu = 256, memory = 512, min = 1, max = 4 }",
+        "services.api.size.dev.desired",
+        "whole number, got 1.0",
+        None,
+    ),
+    (
+        "time-factor-as-text",
+        "time_factor = 20 ",
+        'time_factor = "20" ',
+        "sandbox.time_factor",
+        "a number, got '20'",
+        None,
+    ),
+    (
+        "cache-hours-as-bool",
+        "cache_hours = 6",
+        "cache_hours = true",
+        "costs.cache_hours",
+        "a number, got True",
+        None,
+    ),
     ("toml-syntax", "[dns]", "[dns", "", "invalid TOML", None),
     ("toml-duplicate-table", "[metrics]", "[dns]", "", "invalid TOML", None),
 ]
@@ -344,12 +474,61 @@ def test_malformed_config_gives_one_precise_line(
     assert re.search(r"^environments\.toml:\d+: ", message), message
     if key:
         assert f": {key}: " in message, message
+    reported = int(message.split(":")[1])
+    if line is not None:
+        assert reported == line, message
+    elif key:
+        # the line named is where the key (or, if it is missing, its table) is written
+        leaf = next(p for p in reversed(key.split(".")) if not p.isdigit())
+        assert leaf in broken.splitlines()[reported - 1], message
     assert re.search(words, message, re.IGNORECASE), message
     assert raised.value.exit_code == ExitCode.CONFIG
 
 
 def test_there_are_at_least_thirty_cases() -> None:
     assert len(CASES) >= 30
+
+
+# Files tomllib or the model reject without a position: the nearest line, else line 1.
+NO_POSITION = [
+    pytest.param("", 1, "ops: missing.*add the \\[ops\\] section", id="empty-file"),
+    pytest.param("# nothing but a comment\n# and another\n", 1, "ops: missing", id="comment-only"),
+    pytest.param(
+        re.sub(r"\[ops\]\n(.*\n)*?(?=\[access\])", "", GOOD),
+        1,
+        "ops: missing.*add the \\[ops\\] section",
+        id="missing-section",
+    ),
+    pytest.param(
+        GOOD + '\n[tui]\ntheme = "textual-dark"\nrefresh_seconds = [1,\n  2\n',
+        GOOD.count("\n") + 4,
+        "invalid TOML: unclosed array",
+        id="unclosed-array-at-end",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "words"), NO_POSITION)
+def test_errors_without_a_position_name_the_nearest_line(text: str, line: int, words: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text, Path("environments.toml"))
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith(f"environments.toml:{line}: "), message
+    assert re.search(words, message, re.IGNORECASE), message
+
+
+def test_invalid_utf8_names_line_and_column(tmp_path: Path) -> None:
+    lines = GOOD.encode().splitlines(keepends=True)
+    target = next(i for i, b in enumerate(lines) if b.startswith(b'colour = "red"'))
+    lines[target] = b'colour = "r\xe9d"\n'  # Latin-1 "e acute": not UTF-8
+    file = tmp_path / "environments.toml"
+    file.write_bytes(b"".join(lines))
+    with pytest.raises(ConfigError) as raised:
+        load_config(file)
+    message = str(raised.value)
+    assert message.startswith(f"{file.resolve()}:{target + 1}: not UTF-8"), message
+    assert "0xe9 at column 12" in message, message
 
 
 def test_line_number_points_at_the_key() -> None:
