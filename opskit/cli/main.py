@@ -16,7 +16,7 @@ from opskit import __version__
 from opskit.cli import account, audit, changes, config_cmd, costs, datadog, estate, runbook, sandbox
 from opskit.cli import tui as tui_cmd
 from opskit.cli.common import CliState
-from opskit.errors import ExitCode, OpskitError
+from opskit.errors import ExitCode, Interrupted, OpskitError, UsageError, exit_code_for
 
 app = typer.Typer(
     name="opskit",
@@ -78,33 +78,46 @@ for _commands in (
     _commands.register(app)
 
 
+# typer bundles its own click: its exceptions are not the click package's, so name both.
+_USAGE = (click.ClickException, typer.TyperException)
+_STOPPED = (click.exceptions.Abort, typer.Abort, KeyboardInterrupt)
+_EXIT = (click.exceptions.Exit, typer.Exit)
+
+
+def _as_opskit_error(error: BaseException) -> BaseException:
+    """click's, typer's and Python's own stops as the opskit errors they mean (one exit table)."""
+    if isinstance(error, _STOPPED):
+        return Interrupted("interrupted")
+    if isinstance(error, _USAGE):
+        return UsageError(error.format_message())
+    return error
+
+
 def run() -> None:
     """Console-script entry point: one line and a documented exit code on any error."""
     code: int = ExitCode.OK
     try:
         result = app(standalone_mode=False)
         code = result if isinstance(result, int) else ExitCode.OK
-    except click.exceptions.Exit as done:
+    except _EXIT as done:
         code = done.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        print("opskit: interrupted", file=sys.stderr)
-        code = ExitCode.INTERRUPTED
-    except click.ClickException as error:
-        error.show()
-        code = ExitCode.USAGE
-    except OpskitError as error:
-        print(f"opskit: {error}", file=sys.stderr)
-        code = error.exit_code
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader went away (`| head`): not an error
         code = ExitCode.OK
-    except Exception as error:  # a bug: still one line, the traceback only with --verbose
-        if "-v" in sys.argv or "--verbose" in sys.argv:
+    except (Exception, KeyboardInterrupt) as raw:
+        error = _as_opskit_error(raw)
+        show = getattr(raw, "show", None) if isinstance(raw, _USAGE) else None
+        if show is not None:
+            show()  # the usage line and click's message
+        elif isinstance(error, OpskitError):
+            print(f"opskit: {error}", file=sys.stderr)
+        elif "-v" in sys.argv or "--verbose" in sys.argv:  # a bug: traceback only when asked
             raise
-        print(
-            f"opskit: unexpected {type(error).__name__}: {error} (rerun with --verbose)",
-            file=sys.stderr,
-        )
-        code = ExitCode.FAILURE
+        else:
+            print(
+                f"opskit: unexpected {type(error).__name__}: {error} (rerun with --verbose)",
+                file=sys.stderr,
+            )
+        code = exit_code_for(error)
     sys.exit(int(code))
 
 
