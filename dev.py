@@ -44,7 +44,7 @@ def _fingerprint(name: str) -> str:
 
 def install(name: str = "core") -> None:
     """Create .venv and install the lock set ``name`` plus opskit unless already done."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (dev.py runs under any python3)
         sys.exit(f"opskit needs Python 3.11 or newer (this is {sys.version.split()[0]})")
     if name not in SETS:
         sys.exit(f"dev.py: unknown install set '{name}' ({', '.join(SETS)})")
@@ -96,6 +96,9 @@ def test(args: list[str]) -> int:
         [str(BIN / "ruff"), "check", "opskit", "tui", "sandbox", "tests", "benchmarks",
          "notebooks/src", "notebooks/build.py"],
         [str(BIN / "mypy")],
+        # Every test folder's conftest.py is module `conftest` to mypy: one run each.
+        *([str(BIN / "mypy"), str(path.relative_to(ROOT))]
+          for path in sorted(ROOT.glob("tests/*/conftest.py"))),
         [str(BIN / "lint-imports")],
     ]
     for check in checks:

@@ -72,11 +72,11 @@ def test_the_story_trend_jump_and_untagged_share(
     prod = report.totals_by_env()["prod"]
     changes = (prod / prod.shift(1) - 1).dropna().iloc[:-1]  # the current month is partial
     jump = changes.idxmax()
-    assert changes[jump] > 0.2  # the scale-out month
+    assert changes.max() > 0.2  # the scale-out month
     assert (changes.drop(jump).abs() < 0.15).all()  # growth, wobble and month lengths
     share = report.untagged_share("team")
     assert share is not None
-    assert 0.05 < share.loc["2025-10", "prod"] < 0.6
+    assert 0.05 < share["prod"]["2025-10"] < 0.6
     assert report.unmapped_accounts == ["555555555555"]
     months = set(report.frame.loc[report.frame["charge"] == "credit", "period"])
     assert len(months) == 6

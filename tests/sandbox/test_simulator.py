@@ -298,10 +298,12 @@ def test_metrics_keep_arriving(estate: Estate) -> None:
 
 
 def test_target_health_moves_with_sandbox_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
     from sandbox.seed import targets as estate_targets
 
     clock = [1000.0]
-    monkeypatch.setattr(estate_targets.time, "time", lambda: clock[0])
+    monkeypatch.setattr(time, "time", lambda: clock[0])  # the clock targets.py reads
     monkeypatch.setitem(estate_targets._settings, "time_factor", 10.0)
 
     group = SimpleNamespace(
