@@ -71,6 +71,7 @@ def messages(svc: dict[str, Any]) -> list[str]:
     return [event["message"] for event in svc["events"]]
 
 
+@pytest.mark.slow
 def test_a_deployment_rolls_to_completed_and_drains_the_old_targets(estate: Estate) -> None:
     ecs, elb, logs = (estate.client(s, "dev") for s in ("ecs", "elbv2", "logs"))
     before = service(ecs, "api", "tracking")
