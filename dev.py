@@ -3,16 +3,20 @@
 
     python3 dev.py tui     # install (once) and open the dashboard on the sandbox
     python3 dev.py test    # install test tools (once) and run lint, types, contracts, tests
+    python3 dev.py lock    # regenerate the hashed lock files in requirements/ (needs uv)
 
-Installs into ./.venv from the locked constraints.txt. A second run skips the install
-when pyproject.toml and constraints.txt have not changed. Extra arguments are passed on
-(`python3 dev.py tui --user bob`, `python3 dev.py test -k accounts`).
+Installs into ./.venv from a hashed lock file (``requirements/<set>.txt``): first every
+dependency with ``pip install --require-hashes``, then opskit itself, editable, without
+dependencies. A second run skips the install when pyproject.toml and the lock have not
+changed. Extra arguments are passed on (`python3 dev.py tui --user bob`,
+`python3 dev.py test -k accounts`, `python3 dev.py lock --upgrade`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -22,32 +26,64 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
+LOCKS = ROOT / "requirements"
+# Lock set -> the extras it installs: core (no fake AWS), sandbox (the demo), test (all).
+SETS = {"core": "", "sandbox": "sandbox", "test": "test"}
 
 
-def _fingerprint(extras: str) -> str:
-    digest = hashlib.sha256(extras.encode())
-    for name in ("pyproject.toml", "constraints.txt"):
-        digest.update((ROOT / name).read_bytes())
+def _lock(name: str) -> Path:
+    return LOCKS / f"{name}.txt"
+
+
+def _fingerprint(name: str) -> str:
+    digest = hashlib.sha256(name.encode())
+    for path in (ROOT / "pyproject.toml", _lock(name)):
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def install(extras: str = "") -> None:
-    """Create .venv and install opskit (with ``extras``) unless already done."""
-    if sys.version_info < (3, 11):
+def install(name: str = "core") -> None:
+    """Create .venv and install the lock set ``name`` plus opskit unless already done."""
+    if sys.version_info < (3, 11):  # noqa: UP036 (dev.py runs under any python3)
         sys.exit(f"opskit needs Python 3.11 or newer (this is {sys.version.split()[0]})")
-    stamp = VENV / f".installed{('-' + extras) if extras else ''}"
-    wanted = _fingerprint(extras)
+    if name not in SETS:
+        sys.exit(f"dev.py: unknown install set '{name}' ({', '.join(SETS)})")
+    stamp = VENV / f".installed-{name}"
+    wanted = _fingerprint(name)
     if stamp.exists() and stamp.read_text() == wanted and PYTHON.exists():
         return
     if not PYTHON.exists():
         print("dev.py: creating .venv", file=sys.stderr)
         venv.EnvBuilder(with_pip=True).create(VENV)
+    extras = SETS[name]
     target = f".[{extras}]" if extras else "."
     print(f"dev.py: installing opskit{f'[{extras}]' if extras else ''} into .venv", file=sys.stderr)
-    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "--upgrade", "pip"], check=True, cwd=ROOT)
-    subprocess.run([*pip, "-c", "constraints.txt", "-e", target], check=True, cwd=ROOT)
+    uv = shutil.which("uv")
+    if uv:  # same lock, same hashes, faster
+        pip = [uv, "pip", "install", "-q", "--python", str(PYTHON)]
+    else:
+        pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "--require-hashes", "-r", str(_lock(name))], check=True, cwd=ROOT)
+    subprocess.run([*pip, "--no-deps", "-e", target], check=True, cwd=ROOT)
     stamp.write_text(wanted)
+
+
+def lock(args: list[str]) -> int:
+    """Regenerate every lock file (hashes for all platforms, Python 3.11+) with uv."""
+    uv = shutil.which("uv") or str(BIN / "uv")
+    if not Path(uv).exists():
+        print("dev.py: `lock` needs uv (pip install uv)", file=sys.stderr)
+        return 2
+    for name, extras in SETS.items():
+        output = str(_lock(name).relative_to(ROOT))
+        command = [uv, "pip", "compile", "pyproject.toml", "--generate-hashes", "--universal",
+                   "--python-version", "3.11.5", "--quiet", "-o", output]
+        if extras:
+            command += ["--extra", extras]
+        code = run([*command, *args])
+        if code:
+            return code
+    return 0
 
 
 def run(command: list[str]) -> int:
@@ -57,8 +93,12 @@ def run(command: list[str]) -> int:
 def test(args: list[str]) -> int:
     install("test")
     checks = [
-        [str(BIN / "ruff"), "check", "opskit", "tui", "sandbox", "tests", "benchmarks"],
+        [str(BIN / "ruff"), "check", "opskit", "tui", "sandbox", "tests", "benchmarks",
+         "notebooks/src", "notebooks/build.py"],
         [str(BIN / "mypy")],
+        # Every test folder's conftest.py is module `conftest` to mypy: one run each.
+        *([str(BIN / "mypy"), "--no-warn-unused-configs", str(path.relative_to(ROOT))]
+          for path in sorted(ROOT.glob("tests/*/conftest.py"))),
         [str(BIN / "lint-imports")],
     ]
     for check in checks:
@@ -80,9 +120,11 @@ def main(argv: list[str]) -> int:
     if command == "test":
         return test(rest)
     if command == "install":
-        install(rest[0] if rest else "")
+        install(rest[0] if rest else "core")
         return 0
-    print(f"dev.py: unknown command '{command}' (tui, test, install)", file=sys.stderr)
+    if command == "lock":
+        return lock(rest)
+    print(f"dev.py: unknown command '{command}' (tui, test, install, lock)", file=sys.stderr)
     return 2
 
 

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 REPO = Path(__file__).resolve().parents[1]
 TODAY = dt.date(2025, 11, 26)
@@ -145,9 +145,8 @@ def run_naive(root: Path) -> dict[str, Any]:
         hit = data["line_item_line_item_type"] == rule.line_type
         if rule.reservation:
             hit &= data["reservation_reservation_a_r_n"].fillna("") != ""
-        data.loc[hit, "amortized"] = [
-            amortize.evaluate(rule.amortized, r) for r in data[hit].to_dict("records")
-        ]
+        rows = cast("list[dict[str, Any]]", data[hit].to_dict("records"))  # columns are str
+        data.loc[hit, "amortized"] = [amortize.evaluate(rule.amortized, r) for r in rows]
     data["team"] = [dict(t or []).get("user_team", "") for t in data["resource_tags"]]
     keys = [
         "period",

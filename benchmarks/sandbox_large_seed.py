@@ -84,7 +84,7 @@ def clients(info: Any, env: str, *services: str) -> list[Any]:
 def metric_data_seconds(info: Any) -> tuple[float, int]:
     """One 500-query GetMetricData (service CPU and memory) in prod: (seconds, points)."""
     cloudwatch, ecs = clients(info, "prod", "cloudwatch", "ecs")
-    queries = []
+    queries: list[dict[str, Any]] = []
     for cluster in ("api", "cdn", "app"):
         pages = ecs.get_paginator("list_services").paginate(cluster=cluster, maxResults=100)
         for arn in (a for page in pages for a in page["serviceArns"]):

@@ -12,6 +12,7 @@ until it answers, then alice's first AssumeRole and ListClusters in dev); an ide
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import subprocess
 import sys
@@ -108,7 +109,7 @@ def main(argv: list[str]) -> int:
     print(summary("start to first answer", [plain_moto() for _ in range(args.runs)]))
     for label, bare in (("bare sandbox (identities only)", True), ("full sandbox", False)):
         print(label)
-        for key, runs in repeat(lambda bare=bare: measure(args.scale, bare)).items():
+        for key, runs in repeat(functools.partial(measure, args.scale, bare)).items():
             print(summary(key, runs))
     return 0
 

@@ -65,7 +65,7 @@ async def measure(args: argparse.Namespace) -> dict[str, list[float]]:
         repaint(screen)
         painted.append(time.perf_counter())
 
-    Screen._compositor_refresh = counted  # type: ignore[method-assign]
+    Screen._compositor_refresh = counted  # type: ignore[method-assign,assignment]
     config = load_config(CONFIG)
     app = OpskitApp(
         config, LibrarySource(config), Settings.from_config(config, refresh=args.refresh)

@@ -49,7 +49,9 @@ def parse(name: str, text: str) -> nbformat.NotebookNode:
         body = "\n".join(lines).strip("\n")
         cell_id = f"{name}-{index:02d}"
         if kind == "[markdown]":
-            text_lines = [ln[2:] if ln.startswith("# ") else ln.lstrip("#") for ln in body.splitlines()]
+            text_lines = [
+                ln[2:] if ln.startswith("# ") else ln.lstrip("#") for ln in body.splitlines()
+            ]
             notebook.cells.append(new_markdown_cell("\n".join(text_lines), id=cell_id))
         elif kind in ("code", "parameters"):
             tags = {"tags": ["parameters"]} if kind == "parameters" else {}

@@ -63,7 +63,7 @@ class SandboxContext:
       name -> account id (environments only; ``account_id("ops")`` for the ops account).
     - ``endpoint_url``: the sandbox's HTTP endpoint (moto behind the rules layer).
     - ``scale``: "normal" or "large" (large: 3 clusters x 100 services per environment).
-    - ``time_factor``: sandbox time runs this much faster (``real_seconds`` converts).
+    - ``time_factor``: sandbox time runs this much faster.
     - ``state_dir``: the opskit state directory (the sandbox's files are in ``sandbox/``).
     - ``stop_event``: set when the server shuts down; services' threads should end then.
     - ``admin_client(account, service)``: a boto3 client acting as an administrator in
@@ -126,9 +126,6 @@ class SandboxContext:
 
         return moto_backend(service, self.account_id(account), region or self.region)
 
-    def real_seconds(self, sandbox_seconds: float) -> float:
-        """How long a sandbox-time duration lasts in real time."""
-        return sandbox_seconds / self.time_factor
 
 
 def load(spec: str) -> Callable[..., Any] | None:

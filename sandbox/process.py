@@ -34,6 +34,10 @@ from sandbox.state import (
 START_TIMEOUT = {"normal": 120.0, "large": 900.0}
 _LOG_ROTATE_BYTES = 5_000_000
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# Servers this process started: they outlive the call by design, so their Popen objects are
+# kept (never collected while the child runs, which CPython reports as a ResourceWarning)
+# and polled by ``_alive``, which reaps them.
+_STARTED: dict[int, subprocess.Popen[bytes]] = {}
 
 
 def ensure_running(
@@ -174,6 +178,7 @@ def _start(
             start_new_session=True,  # detached: survives the command that started it
             close_fds=True,
         )
+    _STARTED[process.pid] = process
     try:
         return _wait_ready(process, state_dir, START_TIMEOUT.get(scale or "normal", 120.0))
     except BaseException:
@@ -209,6 +214,12 @@ def _last_line(path: Path) -> str:
 
 def _alive(pid: int) -> bool:
     """Whether ``pid`` runs (reaping it first if it is our own exited child)."""
+    started = _STARTED.get(pid)
+    if started is not None:
+        if started.poll() is None:
+            return True
+        del _STARTED[pid]
+        return False
     try:
         done, _ = os.waitpid(pid, os.WNOHANG)
         if done == pid:

@@ -27,7 +27,7 @@ from tui.carry import carry_utilization
 from tui.source import ActionKind, ActionRequest, LogBatch, LogLine, Outcome, Progress
 
 if TYPE_CHECKING:
-    from opskit.changes import Change
+    from opskit.changes import Change, Engine
     from opskit.estate.collect import Estate
     from opskit.estate.logs import LogSource
     from opskit.workspace import Workspace
@@ -175,7 +175,7 @@ class LibrarySource:
 
     # -- changing ----------------------------------------------------------------------
 
-    def _engine(self, progress: Progress) -> Any:
+    def _engine(self, progress: Progress) -> Engine:
         """The engine (journal, locks, notifiers such as Datadog) as every front end has it."""
         from opskit.audit import origin_from_environ
         from opskit.changes import Engine
@@ -185,8 +185,7 @@ class LibrarySource:
         )
 
     def plan(self, request: ActionRequest) -> Plan:
-        plan: Plan = self._engine(lambda line: None).plan(self.change(request))
-        return plan
+        return self._engine(lambda line: None).plan(self.change(request))
 
     def apply(self, plan: Plan, confirm: str | None, progress: Progress) -> Outcome:
         from opskit.changes import ChangeNotApplied

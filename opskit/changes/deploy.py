@@ -160,7 +160,7 @@ def new_images(
 
 
 def _main_container(containers: Sequence[Mapping[str, Any]], service: str) -> str:
-    names = [c["name"] for c in containers]
+    names: list[str] = [c["name"] for c in containers]
     if service in names:
         return service
     essential = [c["name"] for c in containers if c.get("essential", True)]

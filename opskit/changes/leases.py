@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from opskit.audit import utc_now
+from opskit.changes.interrupt import deferred
 from opskit.errors import RefusedError
 
 if TYPE_CHECKING:
@@ -110,10 +111,11 @@ class TeamLocks:
             beat.start()
             yield
         finally:
-            stop.set()
-            if beat is not None:
-                beat.join()
-            self._release(held)
+            with deferred():  # a second Ctrl-C must not leave the leases held for their term
+                stop.set()
+                if beat is not None:
+                    beat.join()
+                self._release(held)
 
     # -- the lease --------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import typer
 from opskit.cli.common import EnvOption, Output, OutputOption, emit, print_json, progress, workspace
 
 if TYPE_CHECKING:
-    from opskit.changes import Change, Plan, Result
+    from opskit.changes import Change, Engine, Plan, Result
 
 PlanOut = Annotated[
     Path | None, typer.Option("--plan-out", help="Save the plan to FILE instead of applying it.")
@@ -243,7 +243,7 @@ def apply(
     _apply(engine, plan, confirm, output, not no_wait, timeout, saved=True)
 
 
-def _engine(ctx: typer.Context, access: str | None) -> Any:
+def _engine(ctx: typer.Context, access: str | None) -> Engine:
     """The engine for this command: journal, locks, identity, Datadog notifier."""
     from opskit.audit import origin_from_environ
     from opskit.changes import Engine, validate

@@ -216,6 +216,8 @@ def _aggregate(dataset: Any, keys: dict[str, Any], present: set[str], where: Any
     ]
     table = ac.Declaration.from_sequence(steps).to_table(use_threads=True)
     renamed = dict(zip(key_names, keys, strict=True))
-    frame = table.rename_columns([renamed.get(n, n) for n in table.column_names]).to_pandas()
+    frame: pd.DataFrame = table.rename_columns(
+        [renamed.get(n, n) for n in table.column_names]
+    ).to_pandas()
     frame = amortize.pick_terms(frame, sums)
     return frame[[*keys, *cs.RAW_METRICS]]

@@ -65,12 +65,6 @@ class ReportSpec:
     def current_period(self) -> str:
         return period_of(self.today)
 
-    @property
-    def key_columns(self) -> tuple[str, ...]:
-        """The frame's key columns: always period/environment/account/charge, then the rest."""
-        extra = (SERVICE,) if self.wants_service else ()
-        return (PERIOD, ENVIRONMENT, ACCOUNT, CHARGE, *extra, *(TAG_PREFIX + t for t in self.tags))
-
 
 def parse_by(by: str | Sequence[str]) -> tuple[str, ...]:
     """``"env,service,tag:team"`` (or a list of those words) as dimension names."""

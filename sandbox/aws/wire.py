@@ -73,6 +73,7 @@ def read_body(environ: dict[str, Any]) -> bytes:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
+    body: bytes
     if length > 0:
         body = environ["wsgi.input"].read(length)
     elif environ.get("wsgi.input_terminated"):  # chunked: werkzeug de-chunks to the end
@@ -94,7 +95,8 @@ def service_name(signing_name: str, environ: dict[str, Any]) -> str:
 
 
 def _query_value(environ: Mapping[str, Any], key: str) -> str:
-    return parse_qs(environ.get("QUERY_STRING", "")).get(key, [""])[0]
+    query: str = environ.get("QUERY_STRING", "")
+    return parse_qs(query).get(key, [""])[0]
 
 
 @cache

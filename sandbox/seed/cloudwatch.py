@@ -22,6 +22,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 RETENTION_S = 6 * 3600
@@ -115,7 +116,10 @@ def epoch(when: datetime) -> float:
     return when.timestamp()
 
 
+@lru_cache(maxsize=8192)
 def naive_utc(seconds: float) -> datetime:
+    """The naive-UTC datetime moto serializes. Cached: a dashboard's 500 queries share the
+    same period starts, and building ~450,000 datetimes per refresh cost seconds of CPU."""
     return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
 
 

@@ -133,6 +133,7 @@ def new_deployment(service: Any, task_definition: str, rng: random.Random) -> di
 
 
 def primary(service: Any) -> dict[str, Any] | None:
+    deployment: dict[str, Any]
     for deployment in service.deployments or []:
         if deployment.get("status") == "PRIMARY":
             return deployment

@@ -85,7 +85,7 @@ def test_a_second_engineer_is_refused_with_exit_7_naming_the_holder(
         timeout=120,
         check=False,
     )
-    assert refused.returncode == ExitCode.REFUSED == 7, refused.stderr
+    assert refused.returncode == 7 and ExitCode.REFUSED.value == 7, refused.stderr
     assert (
         f"{API_DEV} is locked by alice (scale hold-1, pid {holder.pid} on "
         f"{socket.gethostname()}, since {lease['since']}" in refused.stderr
@@ -154,7 +154,7 @@ def test_a_change_without_the_bucket_is_refused_before_anything_is_touched(
     sandbox_faults.set(service="s3", kind="error")
     with pytest.raises(AwsError) as refused:
         engine.apply(plan)
-    assert refused.value.exit_code == ExitCode.AWS == 5
+    assert refused.value.exit_code == 5 and ExitCode.AWS.value == 5
     assert "s3://" in str(refused.value)
     sandbox_faults.clear()
     ecs = ws.accounts.client("dev", "ecs")

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Self
 
 from opskit.audit import Actor, Journal, Origin
 from opskit.changes import Applied, ChangeContext, Diff, Engine, Plan, ResourceLocks, Result
+from opskit.changes.plan import Access
 from opskit.changes.registry import KINDS
 from opskit.config import Config, parse_config
 
@@ -53,7 +54,7 @@ class FakeChange:
     pause_file: str = ""
 
     kind: ClassVar[str] = "fake"
-    access: ClassVar[str] = "deploy"
+    access: ClassVar[Access] = "deploy"
 
     @classmethod
     def from_plan(cls, plan: Plan) -> Self:
@@ -95,7 +96,7 @@ class FakeChange:
         return Result(self.outcome, f"verify said {self.outcome}", applied.data)  # type: ignore[arg-type]
 
 
-KINDS["fake"] = FakeChange  # type: ignore[assignment]
+KINDS["fake"] = FakeChange
 
 
 class NoClients:

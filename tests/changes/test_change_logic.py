@@ -129,7 +129,7 @@ def test_plan_json_round_trip(tmp_path: Any) -> None:
     (tmp_path / "unsigned.json").write_text('{"format": 1}')
     with pytest.raises(RefusedError, match="the plan is not signed"):
         Plan.load(tmp_path / "unsigned.json", [signer])
-    bad = {"format": 1}
+    bad: dict[str, object] = {"format": 1}
     bad["signature"] = {"key_id": signer.key_id, "value": signer.sign(b'{"format":1}')}
     (tmp_path / "bad.json").write_text(json.dumps(bad))
     with pytest.raises(UsageError, match="not an opskit plan"):

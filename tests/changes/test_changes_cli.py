@@ -50,6 +50,7 @@ def state(sandbox: SandboxInfo, opskit_state_dir: Path) -> Path:
     return opskit_state_dir
 
 
+@pytest.mark.slow
 def test_plan_out_then_apply_and_dry_run_json(
     state: Path, tmp_path: Path, workspace: Callable[..., Workspace]
 ) -> None:

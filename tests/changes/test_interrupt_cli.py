@@ -76,7 +76,7 @@ def test_sigterm_mid_deploy_journals_interrupted_with_the_live_state(
 ) -> None:
     journal = Journal(state / "journal.jsonl")
     known = {e.change_id for e in changes(journal.records())}
-    child, seen = _start(state, "integrations"), []
+    child, seen = _start(state, "integrations"), list[str]()
     try:
         _until(child, "older deployment", seen)  # the rollout is under way
         # Slow ECS reads from now on so the rollout cannot finish before the signal lands.
@@ -100,7 +100,7 @@ def test_sigint_journals_interrupted_and_a_second_one_leaves_at_once(
 ) -> None:
     journal = Journal(state / "journal.jsonl")
     known = {e.change_id for e in changes(journal.records())}
-    child, seen = _start(state, "app-jobs"), []
+    child, seen = _start(state, "app-jobs"), list[str]()
     try:
         _until(child, "older deployment", seen)  # the rollout is under way
         # Reading the live state will take 20 s: a second Ctrl-C must not wait for it.
@@ -128,7 +128,7 @@ def test_sigint_journals_interrupted_and_a_second_one_leaves_at_once(
 def test_sigint_once_journals_the_live_state(state: Path, sandbox_faults: Any) -> None:
     journal = Journal(state / "journal.jsonl")
     known = {e.change_id for e in changes(journal.records())}
-    child, seen = _start(state, "billing"), []
+    child, seen = _start(state, "billing"), list[str]()
     try:
         _until(child, "older deployment", seen)  # the rollout is under way
         sandbox_faults.set(

@@ -38,7 +38,7 @@ class FakeAthena:
 
     def get_paginator(self, name: str) -> Any:
         assert name == "get_query_results"
-        rows = [
+        rows: list[list[str | None]] = [
             ["account", "amount", "flag"],
             ["111", "1.5", "true"],
             ["222", None, "false"],

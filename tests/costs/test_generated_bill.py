@@ -54,10 +54,11 @@ def test_same_seed_and_date_give_the_same_bill(repo_config: Any) -> None:
 
 def test_more_line_items_split_the_same_money(repo_config: Any) -> None:
     from sandbox.billing import costdata
+    from sandbox.billing.spec import BillSpec
 
     base = costdata.bill_spec(repo_config, today=dt.date(2025, 3, 5))
     small = {p: t for p, t in costdata.generate(base)}
-    bigger = costdata.BillSpec(**{**base.__dict__, "months": 13, "line_items": 150_000})
+    bigger = BillSpec(**{**base.__dict__, "months": 13, "line_items": 150_000})
     for period, table in costdata.generate(bigger):
         assert table.num_rows > 2 * small[period].num_rows
         got = sum(table.column("line_item_unblended_cost").to_pylist())
@@ -72,11 +73,11 @@ def test_the_story_trend_jump_and_untagged_share(
     prod = report.totals_by_env()["prod"]
     changes = (prod / prod.shift(1) - 1).dropna().iloc[:-1]  # the current month is partial
     jump = changes.idxmax()
-    assert changes[jump] > 0.2  # the scale-out month
+    assert changes.max() > 0.2  # the scale-out month
     assert (changes.drop(jump).abs() < 0.15).all()  # growth, wobble and month lengths
     share = report.untagged_share("team")
     assert share is not None
-    assert 0.05 < share.loc["2025-10", "prod"] < 0.6
+    assert 0.05 < share["prod"]["2025-10"] < 0.6
     assert report.unmapped_accounts == ["555555555555"]
     months = set(report.frame.loc[report.frame["charge"] == "credit", "period"])
     assert len(months) == 6

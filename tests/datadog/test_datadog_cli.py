@@ -38,6 +38,7 @@ def _dd(sandbox: SandboxInfo, method: str, path: str, body: Any = None) -> Any:
         return json.loads(answer.read())
 
 
+@pytest.mark.slow
 def test_monitors_plan_apply_plan_through_the_cli(
     sandbox: SandboxInfo, sandbox_env: dict[str, str]
 ) -> None:

@@ -75,7 +75,9 @@ def test_a_hand_edit_shows_as_drift(
     plan = _plan(config)
     assert [(s.action, s.identity) for s in plan.steps] == [("update", "dev.api.cpu")]
     assert set(plan.steps[0].fields) == {"query", "critical"}
-    assert plan.steps[0].before["critical"] == 99 and plan.steps[0].after["critical"] == 90
+    before, after = plan.steps[0].before, plan.steps[0].after
+    assert before is not None and after is not None
+    assert before["critical"] == 99 and after["critical"] == 90
     eng.apply(eng.plan(MonitorsChange("dev")))
     assert _plan(config).empty
 

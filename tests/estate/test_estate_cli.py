@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 OPSKIT = str(Path(sys.executable).parent / "opskit")
 
 
@@ -44,6 +46,7 @@ def test_ls_targets_reads_health_and_draining(sandbox_env: dict[str, str]) -> No
     assert all(r["state"] and isinstance(r["draining"], int) for r in rows)
 
 
+@pytest.mark.slow
 def test_show_and_its_errors(sandbox_env: dict[str, str]) -> None:
     done = opskit(sandbox_env, "show", "api", "--env", "prod", "-o", "json")
     assert done.returncode == 0, done.stderr
@@ -59,6 +62,7 @@ def test_show_and_its_errors(sandbox_env: dict[str, str]) -> None:
     assert unknown.returncode == 2 and "unknown environment 'qa'" in unknown.stderr
 
 
+@pytest.mark.slow
 def test_logs_and_drift(sandbox_env: dict[str, str]) -> None:
     done = opskit(sandbox_env, "logs", "app-web", "--env", "dev", "--since", "3h", "--grep",
                   "GET", "-o", "json")  # fmt: skip

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -91,12 +90,18 @@ def test_the_config_picks_the_archive(
         update={"runbooks": base.runbooks.model_copy(update={"archive": setting})}
     )
     object.__setattr__(config, "_path", tmp_path / "environments.toml")
-    made: list[Any] = []
-    archive = open_archive(config, tmp_path / "state", lambda: made.append(1) or FakeS3())
+    made: list[int] = []
+
+    def client() -> FakeS3:
+        made.append(1)
+        return FakeS3()
+
+    archive = open_archive(config, tmp_path / "state", client)
     assert isinstance(archive, kind)
     if isinstance(archive, LocalArchive):
         assert archive.root == tmp_path / where and not made
     else:
+        assert isinstance(archive, S3Archive)
         assert archive.bucket == where and made == [1]
 
 

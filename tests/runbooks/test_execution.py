@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from opskit.audit import Redactor
 from opskit.errors import ExitCode
 from opskit.runbooks.execution import LineStream, cell_label, failed_cell, step_label
@@ -18,7 +20,7 @@ def test_kernel_output_is_streamed_as_whole_redacted_lines() -> None:
     assert lines[-1] == "  partial"
 
 
-NOTEBOOK = {
+NOTEBOOK: dict[str, list[dict[str, Any]]] = {
     "cells": [
         {"cell_type": "markdown", "source": "# Title"},
         {"cell_type": "code", "source": "x = 1", "metadata": {"tags": ["parameters"]}},

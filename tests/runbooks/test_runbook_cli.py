@@ -120,3 +120,5 @@ def test_notebooks_opens_jupyterlab_with_the_opskit_kernel(
         if lab.poll() is None:
             os.killpg(lab.pid, signal.SIGTERM)
         lab.wait(timeout=30)
+        if lab.stderr is not None:
+            lab.stderr.close()

@@ -33,7 +33,7 @@ from runs_support import (
 )
 
 NOTEBOOKS = ROOT / "notebooks"
-pytestmark = pytest.mark.timeout(600)  # the first test waits for every run of the module
+pytestmark = [pytest.mark.timeout(600), pytest.mark.slow]  # the first test waits for all runs
 TIME_FACTOR = 200.0
 DRY = {
     "deploy": ["deploy", "--env", "dev", "-p", "service=api", "-p", "image=1.43.0"],

@@ -279,6 +279,23 @@ def test_elbv2_target_groups_page(alice: Any, target_groups: list[str]) -> None:
     assert len(chosen["TargetGroups"]) == 3 and chosen["NextMarker"]
 
 
+def test_elbv2_default_page_is_400_in_one_answer(alice: Any, target_groups: list[str]) -> None:
+    """AWS: PageSize defaults to 400, so a small account's groups and balancers are one page."""
+    elb = alice.client("elbv2", env="dev")
+    for operation, key in (("describe_target_groups", "TargetGroups"),
+                           ("describe_load_balancers", "LoadBalancers")):  # fmt: skip
+        whole = getattr(elb, operation)()
+        paged = [
+            item
+            for page in elb.get_paginator(operation).paginate(PaginationConfig={"PageSize": 2})
+            for item in page[key]
+        ]
+        assert "NextMarker" not in whole and whole[key] == paged
+        assert len(paged) <= 400
+    groups = elb.describe_target_groups()["TargetGroups"]
+    assert set(target_groups) <= {g["TargetGroupArn"] for g in groups}
+
+
 def test_elbv2_limits(alice: Any, target_groups: list[str]) -> None:
     elb = alice.client("elbv2", env="dev", retries=0)
     assert error_code(lambda: elb.describe_target_groups(PageSize=401)) == "ValidationError"

@@ -116,6 +116,7 @@ def task_ip(task: dict[str, Any]) -> str:
 # -- the seeded estate, over HTTP ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_environment_holds_the_catalog(estate: Estate, config: Config) -> None:
     for env in config.env_names():
         ecs = estate.client("ecs", env)

@@ -71,6 +71,7 @@ def messages(svc: dict[str, Any]) -> list[str]:
     return [event["message"] for event in svc["events"]]
 
 
+@pytest.mark.slow
 def test_a_deployment_rolls_to_completed_and_drains_the_old_targets(estate: Estate) -> None:
     ecs, elb, logs = (estate.client(s, "dev") for s in ("ecs", "elbv2", "logs"))
     before = service(ecs, "api", "tracking")
@@ -298,10 +299,12 @@ def test_metrics_keep_arriving(estate: Estate) -> None:
 
 
 def test_target_health_moves_with_sandbox_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
     from sandbox.seed import targets as estate_targets
 
     clock = [1000.0]
-    monkeypatch.setattr(estate_targets.time, "time", lambda: clock[0])
+    monkeypatch.setattr(time, "time", lambda: clock[0])  # the clock targets.py reads
     monkeypatch.setitem(estate_targets._settings, "time_factor", 10.0)
 
     group = SimpleNamespace(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from textual.command import CommandList
+from textual.widgets import Log
 from tui_fake import FakeSource
 from tui_pilot import loaded, shown, until
 
@@ -164,7 +165,9 @@ async def test_palette_jumps_to_a_service(fake_app: AppFactory) -> None:
         await until(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ServiceScreen))
-        assert app.screen.env == "prod" and app.screen.service == "billing"
+        service = app.screen
+        assert isinstance(service, ServiceScreen)
+        assert service.env == "prod" and service.service == "billing"
 
 
 async def test_feed_shows_journal_changes_and_ecs_events(fake_app: AppFactory) -> None:
@@ -190,7 +193,7 @@ async def test_logs_follow_and_filter(fake_app: AppFactory) -> None:
         assert isinstance(screen, LogsScreen)
         await until(pilot, lambda: len(screen.lines) == 12)
         await pilot.press("slash", *"error", "enter")
-        lines = list(screen.query_one("#log").lines)
+        lines = list(screen.query_one("#log", Log).lines)
         assert len(lines) == 4 and all("ERROR" in line for line in lines)
         await pilot.press("space")
         assert not screen.following
