@@ -91,7 +91,9 @@ class TeamStore:
         self.prefix = prefix
         self.signer = signer
         self.writer = writer
-        self.cache_path = cache_dir / CACHE_FILE if cache_dir else None
+        # one cache per team journal (bucket and prefix): a state dir may see several
+        where = hashlib.sha256(f"{bucket}/{prefix}".encode()).hexdigest()[:12]
+        self.cache_path = cache_dir / f"{CACHE_FILE}-{where}" if cache_dir else None
         self._tip: tuple[int, str] | None = None
         self._lock = threading.RLock()
         self.conflicts = 0

@@ -44,7 +44,7 @@ def one_usage_line(done: subprocess.CompletedProcess[str]) -> str:
         (["audit", "log", "--since", "99999999999w"], "--since '99999999999w'"),
         (["audit", "log", "--bogus"], "No such option: --bogus"),
         (["audit", "log", "-o", "yaml"], "'yaml' is not one of"),
-        (["audit"], "a command is needed (log, show, verify)"),
+        (["audit"], "a command is needed (log, show, verify, init, repair)"),
         ([], "Missing command"),
         (["scale"], "Missing argument"),
         (["deploy", "api", "--image", "1.0"], "Missing option '--env'"),
@@ -111,13 +111,20 @@ def big_journal(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A state directory whose journal prints far more than a pipe holds (64 KiB)."""
     state = tmp_path_factory.mktemp("big-journal")
     _big_journal(state, 500)  # > 200 KB of output either way
+    # this journal alone: the repository's config would read the team journal in S3
+    local = [
+        line
+        for line in (ROOT / "environments.toml").read_text().splitlines()
+        if not line.startswith(("s3_bucket", "kms_key_id"))
+    ]
+    (state / "environments.toml").write_text("\n".join(local) + "\n")
     return state
 
 
 @pytest.mark.parametrize("args", [["audit", "log", "-o", "json"], ["audit", "verify"]])
 def test_a_closed_pipe_ends_quietly(big_journal: Path, args: list[str]) -> None:
     """`opskit audit log -o json | head -1`: the reader goes away after one line."""
-    command = [OPSKIT, "--config", str(ROOT / "environments.toml"), *args]
+    command = [OPSKIT, "--config", str(big_journal / "environments.toml"), *args]
     env = {**os.environ, "OPSKIT_STATE_DIR": str(big_journal)}
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
