@@ -1,18 +1,24 @@
-"""Read gateway over an ECS client: listing with full pages, describing in full batches.
+"""The ECS gateway: every ECS call of opskit, reads (estate) and writes (changes) alike.
 
 Every list call asks for AWS's maximum page size (ListServices defaults to 10 if you don't
 ask) and follows every page; every describe call sends as many names as AWS accepts
 (DescribeClusters 100, DescribeServices 10, DescribeTasks and DescribeContainerInstances 100).
 Callers get the plain AWS shapes; failures become one-line ``OpskitError``s via ``translate``.
-The ``*_batches`` helpers only split work, so callers can run the batches concurrently.
+``batches`` is the one chunker: ``EcsReader`` describes one batch per call (so the estate can
+run batches concurrently); the module functions the change engine uses loop over them.
+The module functions take a client and turn botocore failures into opskit errors too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from opskit.aws.errors import translate
+from opskit.errors import UsageError
+
+if TYPE_CHECKING:
+    from types_boto3_ecs import ECSClient
 
 PAGE = 100  # ListClusters, ListServices, ListTasks, ListContainerInstances
 CLUSTERS_PER_CALL = 100
@@ -32,13 +38,14 @@ def batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
 class EcsReader:
     """Describe/List calls on one ECS client (one account and region)."""
 
-    def __init__(self, client: Any, where: str) -> None:
+    def __init__(self, client: ECSClient, where: str) -> None:
         self.client = client
         self.where = where
 
     def _pages(self, operation: str, key: str, **params: Any) -> list[str]:
         try:
-            paginator = self.client.get_paginator(operation)
+            client: Any = self.client  # operation named at run time
+            paginator = client.get_paginator(operation)
             out: list[str] = []
             for page in paginator.paginate(**params, PaginationConfig={"PageSize": PAGE}):
                 out.extend(page.get(key, []))
@@ -101,3 +108,133 @@ class EcsReader:
 
 def _title(operation: str) -> str:
     return "".join(part.title() for part in operation.split("_"))
+
+
+# -- the calls the change engine makes --------------------------------------------------
+
+# Fields DescribeTaskDefinition returns that RegisterTaskDefinition does not accept.
+_READ_ONLY_TD_FIELDS = frozenset(
+    {
+        "taskDefinitionArn",
+        "revision",
+        "status",
+        "requiresAttributes",
+        "compatibilities",
+        "registeredAt",
+        "registeredBy",
+        "deregisteredAt",
+    }
+)
+
+
+def describe_services(ecs: ECSClient, cluster: str, names: Sequence[str]) -> dict[str, AwsDict]:
+    """The named services of ``cluster`` by name (10 per call); missing ones are absent."""
+    found: dict[str, AwsDict] = {}
+    for batch in batches(names, SERVICES_PER_CALL):
+        try:
+            answer = ecs.describe_services(cluster=cluster, services=batch)
+        except Exception as error:
+            raise translate(error, f"describing services in {cluster}") from None
+        for service in answer.get("services", []):
+            if service.get("status") != "INACTIVE":
+                found[service["serviceName"]] = dict(service)
+    return found
+
+
+def describe_service(ecs: ECSClient, cluster: str, name: str) -> AwsDict:
+    """One service; UsageError when it does not exist (or is inactive)."""
+    found = describe_services(ecs, cluster, [name])
+    if name not in found:
+        raise UsageError(f"service '{name}' not found in cluster '{cluster}'")
+    return found[name]
+
+
+def describe_task_definition(ecs: ECSClient, arn: str) -> tuple[AwsDict, list[dict[str, str]]]:
+    """A task definition and its tags."""
+    try:
+        answer = ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
+    except Exception as error:
+        raise translate(error, f"describing task definition {arn}") from None
+    tags = [{"key": t.get("key", ""), "value": t.get("value", "")} for t in answer.get("tags", [])]
+    return dict(answer["taskDefinition"]), tags
+
+
+def register_copy(
+    ecs: ECSClient,
+    task_definition: Mapping[str, Any],
+    tags: Sequence[Mapping[str, str]],
+    images: Mapping[str, str],
+) -> str:
+    """Register a new revision of ``task_definition`` with ``images`` (container -> image).
+
+    Everything else (environment, secrets, sizes, roles, log settings, tags) is copied as
+    is. Returns the new revision's ARN.
+    """
+    body = {k: v for k, v in task_definition.items() if k not in _READ_ONLY_TD_FIELDS}
+    body["containerDefinitions"] = [
+        {**c, "image": images.get(c["name"], c["image"])} for c in body["containerDefinitions"]
+    ]
+    if tags:
+        body["tags"] = [dict(t) for t in tags]
+    family = task_definition["family"]
+    try:
+        answer = ecs.register_task_definition(**body)
+    except Exception as error:
+        raise translate(error, f"registering a new revision of {family}") from None
+    return str(answer["taskDefinition"].get("taskDefinitionArn", ""))
+
+
+def update_service(
+    ecs: ECSClient,
+    cluster: str,
+    service: str,
+    *,
+    task_definition: str | None = None,
+    desired_count: int | None = None,
+    force_new_deployment: bool = False,
+) -> AwsDict:
+    """UpdateService with only the given settings; returns the updated service."""
+    kwargs: dict[str, Any] = {"cluster": cluster, "service": service}
+    if task_definition is not None:
+        kwargs["taskDefinition"] = task_definition
+    if desired_count is not None:
+        kwargs["desiredCount"] = desired_count
+    if force_new_deployment:
+        kwargs["forceNewDeployment"] = True
+    try:
+        return dict(ecs.update_service(**kwargs)["service"])
+    except Exception as error:
+        raise translate(error, f"updating service {cluster}/{service}") from None
+
+
+def family_revisions(ecs: ECSClient, family: str) -> list[str]:
+    """The ACTIVE revisions of a task definition family, newest first."""
+    arns: list[str] = []
+    try:
+        pages = ecs.get_paginator("list_task_definitions").paginate(
+            familyPrefix=family, status="ACTIVE", sort="DESC", PaginationConfig={"PageSize": PAGE}
+        )
+        for page in pages:
+            arns.extend(page.get("taskDefinitionArns", []))
+    except Exception as error:
+        raise translate(error, f"listing revisions of {family}") from None
+    return [a for a in arns if a.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family]
+
+
+def describe_tasks(ecs: ECSClient, cluster: str, tasks: Sequence[str]) -> list[AwsDict]:
+    """Tasks by id or ARN (100 per call)."""
+    found: list[AwsDict] = []
+    for batch in batches(tasks, TASKS_PER_CALL):
+        try:
+            found.extend(dict(t) for t in ecs.describe_tasks(cluster=cluster, tasks=batch)["tasks"])
+        except Exception as error:
+            raise translate(error, f"describing tasks in {cluster}") from None
+    return found
+
+
+def stop_task(ecs: ECSClient, cluster: str, task: str, reason: str) -> AwsDict:
+    """StopTask; returns the task as ECS reports it after the call."""
+    try:
+        return dict(ecs.stop_task(cluster=cluster, task=task, reason=reason[:255])["task"])
+    except Exception as error:
+        raise translate(error, f"stopping task {task} in {cluster}") from None

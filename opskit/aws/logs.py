@@ -1,4 +1,4 @@
-"""Read gateway over a CloudWatch Logs client: FilterLogEvents across named streams.
+"""The CloudWatch Logs gateway: FilterLogEvents across named streams.
 
 One call covers up to 100 streams of a group, so the containers of many tasks are read
 together; pages are followed to the end. Events come back as plain dicts (timestamp in
@@ -8,9 +8,12 @@ milliseconds, logStreamName, message, eventId).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opskit.aws.errors import translate
+
+if TYPE_CHECKING:
+    from types_boto3_logs import CloudWatchLogsClient
 
 STREAMS_PER_CALL = 100
 
@@ -20,7 +23,7 @@ AwsDict = dict[str, Any]
 class LogsReader:
     """FilterLogEvents on one CloudWatch Logs client (one account and region)."""
 
-    def __init__(self, client: Any, where: str) -> None:
+    def __init__(self, client: CloudWatchLogsClient, where: str) -> None:
         self.client = client
         self.where = where
 
@@ -50,7 +53,7 @@ class LogsReader:
         try:
             while True:
                 answer = self.client.filter_log_events(**params)
-                out.extend(answer.get("events", []))
+                out.extend(dict(e) for e in answer.get("events", []))
                 token = answer.get("nextToken")
                 if not token or (limit is not None and len(out) >= limit):
                     return out

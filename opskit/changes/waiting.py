@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from opskit.aws import ecs_changes, elb_changes
+from opskit.aws import ecs as aws_ecs
+from opskit.aws import elbv2 as aws_elbv2
 from opskit.changes.protocol import ChangeContext
 from opskit.changes.targets import ServiceRef
 
@@ -73,7 +74,7 @@ def _poll(ctx: ChangeContext, watches: list[Watch]) -> dict[ServiceRef, tuple[st
     states: dict[ServiceRef, tuple[str, str]] = {}
     for (env, cluster), group in groups.items():
         ecs = ctx.reader(env, "ecs")
-        found = ecs_changes.describe_services(ecs, cluster, [w.ref.service for w in group])
+        found = aws_ecs.describe_services(ecs, cluster, [w.ref.service for w in group])
         for watch in group:
             service = found.get(watch.ref.service)
             if service is None:
@@ -124,7 +125,7 @@ def _targets_state(
     for binding in service["loadBalancers"]:
         arn = binding.get("targetGroupArn")
         if arn:
-            states += [t["TargetHealth"]["State"] for t in elb_changes.target_health(elb, arn)]
+            states += [t["TargetHealth"]["State"] for t in aws_elbv2.target_health(elb, arn)]
     healthy = states.count("healthy")
     waiting = [s for s in states if s in ("initial", "unhealthy", "unavailable")]
     line = f"{message}, targets {healthy}/{len(states)} healthy"

@@ -243,7 +243,6 @@ def _engine(ctx: typer.Context, access: str | None) -> Any:
     """The engine for this command: journal, locks, identity, Datadog notifier."""
     from opskit.audit import origin_from_environ
     from opskit.changes import Engine
-    from opskit.datadog.notifier import notifiers_for
 
     ws = workspace(ctx)
     return Engine.from_workspace(
@@ -251,7 +250,7 @@ def _engine(ctx: typer.Context, access: str | None) -> Any:
         origin=origin_from_environ("cli"),
         access=access,
         progress=progress,
-        notifiers=notifiers_for(ws.config, ws.state_dir, warn=progress),
+        notifiers=ws.notifiers(progress),
     )
 
 

@@ -15,7 +15,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from opskit.aws.ecs import TASKS_PER_CALL, EcsReader, batches
-from opskit.aws.elb import ElbReader
+from opskit.aws.elbv2 import ElbReader
 from opskit.config import Config
 from opskit.errors import UsageError
 from opskit.estate import parse

@@ -16,7 +16,6 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from opskit.aws.dns import DnsReader
 from opskit.aws.ecs import (
     CLUSTERS_PER_CALL,
     INSTANCES_PER_CALL,
@@ -25,7 +24,8 @@ from opskit.aws.ecs import (
     EcsReader,
     batches,
 )
-from opskit.aws.elb import ElbReader
+from opskit.aws.elbv2 import ElbReader
+from opskit.aws.route53 import DnsReader
 from opskit.errors import OpskitError
 from opskit.estate.metrics import CPU, MEMORY, UNHEALTHY, MetricQuery, MetricsSource
 from opskit.estate.model import Series

@@ -10,7 +10,7 @@ import pytest
 from dd_support import ROOT, repo_config, wired
 from moto import mock_aws
 
-from opskit.datadog.metrics_source import DatadogSource, datadog_query
+from opskit.estate.datadog_metrics import DatadogSource, datadog_query
 from opskit.estate.metrics import (
     CPU,
     MEMORY,

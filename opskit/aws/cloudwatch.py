@@ -1,4 +1,4 @@
-"""Read gateway over a CloudWatch client: GetMetricData, 500 queries a call, every page.
+"""The CloudWatch gateway: GetMetricData, 500 queries a call, every page.
 
 A dashboard's whole utilization (clusters, services, hosts of one account) fits in one or
 two calls this way, against one GetMetricStatistics call per metric the naive way.
@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opskit.aws.errors import translate
+
+if TYPE_CHECKING:
+    from types_boto3_cloudwatch import CloudWatchClient
 
 QUERIES_PER_CALL = 500
 
@@ -47,7 +50,7 @@ def metric_query(
 class MetricsReader:
     """GetMetricData on one CloudWatch client (one account and region)."""
 
-    def __init__(self, client: Any, where: str) -> None:
+    def __init__(self, client: CloudWatchClient, where: str) -> None:
         self.client = client
         self.where = where
 
