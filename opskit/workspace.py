@@ -17,28 +17,10 @@ from opskit.accounts import Accounts, Login
 from opskit.config import Config, load_config
 from opskit.context import Clock, Notifier, NotifierFactory, Progress, Workspace, journal_path
 from opskit.errors import UsageError
+from opskit.paths import cache_dir, state_dir
 from opskit.sandbox_port import SandboxPort, load_sandbox
 
 __all__ = ["Workspace", "cache_dir", "journal_path", "open_workspace", "state_dir"]
-
-
-def state_dir() -> Path:
-    """Where opskit keeps its journal, caches, outbox and runbook runs."""
-    named = os.environ.get("OPSKIT_STATE_DIR")
-    if named:
-        return Path(named).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_state_dir("opskit"))
-
-
-def cache_dir() -> Path:
-    """The user's cache dir (credentials, cost data); inside the state dir when that is set."""
-    if os.environ.get("OPSKIT_STATE_DIR"):
-        return state_dir() / "cache"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("opskit"))
 
 
 def register_plugins() -> None:

@@ -26,7 +26,7 @@ from opskit.config import Config
 if TYPE_CHECKING:
     from types_boto3_iam import IAMClient
 
-    from opskit.workspace import Workspace
+    from opskit.context import Workspace
 
 ACTION = "sts:assumerole"
 
