@@ -139,7 +139,6 @@ def sections(report: CostReport, metric: str = "amortized") -> list[Section]:
     return out
 
 
-
 def header(report: CostReport) -> str:
     periods = report.spec.periods
     span = f"{periods[0]} to {periods[-1]}" if periods else "no months"
