@@ -15,10 +15,10 @@ from opskit.aws.errors import translate
 
 if TYPE_CHECKING:
     from types_boto3_cloudwatch import CloudWatchClient
+    from types_boto3_cloudwatch.type_defs import MetricDataQueryTypeDef
 
 QUERIES_PER_CALL = 500
 
-AwsDict = dict[str, Any]
 Points = tuple[list[dt.datetime], list[float]]
 
 
@@ -30,7 +30,7 @@ def metric_query(
     *,
     period: int,
     stat: str = "Average",
-) -> AwsDict:
+) -> MetricDataQueryTypeDef:
     """One MetricDataQuery (ids must start with a lower-case letter)."""
     return {
         "Id": query_id,
@@ -55,7 +55,7 @@ class MetricsReader:
         self.where = where
 
     def get(
-        self, queries: Sequence[AwsDict], start: dt.datetime, end: dt.datetime
+        self, queries: Sequence[MetricDataQueryTypeDef], start: dt.datetime, end: dt.datetime
     ) -> dict[str, Points]:
         """Up to 500 queries in one call (plus continuation pages): id -> (times, values)."""
         if len(queries) > QUERIES_PER_CALL:

@@ -19,14 +19,20 @@ from opskit.errors import UsageError
 
 if TYPE_CHECKING:
     from types_boto3_ecs import ECSClient
+    from types_boto3_ecs.type_defs import (
+        ClusterTypeDef,
+        ContainerInstanceTypeDef,
+        ServiceTypeDef,
+        TagTypeDef,
+        TaskDefinitionTypeDef,
+        TaskTypeDef,
+    )
 
 PAGE = 100  # ListClusters, ListServices, ListTasks, ListContainerInstances
 CLUSTERS_PER_CALL = 100
 SERVICES_PER_CALL = 10
 TASKS_PER_CALL = 100
 INSTANCES_PER_CALL = 100
-
-AwsDict = dict[str, Any]
 
 
 def batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
@@ -71,39 +77,50 @@ class EcsReader:
     def list_container_instances(self, cluster: str) -> list[str]:
         return self._pages("list_container_instances", "containerInstanceArns", cluster=cluster)
 
-    def describe_clusters(self, clusters: Sequence[str]) -> list[AwsDict]:
+    def describe_clusters(self, clusters: Sequence[str]) -> list[ClusterTypeDef]:
         """At most 100 clusters."""
-        answer = self._call(
-            "describe_clusters", clusters=list(clusters), include=["STATISTICS", "TAGS"]
-        )
+        try:
+            answer = self.client.describe_clusters(
+                clusters=list(clusters), include=["STATISTICS", "TAGS"]
+            )
+        except Exception as error:
+            raise translate(error, f"{self.where}: ECS DescribeClusters") from None
         return list(answer.get("clusters", []))
 
-    def describe_services(self, cluster: str, services: Sequence[str]) -> list[AwsDict]:
+    def describe_services(self, cluster: str, services: Sequence[str]) -> list[ServiceTypeDef]:
         """At most 10 services of one cluster."""
-        answer = self._call("describe_services", cluster=cluster, services=list(services))
+        try:
+            answer = self.client.describe_services(cluster=cluster, services=list(services))
+        except Exception as error:
+            raise translate(error, f"{self.where}: ECS DescribeServices") from None
         return list(answer.get("services", []))
 
-    def describe_tasks(self, cluster: str, tasks: Sequence[str]) -> list[AwsDict]:
+    def describe_tasks(self, cluster: str, tasks: Sequence[str]) -> list[TaskTypeDef]:
         """At most 100 tasks of one cluster."""
-        answer = self._call("describe_tasks", cluster=cluster, tasks=list(tasks))
+        try:
+            answer = self.client.describe_tasks(cluster=cluster, tasks=list(tasks))
+        except Exception as error:
+            raise translate(error, f"{self.where}: ECS DescribeTasks") from None
         return list(answer.get("tasks", []))
 
-    def describe_container_instances(self, cluster: str, arns: Sequence[str]) -> list[AwsDict]:
+    def describe_container_instances(
+        self, cluster: str, arns: Sequence[str]
+    ) -> list[ContainerInstanceTypeDef]:
         """At most 100 container instances of one cluster."""
-        answer = self._call(
-            "describe_container_instances", cluster=cluster, containerInstances=list(arns)
-        )
+        try:
+            answer = self.client.describe_container_instances(
+                cluster=cluster, containerInstances=list(arns)
+            )
+        except Exception as error:
+            raise translate(error, f"{self.where}: ECS DescribeContainerInstances") from None
         return list(answer.get("containerInstances", []))
 
-    def describe_task_definition(self, task_definition: str) -> AwsDict:
-        answer = self._call("describe_task_definition", taskDefinition=task_definition)
-        return dict(answer["taskDefinition"])
-
-    def _call(self, operation: str, **params: Any) -> AwsDict:
+    def describe_task_definition(self, task_definition: str) -> TaskDefinitionTypeDef:
         try:
-            return dict(getattr(self.client, operation)(**params))
+            answer = self.client.describe_task_definition(taskDefinition=task_definition)
         except Exception as error:
-            raise translate(error, f"{self.where}: ECS {_title(operation)}") from None
+            raise translate(error, f"{self.where}: ECS DescribeTaskDefinition") from None
+        return answer["taskDefinition"]
 
 
 def _title(operation: str) -> str:
@@ -127,9 +144,11 @@ _READ_ONLY_TD_FIELDS = frozenset(
 )
 
 
-def describe_services(ecs: ECSClient, cluster: str, names: Sequence[str]) -> dict[str, AwsDict]:
+def describe_services(
+    ecs: ECSClient, cluster: str, names: Sequence[str]
+) -> dict[str, ServiceTypeDef]:
     """The named services of ``cluster`` by name (10 per call); missing ones are absent."""
-    found: dict[str, AwsDict] = {}
+    found: dict[str, ServiceTypeDef] = {}
     for batch in batches(names, SERVICES_PER_CALL):
         try:
             answer = ecs.describe_services(cluster=cluster, services=batch)
@@ -137,11 +156,11 @@ def describe_services(ecs: ECSClient, cluster: str, names: Sequence[str]) -> dic
             raise translate(error, f"describing services in {cluster}") from None
         for service in answer.get("services", []):
             if service.get("status") != "INACTIVE":
-                found[service["serviceName"]] = dict(service)
+                found[service.get("serviceName", "")] = service
     return found
 
 
-def describe_service(ecs: ECSClient, cluster: str, name: str) -> AwsDict:
+def describe_service(ecs: ECSClient, cluster: str, name: str) -> ServiceTypeDef:
     """One service; UsageError when it does not exist (or is inactive)."""
     found = describe_services(ecs, cluster, [name])
     if name not in found:
@@ -149,20 +168,21 @@ def describe_service(ecs: ECSClient, cluster: str, name: str) -> AwsDict:
     return found[name]
 
 
-def describe_task_definition(ecs: ECSClient, arn: str) -> tuple[AwsDict, list[dict[str, str]]]:
+def describe_task_definition(
+    ecs: ECSClient, arn: str
+) -> tuple[TaskDefinitionTypeDef, list[TagTypeDef]]:
     """A task definition and its tags."""
     try:
         answer = ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
     except Exception as error:
         raise translate(error, f"describing task definition {arn}") from None
-    tags = [{"key": t.get("key", ""), "value": t.get("value", "")} for t in answer.get("tags", [])]
-    return dict(answer["taskDefinition"]), tags
+    return answer["taskDefinition"], list(answer.get("tags") or [])
 
 
 def register_copy(
     ecs: ECSClient,
-    task_definition: Mapping[str, Any],
-    tags: Sequence[Mapping[str, str]],
+    task_definition: TaskDefinitionTypeDef,
+    tags: Sequence[TagTypeDef],
     images: Mapping[str, str],
 ) -> str:
     """Register a new revision of ``task_definition`` with ``images`` (container -> image).
@@ -170,13 +190,15 @@ def register_copy(
     Everything else (environment, secrets, sizes, roles, log settings, tags) is copied as
     is. Returns the new revision's ARN.
     """
-    body = {k: v for k, v in task_definition.items() if k not in _READ_ONLY_TD_FIELDS}
+    body: dict[str, Any] = {
+        k: v for k, v in task_definition.items() if k not in _READ_ONLY_TD_FIELDS
+    }
     body["containerDefinitions"] = [
         {**c, "image": images.get(c["name"], c["image"])} for c in body["containerDefinitions"]
     ]
     if tags:
         body["tags"] = [dict(t) for t in tags]
-    family = task_definition["family"]
+    family = task_definition.get("family", "")
     try:
         answer = ecs.register_task_definition(**body)
     except Exception as error:
@@ -192,7 +214,7 @@ def update_service(
     task_definition: str | None = None,
     desired_count: int | None = None,
     force_new_deployment: bool = False,
-) -> AwsDict:
+) -> ServiceTypeDef:
     """UpdateService with only the given settings; returns the updated service."""
     kwargs: dict[str, Any] = {"cluster": cluster, "service": service}
     if task_definition is not None:
@@ -202,7 +224,7 @@ def update_service(
     if force_new_deployment:
         kwargs["forceNewDeployment"] = True
     try:
-        return dict(ecs.update_service(**kwargs)["service"])
+        return ecs.update_service(**kwargs)["service"]
     except Exception as error:
         raise translate(error, f"updating service {cluster}/{service}") from None
 
@@ -221,20 +243,20 @@ def family_revisions(ecs: ECSClient, family: str) -> list[str]:
     return [a for a in arns if a.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family]
 
 
-def describe_tasks(ecs: ECSClient, cluster: str, tasks: Sequence[str]) -> list[AwsDict]:
+def describe_tasks(ecs: ECSClient, cluster: str, tasks: Sequence[str]) -> list[TaskTypeDef]:
     """Tasks by id or ARN (100 per call)."""
-    found: list[AwsDict] = []
+    found: list[TaskTypeDef] = []
     for batch in batches(tasks, TASKS_PER_CALL):
         try:
-            found.extend(dict(t) for t in ecs.describe_tasks(cluster=cluster, tasks=batch)["tasks"])
+            found.extend(ecs.describe_tasks(cluster=cluster, tasks=batch)["tasks"])
         except Exception as error:
             raise translate(error, f"describing tasks in {cluster}") from None
     return found
 
 
-def stop_task(ecs: ECSClient, cluster: str, task: str, reason: str) -> AwsDict:
+def stop_task(ecs: ECSClient, cluster: str, task: str, reason: str) -> TaskTypeDef:
     """StopTask; returns the task as ECS reports it after the call."""
     try:
-        return dict(ecs.stop_task(cluster=cluster, task=task, reason=reason[:255])["task"])
+        return ecs.stop_task(cluster=cluster, task=task, reason=reason[:255])["task"]
     except Exception as error:
         raise translate(error, f"stopping task {task} in {cluster}") from None

@@ -17,12 +17,17 @@ from opskit.aws.errors import translate
 
 if TYPE_CHECKING:
     from types_boto3_elbv2 import ElasticLoadBalancingv2Client
+    from types_boto3_elbv2.type_defs import (
+        ListenerTypeDef,
+        LoadBalancerTypeDef,
+        RuleTypeDef,
+        TargetGroupTypeDef,
+        TargetHealthDescriptionTypeDef,
+    )
 
 PAGE = 400
 ARNS_PER_CALL = 20  # DescribeTargetGroups with TargetGroupArns
 DELAY_KEY = "deregistration_delay.timeout_seconds"
-
-AwsDict = dict[str, Any]
 
 
 class ElbReader:
@@ -32,31 +37,31 @@ class ElbReader:
         self.client = client
         self.where = where
 
-    def _pages(self, operation: str, key: str, **params: Any) -> list[AwsDict]:
+    def _pages(self, operation: str, key: str, **params: Any) -> list[Any]:
         try:
             client: Any = self.client  # operation named at run time
             paginator = client.get_paginator(operation)
-            out: list[AwsDict] = []
+            out: list[Any] = []
             for page in paginator.paginate(**params, PaginationConfig={"PageSize": PAGE}):
                 out.extend(page.get(key, []))
             return out
         except Exception as error:
             raise translate(error, f"{self.where}: ELB {operation}") from None
 
-    def load_balancers(self) -> list[AwsDict]:
+    def load_balancers(self) -> list[LoadBalancerTypeDef]:
         return self._pages("describe_load_balancers", "LoadBalancers")
 
-    def target_groups(self, *, load_balancer_arn: str | None = None) -> list[AwsDict]:
+    def target_groups(self, *, load_balancer_arn: str | None = None) -> list[TargetGroupTypeDef]:
         params = {"LoadBalancerArn": load_balancer_arn} if load_balancer_arn else {}
         return self._pages("describe_target_groups", "TargetGroups", **params)
 
-    def listeners(self, load_balancer_arn: str) -> list[AwsDict]:
+    def listeners(self, load_balancer_arn: str) -> list[ListenerTypeDef]:
         return self._pages("describe_listeners", "Listeners", LoadBalancerArn=load_balancer_arn)
 
-    def rules(self, listener_arn: str) -> list[AwsDict]:
+    def rules(self, listener_arn: str) -> list[RuleTypeDef]:
         return self._pages("describe_rules", "Rules", ListenerArn=listener_arn)
 
-    def target_health(self, target_group_arn: str) -> list[AwsDict]:
+    def target_health(self, target_group_arn: str) -> list[TargetHealthDescriptionTypeDef]:
         """One target group's targets with their health (one call)."""
         where = f"{self.where}: ELB describe_target_health"
         return _target_health(self.client, target_group_arn, where)
@@ -67,12 +72,14 @@ class ElbReader:
         return _attributes(self.client, target_group_arn, where)
 
 
-def _target_health(elb: ElasticLoadBalancingv2Client, arn: str, where: str) -> list[AwsDict]:
+def _target_health(
+    elb: ElasticLoadBalancingv2Client, arn: str, where: str
+) -> list[TargetHealthDescriptionTypeDef]:
     try:
         answer = elb.describe_target_health(TargetGroupArn=arn)
     except Exception as error:
         raise translate(error, where) from None
-    return [dict(t) for t in answer.get("TargetHealthDescriptions", [])]
+    return list(answer.get("TargetHealthDescriptions", []))
 
 
 def _attributes(elb: ElasticLoadBalancingv2Client, arn: str, where: str) -> dict[str, str]:
@@ -86,15 +93,17 @@ def _attributes(elb: ElasticLoadBalancingv2Client, arn: str, where: str) -> dict
 # -- the calls the change engine makes --------------------------------------------------
 
 
-def target_groups(elb: ElasticLoadBalancingv2Client, arns: Sequence[str] = ()) -> list[AwsDict]:
+def target_groups(
+    elb: ElasticLoadBalancingv2Client, arns: Sequence[str] = ()
+) -> list[TargetGroupTypeDef]:
     """Every target group of the account and region (or the given ARNs), 400 a page."""
-    groups: list[AwsDict] = []
+    groups: list[TargetGroupTypeDef] = []
     try:
         if arns:
             for start in range(0, len(arns), ARNS_PER_CALL):
                 chunk = list(arns[start : start + ARNS_PER_CALL])
                 answer = elb.describe_target_groups(TargetGroupArns=chunk)
-                groups.extend(dict(g) for g in answer["TargetGroups"])
+                groups.extend(answer["TargetGroups"])
             return groups
     except Exception as error:
         raise translate(error, "listing target groups") from None
@@ -117,6 +126,8 @@ def set_deregistration_delay(elb: ElasticLoadBalancingv2Client, arn: str, second
         raise translate(error, f"setting the draining timeout of {arn}") from None
 
 
-def target_health(elb: ElasticLoadBalancingv2Client, arn: str) -> list[AwsDict]:
+def target_health(
+    elb: ElasticLoadBalancingv2Client, arn: str
+) -> list[TargetHealthDescriptionTypeDef]:
     """The targets of one target group with their health state and reason."""
     return _target_health(elb, arn, f"reading target health of {arn}")

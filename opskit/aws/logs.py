@@ -14,10 +14,9 @@ from opskit.aws.errors import translate
 
 if TYPE_CHECKING:
     from types_boto3_logs import CloudWatchLogsClient
+    from types_boto3_logs.type_defs import FilteredLogEventTypeDef
 
 STREAMS_PER_CALL = 100
-
-AwsDict = dict[str, Any]
 
 
 class LogsReader:
@@ -36,7 +35,7 @@ class LogsReader:
         start_ms: int | None = None,
         end_ms: int | None = None,
         limit: int | None = None,
-    ) -> list[AwsDict]:
+    ) -> list[FilteredLogEventTypeDef]:
         """Events of ``streams`` (at most 100) or of streams starting with ``stream_prefix``."""
         if len(streams) > STREAMS_PER_CALL:
             raise ValueError(f"at most {STREAMS_PER_CALL} log streams per call")
@@ -49,11 +48,11 @@ class LogsReader:
             params["startTime"] = start_ms
         if end_ms is not None:
             params["endTime"] = end_ms
-        out: list[AwsDict] = []
+        out: list[FilteredLogEventTypeDef] = []
         try:
             while True:
                 answer = self.client.filter_log_events(**params)
-                out.extend(dict(e) for e in answer.get("events", []))
+                out.extend(answer.get("events", []))
                 token = answer.get("nextToken")
                 if not token or (limit is not None and len(out) >= limit):
                     return out

@@ -16,11 +16,10 @@ from opskit.errors import UsageError
 
 if TYPE_CHECKING:
     from types_boto3_route53 import Route53Client
+    from types_boto3_route53.type_defs import HostedZoneTypeDef, ResourceRecordSetOutputTypeDef
 
 ZONE_PAGE = 100
 RECORD_PAGE = 300
-
-AwsDict = dict[str, Any]
 
 
 class DnsReader:
@@ -30,19 +29,19 @@ class DnsReader:
         self.client = client
         self.where = where
 
-    def zones(self) -> list[AwsDict]:
+    def zones(self) -> list[HostedZoneTypeDef]:
         return self._pages("list_hosted_zones", "HostedZones", ZONE_PAGE)
 
-    def records(self, zone_id: str) -> list[AwsDict]:
+    def records(self, zone_id: str) -> list[ResourceRecordSetOutputTypeDef]:
         return self._pages(
             "list_resource_record_sets", "ResourceRecordSets", RECORD_PAGE, HostedZoneId=zone_id
         )
 
-    def _pages(self, operation: str, key: str, size: int, **params: Any) -> list[AwsDict]:
+    def _pages(self, operation: str, key: str, size: int, **params: Any) -> list[Any]:
         try:
             client: Any = self.client  # operation named at run time
             paginator = client.get_paginator(operation)
-            out: list[AwsDict] = []
+            out: list[Any] = []
             for page in paginator.paginate(**params, PaginationConfig={"PageSize": size}):
                 out.extend(page.get(key, []))
             return out
@@ -76,10 +75,12 @@ def zone_of(route53: Route53Client, record: str) -> tuple[str, str]:
     return best[0].rstrip("."), best[1]
 
 
-def weighted_sets(route53: Route53Client, zone: str, record: str) -> dict[str, dict[str, Any]]:
+def weighted_sets(
+    route53: Route53Client, zone: str, record: str
+) -> dict[str, ResourceRecordSetOutputTypeDef]:
     """The weighted record sets named ``record`` in ``zone``, by SetIdentifier."""
     name = _fqdn(record)
-    sets: dict[str, dict[str, Any]] = {}
+    sets: dict[str, ResourceRecordSetOutputTypeDef] = {}
     params: dict[str, Any] = {"HostedZoneId": zone, "StartRecordName": name}
     try:
         while True:
@@ -88,7 +89,7 @@ def weighted_sets(route53: Route53Client, zone: str, record: str) -> dict[str, d
                 if rrset["Name"] != name:
                     return sets
                 if "Weight" in rrset and "SetIdentifier" in rrset:
-                    sets[rrset["SetIdentifier"]] = dict(rrset)
+                    sets[rrset["SetIdentifier"]] = rrset
             if not page.get("IsTruncated"):
                 return sets
             params["StartRecordName"] = page["NextRecordName"]
@@ -103,7 +104,7 @@ def weighted_sets(route53: Route53Client, zone: str, record: str) -> dict[str, d
 def set_weights(
     route53: Route53Client,
     zone: str,
-    sets: Mapping[str, Mapping[str, Any]],
+    sets: Mapping[str, ResourceRecordSetOutputTypeDef],
     weights: Mapping[str, int],
 ) -> None:
     """UPSERT every set in ``weights`` with its new weight, in one atomic batch."""

@@ -38,7 +38,7 @@ def _plan(change: Any, ctx: ChangeContext, summary: str, diffs: list[Diff]) -> P
 
 
 def _service(ctx: ChangeContext, ref: ServiceRef) -> dict[str, Any]:
-    return aws_ecs.describe_service(ctx.reader(ref.env, "ecs"), ref.cluster, ref.service)
+    return dict(aws_ecs.describe_service(ctx.reader(ref.env, "ecs"), ref.cluster, ref.service))
 
 
 def _wait_one(ctx: ChangeContext, ref: ServiceRef, applied: Applied, what: str) -> Result:

@@ -44,7 +44,7 @@ class StopTaskChange:
         tasks = aws_ecs.describe_tasks(ctx.reader(self.env, "ecs"), self.cluster, [self.task])
         if not tasks:
             return None, {}
-        return str(tasks[0].get("desiredStatus")), tasks[0]
+        return str(tasks[0].get("desiredStatus")), dict(tasks[0])
 
     def plan(self, ctx: ChangeContext) -> Plan:
         status, task = self._desired(ctx)

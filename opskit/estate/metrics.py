@@ -12,12 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from opskit.aws.cloudwatch import QUERIES_PER_CALL, MetricsReader, metric_query
 from opskit.config import Config
 from opskit.errors import ConfigError
 from opskit.estate.model import Series
+
+if TYPE_CHECKING:
+    from types_boto3_cloudwatch.type_defs import MetricDataQueryTypeDef
 
 CPU, MEMORY, UNHEALTHY = "cpu", "memory", "unhealthy"
 
@@ -121,7 +124,7 @@ class CloudWatchSource:
             out[query.key] = Series(query.metric, tuple(times), tuple(values))
         return out
 
-    def _cloudwatch(self, query_id: str, query: MetricQuery) -> dict[str, Any]:
+    def _cloudwatch(self, query_id: str, query: MetricQuery) -> MetricDataQueryTypeDef:
         where = scope(query)
         namespace, metric, stat = CLOUDWATCH[(query.metric, where)]
         dimensions = {"ClusterName": query.cluster}
