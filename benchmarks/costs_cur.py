@@ -83,7 +83,7 @@ def run_ours(root: Path) -> dict[str, Any]:
     spec = make_spec(months=13, by=by(), source="cur", today=TODAY)
     base, cpu = peak_mb(), cpu_seconds()
     began = time.perf_counter()
-    raw = CurReader(CurLocation(str(root), root, lambda: None)).report(spec).raw
+    raw = CurReader(CurLocation(str(root), root, lambda: cast("Any", None))).report(spec).raw
     seconds = time.perf_counter() - began
     return {
         "cpu": cpu_seconds() - cpu,

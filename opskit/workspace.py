@@ -2,63 +2,52 @@
 
 The CLI, the TUI and notebook kernels all start here. When the config enables the
 sandbox, this is the one place that starts it (if needed) and takes its endpoint and a
-sandbox user's keys as the login: the rest of opskit never knows it is not AWS.
+sandbox user's keys as the login, and its clock: the rest of opskit never knows it is
+not AWS. It also registers the optional features' notifiers and metric sources. Services
+are handed the ``Workspace`` (``opskit.context``) this builds; they never import this.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from opskit.accounts import Accounts, Login
 from opskit.config import Config, load_config
+from opskit.context import Clock, Notifier, NotifierFactory, Progress, Workspace, journal_path
 from opskit.errors import UsageError
+from opskit.paths import cache_dir, state_dir
 from opskit.sandbox_port import SandboxPort, load_sandbox
 
-
-def state_dir() -> Path:
-    """Where opskit keeps its journal, caches, outbox and runbook runs."""
-    named = os.environ.get("OPSKIT_STATE_DIR")
-    if named:
-        return Path(named).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_state_dir("opskit"))
+__all__ = ["Workspace", "cache_dir", "journal_path", "open_workspace", "state_dir"]
 
 
-def cache_dir() -> Path:
-    """The user's cache dir (credentials, cost data); inside the state dir when that is set."""
-    if os.environ.get("OPSKIT_STATE_DIR"):
-        return state_dir() / "cache"
-    import platformdirs
+def register_plugins() -> None:
+    """Register the optional features' pieces with the services that use them, by name:
+    ``[metrics] source = "datadog"``. Explicit, so every import is visible to the tools."""
+    from opskit.estate.datadog_metrics import datadog_source
+    from opskit.estate.metrics import register_source
 
-    return Path(platformdirs.user_cache_dir("opskit"))
-
-
-@dataclass
-class Workspace:
-    """Everything a front end needs to act: the config, the accounts, where state lives."""
-
-    config: Config
-    accounts: Accounts
-    state_dir: Path
-    front_end: str = "cli"
-    user: str | None = None
-
-    @property
-    def journal_path(self) -> Path:
-        return journal_path(self.config, self.state_dir)
+    register_source("datadog", datadog_source)
 
 
-def journal_path(config: Config, state: Path) -> Path:
-    """The audit journal: ``[audit] journal`` (relative to the config), else in ``state``."""
-    named = config.audit.journal
-    if named:
-        path = Path(named).expanduser()
-        return path if path.is_absolute() else config.path.parent / path
-    return state / "journal.jsonl"
+def change_notifiers(config: Config, base: Path) -> NotifierFactory:
+    """What every front end's engine tells about outcomes: Datadog, when it is enabled."""
+
+    def build(progress: Progress | None) -> Sequence[Notifier]:
+        if not config.datadog.enabled:
+            return ()
+        from opskit.changes.datadog_notifier import notifiers_for
+
+        return notifiers_for(config, base, progress)
+
+    return build
+
+
+def clock_for(config: Config) -> Clock:
+    """The clock services wait by: the sandbox's runs ``[sandbox] time_factor`` times faster."""
+    return Clock(factor=config.sandbox.time_factor if config.sandbox.enabled else 1.0)
 
 
 def open_workspace(
@@ -76,7 +65,16 @@ def open_workspace(
     if config.ops.login == "sandbox":
         config = _sandbox_datadog(config, base)
     accounts = Accounts(config, login, cache_dir=cache_dir(), mfa_prompt=mfa_prompt)
-    return Workspace(config, accounts, base, front_end, user or login.label)
+    register_plugins()
+    return Workspace(
+        config,
+        accounts,
+        base,
+        front_end,
+        user or login.label,
+        clock=clock_for(config),
+        notifiers=change_notifiers(config, base),
+    )
 
 
 def sandbox_port() -> SandboxPort:

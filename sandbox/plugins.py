@@ -110,7 +110,8 @@ class SandboxContext:
                 from botocore.config import Config as BotoConfig
 
                 key_id, secret = self.admin_keys[account_id]
-                client = boto3.session.Session().client(
+                session: Any = boto3.session.Session()  # any service name
+                client = session.client(
                     service,
                     region_name=key[2],
                     endpoint_url=self.endpoint_url,
@@ -125,7 +126,6 @@ class SandboxContext:
         from sandbox.aws.backends import moto_backend
 
         return moto_backend(service, self.account_id(account), region or self.region)
-
 
 
 def load(spec: str) -> Callable[..., Any] | None:

@@ -250,7 +250,7 @@ class LibrarySource:
 def warm_spend(config_path: str, user: str | None) -> dict[str, float]:
     """Build this month's cost report so the spend cache is warm (run in a child process:
     ``python -m tui.library CONFIG USER`` prints the figures as JSON)."""
-    from opskit.costs.mtd import refresh_month_to_date
+    from opskit.costs import refresh_month_to_date
     from opskit.workspace import open_workspace
 
     return refresh_month_to_date(open_workspace(config_path, user=user or None, front_end="tui"))

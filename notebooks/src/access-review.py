@@ -25,9 +25,10 @@ envs: list[str] = []  # environments to review; empty means every one [allowed: 
 
 # %%
 # Open the session and read IAM and the journal
+from opskit import notebook
 from opskit.runbooks import access_review, kit
 
-rb = kit.start()
+rb = notebook.start()
 found = access_review.review(rb.ws, days, envs)
 kit.say(f"{len({g.user for g in found.grants})} users; {len(found.uses)} (user, env, access) pairs in use")
 

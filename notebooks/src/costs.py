@@ -27,9 +27,10 @@ refresh: bool = False  # read the bill again instead of the cached answers
 # Open the session and build the report
 from opskit.costs import build_report
 from opskit.costs import html as charts
+from opskit import notebook
 from opskit.runbooks import kit
 
-rb = kit.start()
+rb = notebook.start()
 report = build_report(
     rb.ws, months=months, by=by, source=None if source == "config" else source, refresh=refresh
 )

@@ -25,9 +25,10 @@ baseline: str = "stage"  # the environment it should mirror [allowed: @envs]
 # Open the session
 from opskit.estate.collect import Estate
 from opskit.estate.drift import drift
+from opskit import notebook
 from opskit.runbooks import kit
 
-rb = kit.start(env)
+rb = notebook.start(env)
 
 # %% [markdown]
 # ## Differences

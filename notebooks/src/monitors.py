@@ -27,10 +27,11 @@ confirm: str = ""  # on a protected environment, its name typed back
 
 # %%
 # Open the session: who acts, where, dry run or apply
-from opskit.datadog.monitor_change import MonitorsChange
+from opskit.changes.monitors import MonitorsChange
+from opskit import notebook
 from opskit.runbooks import kit
 
-rb = kit.start(env, apply=apply, confirm=confirm)
+rb = notebook.start(env, apply=apply, confirm=confirm)
 change = MonitorsChange(env, prune)
 
 # %% [markdown]

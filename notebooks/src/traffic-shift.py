@@ -32,9 +32,10 @@ confirm: str = ""  # on a protected environment, its name typed back
 # %%
 # Open the session: who acts, where, dry run or apply
 from opskit.changes.traffic import TrafficShiftChange
+from opskit import notebook
 from opskit.runbooks import kit
 
-rb = kit.start(env, apply=apply, confirm=confirm)
+rb = notebook.start(env, apply=apply, confirm=confirm)
 pause = pause_seconds if pause_seconds >= 0 else None
 change = TrafficShiftChange(shift, to, tuple(steps), pause, max_error_rate)
 

@@ -201,7 +201,7 @@ class Accounts:
             refresh_using=lambda: self._assume(env, access, REFRESH_MARGIN).as_metadata(),
             method="opskit-assume-role",
         )
-        core = botocore.session.get_session()
+        core: Any = botocore.session.get_session()  # typed stubs hide _credentials
         core._credentials = credentials
         core.get_component("response_parser_factory").set_parser_defaults(
             timestamp_parser=parse_timestamp  # utilization points by the 100,000
@@ -263,7 +263,8 @@ class Accounts:
             read_timeout=30,
             user_agent_extra="opskit",
         )
-        return session.client(
+        maker: Any = session  # any service name, not only the stubs' literals
+        return maker.client(
             service, region_name=region, endpoint_url=self.endpoint_url(env), config=boto_config
         )
 

@@ -1,4 +1,4 @@
-"""Read gateway over a CloudWatch Logs client: FilterLogEvents across named streams.
+"""The CloudWatch Logs gateway: FilterLogEvents across named streams.
 
 One call covers up to 100 streams of a group, so the containers of many tasks are read
 together; pages are followed to the end. Events come back as plain dicts (timestamp in
@@ -8,19 +8,21 @@ milliseconds, logStreamName, message, eventId).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opskit.aws.errors import translate
 
-STREAMS_PER_CALL = 100
+if TYPE_CHECKING:
+    from types_boto3_logs import CloudWatchLogsClient
+    from types_boto3_logs.type_defs import FilteredLogEventTypeDef
 
-AwsDict = dict[str, Any]
+STREAMS_PER_CALL = 100
 
 
 class LogsReader:
     """FilterLogEvents on one CloudWatch Logs client (one account and region)."""
 
-    def __init__(self, client: Any, where: str) -> None:
+    def __init__(self, client: CloudWatchLogsClient, where: str) -> None:
         self.client = client
         self.where = where
 
@@ -33,7 +35,7 @@ class LogsReader:
         start_ms: int | None = None,
         end_ms: int | None = None,
         limit: int | None = None,
-    ) -> list[AwsDict]:
+    ) -> list[FilteredLogEventTypeDef]:
         """Events of ``streams`` (at most 100) or of streams starting with ``stream_prefix``."""
         if len(streams) > STREAMS_PER_CALL:
             raise ValueError(f"at most {STREAMS_PER_CALL} log streams per call")
@@ -46,7 +48,7 @@ class LogsReader:
             params["startTime"] = start_ms
         if end_ms is not None:
             params["endTime"] = end_ms
-        out: list[AwsDict] = []
+        out: list[FilteredLogEventTypeDef] = []
         try:
             while True:
                 answer = self.client.filter_log_events(**params)

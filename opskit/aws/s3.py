@@ -1,9 +1,15 @@
-"""S3 calls of the team journal and team locks: conditional writes, reads, an Object Lock bucket.
+"""The S3 gateway: what opskit reads and writes in S3.
 
-Every write that must never overwrite uses ``IfNoneMatch="*"`` (S3 conditional writes): two
-writers racing for one key get one success and one ``PreconditionFailed``, which these
-functions turn into ``False``/``None`` rather than an error. Lease renewals use ``IfMatch``
-(the ETag the holder wrote), so a lease taken over by someone else is never written back.
+- The CUR reader lists an export and reads parquet files by byte range (only the row
+  groups and columns a report needs); the runbook archive lists, reads and writes runs.
+- The team journal and team locks: every write that must never overwrite uses
+  ``IfNoneMatch="*"`` (S3 conditional writes): two writers racing for one key get one
+  success and one ``PreconditionFailed``, which these functions turn into ``False``/``None``
+  rather than an error. Lease renewals use ``IfMatch`` (the ETag the holder wrote), so a
+  lease taken over by someone else is never written back. The bucket has Object Lock.
+
+Failures become one-line ``OpskitError``s that say what was being done; the botocore error
+stays the ``__cause__`` for callers that look at its code.
 """
 
 from __future__ import annotations
@@ -11,9 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opskit.aws.errors import error_code, translate
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
 
 CONFLICT_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
 MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
@@ -202,3 +211,40 @@ def object_lock(client: Any, bucket: str) -> dict[str, Any]:
             return {}
         raise translate(error, f"reading the Object Lock of s3://{bucket}") from None
     return dict(answer.get("ObjectLockConfiguration", {}))
+
+
+# -- objects: CUR files, runbook archive ---------------------------------------------
+
+
+def list_objects(s3: S3Client, bucket: str, prefix: str, where: str) -> list[tuple[str, int]]:
+    """(key, size) of every object under ``prefix``, every page (1,000 keys a page)."""
+    items: list[tuple[str, int]] = []
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            items += [(o.get("Key", ""), int(o.get("Size", 0))) for o in page.get("Contents", [])]
+    except Exception as error:
+        raise translate(error, where) from error
+    return items
+
+
+def get_object(
+    s3: S3Client, bucket: str, key: str, where: str, *, first: int = 0, last: int | None = None
+) -> bytes:
+    """An object's bytes, or only bytes ``first``..``last`` (inclusive) when ``last`` is set."""
+    try:
+        if last is None and not first:
+            response = s3.get_object(Bucket=bucket, Key=key)
+        else:
+            end = "" if last is None else str(last)
+            response = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={first}-{end}")
+        return response["Body"].read()
+    except Exception as error:
+        raise translate(error, where) from error
+
+
+def put_object(s3: S3Client, bucket: str, key: str, data: bytes, content_type: str) -> None:
+    """Write ``data`` as ``key`` (replacing any object there)."""
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
+    except Exception as error:
+        raise translate(error, f"writing s3://{bucket}/{key}") from None

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-from opskit.aws import ecs_changes
+from opskit.aws import ecs as aws_ecs
 from opskit.changes import validate
 from opskit.changes.plan import Access, Diff, Plan
 from opskit.changes.protocol import Applied, ChangeContext, Result
@@ -87,13 +87,13 @@ class DeployChange:
         for resource in plan.resources:
             ref = ServiceRef.from_resource(resource)
             previous = plan.diff(resource, "taskDefinition").before
-            td, tags = ecs_changes.describe_task_definition(reader, previous)
+            td, tags = aws_ecs.describe_task_definition(reader, previous)
             images = {
                 d.field.removeprefix("image:"): d.after
                 for d in plan.diffs
                 if d.resource == resource and d.field.startswith("image:")
             }
-            new = ecs_changes.register_copy(ctx.writer(self.env, "ecs"), td, tags, images)
+            new = aws_ecs.register_copy(ctx.writer(self.env, "ecs"), td, tags, images)
             ctx.progress(f"{self.env} {ref.label}: registered {new.rsplit('/', 1)[-1]}")
             services.append(started(ref, previous, new, switch(ctx, ref, new)))
         return Applied({"services": services})
@@ -110,11 +110,11 @@ def read_services(ctx: ChangeContext, refs: Sequence[ServiceRef]) -> dict[Servic
     result: dict[ServiceRef, Any] = {}
     for (env, cluster), group in by_cluster.items():
         ecs = ctx.reader(env, "ecs")
-        found = ecs_changes.describe_services(ecs, cluster, [r.service for r in group])
+        found = aws_ecs.describe_services(ecs, cluster, [r.service for r in group])
         for ref in group:
             if ref.service not in found:
                 raise UsageError(f"service '{ref.service}' not found in {env}/{cluster}")
-            td, _ = ecs_changes.describe_task_definition(ecs, found[ref.service]["taskDefinition"])
+            td, _ = aws_ecs.describe_task_definition(ecs, found[ref.service]["taskDefinition"])
             ctx.redactor.add_values(secret_values(ctx, td))
             result[ref] = td
     return result

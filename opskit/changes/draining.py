@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-from opskit.aws import elb_changes
+from opskit.aws import elbv2 as aws_elbv2
 from opskit.changes.plan import Access, Diff, Plan, resource_id
 from opskit.changes.protocol import Applied, ChangeContext, Result
 from opskit.errors import OpskitError, UsageError
@@ -45,14 +45,14 @@ class DrainingChange:
         elb = ctx.reader(self.env, "elbv2")
         groups = {
             g["TargetGroupName"]: g["TargetGroupArn"]
-            for g in elb_changes.target_groups(elb)
+            for g in aws_elbv2.target_groups(elb)
             if not self.match or any(fnmatch.fnmatch(g["TargetGroupName"], m) for m in self.match)
         }
         if not groups:
             raise UsageError(f"no target group in {self.env} matches {', '.join(self.match)}")
         diffs = []
         for name, arn in sorted(groups.items()):
-            before = elb_changes.deregistration_delay(elb, arn)
+            before = aws_elbv2.deregistration_delay(elb, arn)
             if before != self.seconds:
                 diffs.append(Diff(self._resource(name), FIELD, before, self.seconds))
         environment = ctx.config.environment(self.env)
@@ -77,7 +77,7 @@ class DrainingChange:
     def live(self, ctx: ChangeContext, plan: Plan) -> Mapping[str, Any]:
         elb = ctx.reader(self.env, "elbv2")
         return {
-            d.key: elb_changes.deregistration_delay(elb, plan.params["arns"][d.resource])
+            d.key: aws_elbv2.deregistration_delay(elb, plan.params["arns"][d.resource])
             for d in plan.diffs
         }
 
@@ -87,11 +87,11 @@ class DrainingChange:
         done: list[Diff] = []
         try:
             for diff in plan.diffs:
-                elb_changes.set_deregistration_delay(elb, arns[diff.resource], int(diff.after))
+                aws_elbv2.set_deregistration_delay(elb, arns[diff.resource], int(diff.after))
                 done.append(diff)
         except OpskitError as error:
             for diff in reversed(done):
-                elb_changes.set_deregistration_delay(elb, arns[diff.resource], int(diff.before))
+                aws_elbv2.set_deregistration_delay(elb, arns[diff.resource], int(diff.before))
             put_back = f"{error} (the {len(done)} groups already changed were put back)"
             raise type(error)(put_back) from None
         ctx.progress(f"{self.env}: draining {self.seconds}s set on {len(done)} target groups")

@@ -44,7 +44,7 @@ from opskit.errors import (
 )
 
 if TYPE_CHECKING:
-    from opskit.workspace import Workspace
+    from opskit.context import Workspace
 
 BASE_POLL_SECONDS = 5.0
 
@@ -94,12 +94,12 @@ class Engine:
     def from_workspace(cls, workspace: Workspace, **options: Any) -> Engine:
         """The engine for a front end: the workspace's journal, locks, identity, clock.
 
-        In the sandbox, time runs ``[sandbox] time_factor`` times faster, so polls and
-        timeouts shrink by that factor.
+        The workspace's clock may run faster than the wall clock (the sandbox's does), so
+        polls and timeouts shrink by its factor.
         """
         config = workspace.config
         redactor = secret_redactor(config)
-        factor = config.sandbox.time_factor if config.sandbox.enabled else 1.0
+        factor = workspace.clock.factor
 
         def whoami() -> Actor:
             who = workspace.accounts.whoami()
@@ -107,7 +107,8 @@ class Engine:
 
         options.setdefault("poll_seconds", BASE_POLL_SECONDS / factor)
         options.setdefault("time_factor", factor)
-        options.setdefault("notifiers", workspace_notifiers(workspace, options.get("progress")))
+        options.setdefault("sleep", workspace.clock.sleep)
+        options.setdefault("notifiers", workspace.notifiers(options.get("progress")))
         from opskit.audit.setup import open_journal
         from opskit.changes.leases import locks_for
 
@@ -360,13 +361,6 @@ class Engine:
             except Exception as error:
                 name = type(notifier).__name__
                 self.progress(f"warning: {name} failed ({error}); the change stands")
-
-
-def workspace_notifiers(workspace: Workspace, progress: Progress | None = None) -> list[Notifier]:
-    """What every front end's engine tells about outcomes: Datadog, when it is enabled."""
-    from opskit.datadog.notifier import notifiers_for
-
-    return list(notifiers_for(workspace.config, workspace.state_dir, progress))
 
 
 def secret_redactor(config: Config) -> Redactor:

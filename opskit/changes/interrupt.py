@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
-from opskit.aws import ecs_changes
+from opskit.aws import ecs as aws_ecs
 from opskit.changes.plan import Plan
 from opskit.changes.protocol import Change, ChangeContext
 from opskit.changes.targets import ServiceRef
@@ -88,8 +88,8 @@ def live_state(change: Change, ctx: ChangeContext, plan: Plan) -> dict[str, Any]
                 continue
             ref = ServiceRef.from_resource(resource)
             ecs = ctx.reader(ref.env, "ecs")
-            service = ecs_changes.describe_service(ecs, ref.cluster, ref.service)
-            services[resource] = service_state(service)
+            service = aws_ecs.describe_service(ecs, ref.cluster, ref.service)
+            services[resource] = service_state(dict(service))
         if services:
             state["services"] = services
         state["diffs"] = dict(change.live(ctx, plan))

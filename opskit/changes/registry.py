@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from opskit.changes.deploy import DeployChange
 from opskit.changes.draining import DrainingChange
+from opskit.changes.monitors import MonitorsChange
 from opskit.changes.plan import Plan
 from opskit.changes.protocol import Change
 from opskit.changes.service_changes import RestartChange, RollbackChange, ScaleChange
 from opskit.changes.stop_task import StopTaskChange
 from opskit.changes.traffic import TrafficShiftChange
-from opskit.datadog.monitor_change import MonitorsChange
 from opskit.errors import UsageError
 
 KINDS: dict[str, type[Change]] = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from opskit.aws import ecs_changes
+from opskit.aws import ecs as aws_ecs
 from opskit.changes.protocol import Applied, ChangeContext, Result
 from opskit.changes.targets import ServiceRef
 from opskit.changes.waiting import Watch, short_td, wait_settled
@@ -20,9 +20,7 @@ from opskit.changes.waiting import Watch, short_td, wait_settled
 def switch(ctx: ChangeContext, ref: ServiceRef, task_definition: str) -> str:
     """Point ``ref`` at ``task_definition``; return the id of the deployment ECS started."""
     ecs = ctx.writer(ref.env, "ecs")
-    service = ecs_changes.update_service(
-        ecs, ref.cluster, ref.service, task_definition=task_definition
-    )
+    service = aws_ecs.update_service(ecs, ref.cluster, ref.service, task_definition=task_definition)
     return primary_deployment(service)
 
 
@@ -68,7 +66,7 @@ def settle_or_roll_back(ctx: ChangeContext, applied: Applied, what: str) -> Resu
 
 def _restore(ctx: ChangeContext, ref: ServiceRef, previous: str) -> Watch:
     """Put ``ref`` back on ``previous`` unless ECS already did (circuit breaker)."""
-    service = ecs_changes.describe_service(ctx.reader(ref.env, "ecs"), ref.cluster, ref.service)
+    service = aws_ecs.describe_service(ctx.reader(ref.env, "ecs"), ref.cluster, ref.service)
     primary = next((d for d in service["deployments"] if d.get("status") == "PRIMARY"), None)
     if (
         primary

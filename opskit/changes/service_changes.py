@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-from opskit.aws import ecs_changes
+from opskit.aws import ecs as aws_ecs
 from opskit.changes.deploy import task_definition_values
 from opskit.changes.plan import Access, Diff, Plan
 from opskit.changes.protocol import Applied, ChangeContext, Result
@@ -38,7 +38,7 @@ def _plan(change: Any, ctx: ChangeContext, summary: str, diffs: list[Diff]) -> P
 
 
 def _service(ctx: ChangeContext, ref: ServiceRef) -> dict[str, Any]:
-    return ecs_changes.describe_service(ctx.reader(ref.env, "ecs"), ref.cluster, ref.service)
+    return dict(aws_ecs.describe_service(ctx.reader(ref.env, "ecs"), ref.cluster, ref.service))
 
 
 def _wait_one(ctx: ChangeContext, ref: ServiceRef, applied: Applied, what: str) -> Result:
@@ -97,7 +97,7 @@ class ScaleChange:
     def apply(self, ctx: ChangeContext, plan: Plan) -> Applied:
         (diff,) = plan.diffs
         ref = ServiceRef.from_resource(diff.resource)
-        service = ecs_changes.update_service(
+        service = aws_ecs.update_service(
             ctx.writer(ref.env, "ecs"), ref.cluster, ref.service, desired_count=int(diff.after)
         )
         return Applied({"deployment": primary_deployment(service)})
@@ -139,7 +139,7 @@ class RestartChange:
 
     def apply(self, ctx: ChangeContext, plan: Plan) -> Applied:
         ref = ServiceRef.from_resource(plan.diffs[0].resource)
-        service = ecs_changes.update_service(
+        service = aws_ecs.update_service(
             ctx.writer(ref.env, "ecs"), ref.cluster, ref.service, force_new_deployment=True
         )
         return Applied({"deployment": primary_deployment(service)})
@@ -171,9 +171,9 @@ class RollbackChange:
         ref = service_ref(ctx.config, self.env, self.service)
         reader = ctx.reader(self.env, "ecs")
         current_arn = _service(ctx, ref)["taskDefinition"]
-        current, _ = ecs_changes.describe_task_definition(reader, current_arn)
+        current, _ = aws_ecs.describe_task_definition(reader, current_arn)
         target_arn = self._target(reader, current)
-        target, _ = ecs_changes.describe_task_definition(reader, target_arn)
+        target, _ = aws_ecs.describe_task_definition(reader, target_arn)
         diffs = [Diff(ref.resource, "taskDefinition", current_arn, target_arn)]
         before = {c["name"]: c["image"] for c in current["containerDefinitions"]}
         for container in target["containerDefinitions"]:
@@ -188,7 +188,7 @@ class RollbackChange:
 
     def _target(self, reader: Any, current: Mapping[str, Any]) -> str:
         family, revision = current["family"], int(current["revision"])
-        active = ecs_changes.family_revisions(reader, family)
+        active = aws_ecs.family_revisions(reader, family)
         if self.revision is not None:
             if self.revision == revision:
                 raise UsageError(f"{self.service} already runs {family}:{revision}")
@@ -208,7 +208,7 @@ class RollbackChange:
     def live(self, ctx: ChangeContext, plan: Plan) -> Mapping[str, Any]:
         ref = ServiceRef.from_resource(plan.diffs[0].resource)
         reader = ctx.reader(ref.env, "ecs")
-        td, _ = ecs_changes.describe_task_definition(reader, _service(ctx, ref)["taskDefinition"])
+        td, _ = aws_ecs.describe_task_definition(reader, _service(ctx, ref)["taskDefinition"])
         values = task_definition_values({ref: td})
         return {d.key: values.get(d.key) for d in plan.diffs}
 

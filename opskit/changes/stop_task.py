@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-from opskit.aws import ecs_changes
+from opskit.aws import ecs as aws_ecs
 from opskit.changes.plan import Access, Diff, Plan, resource_id
 from opskit.changes.protocol import Applied, ChangeContext, Result
 from opskit.errors import UsageError
@@ -41,10 +41,10 @@ class StopTaskChange:
         return resource_id(self.env, "ecs", "task", self.cluster, self.task_id)
 
     def _desired(self, ctx: ChangeContext) -> tuple[str | None, dict[str, Any]]:
-        tasks = ecs_changes.describe_tasks(ctx.reader(self.env, "ecs"), self.cluster, [self.task])
+        tasks = aws_ecs.describe_tasks(ctx.reader(self.env, "ecs"), self.cluster, [self.task])
         if not tasks:
             return None, {}
-        return str(tasks[0].get("desiredStatus")), tasks[0]
+        return str(tasks[0].get("desiredStatus")), dict(tasks[0])
 
     def plan(self, ctx: ChangeContext) -> Plan:
         status, task = self._desired(ctx)
@@ -69,7 +69,7 @@ class StopTaskChange:
 
     def apply(self, ctx: ChangeContext, plan: Plan) -> Applied:
         ecs = ctx.writer(self.env, "ecs")
-        task = ecs_changes.stop_task(ecs, self.cluster, self.task_id, self.reason)
+        task = aws_ecs.stop_task(ecs, self.cluster, self.task_id, self.reason)
         return Applied({"lastStatus": task.get("lastStatus"), "group": task.get("group")})
 
     def verify(self, ctx: ChangeContext, plan: Plan, applied: Applied) -> Result:

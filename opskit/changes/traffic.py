@@ -15,17 +15,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from opskit.aws import dns_changes, ecs_changes, elb_changes
+from opskit.aws import ecs as aws_ecs
+from opskit.aws import elbv2 as aws_elbv2
+from opskit.aws import route53 as aws_route53
+from opskit.aws.cloudwatch import MetricsReader, metric_query
 from opskit.changes.plan import Access, Diff, Plan, resource_id
 from opskit.changes.protocol import Applied, ChangeContext, Result
 from opskit.changes.targets import service_ref
 from opskit.config import TrafficShift
 from opskit.errors import UsageError
 
+if TYPE_CHECKING:
+    from types_boto3_cloudwatch import CloudWatchClient
+
 DEFAULT_MAX_ERROR_RATE = 0.05
 _WINDOW = dt.timedelta(minutes=5)
+_NAMESPACE = "AWS/ApplicationELB"
 
 
 @dataclass(frozen=True)
@@ -57,10 +64,10 @@ class TrafficShiftChange:
         return shift
 
     def _zone(self, ctx: ChangeContext, shift: TrafficShift) -> tuple[str, str]:
-        return dns_changes.zone_of(ctx.reader(shift.zone_env, "route53"), shift.record)
+        return aws_route53.zone_of(ctx.reader(shift.zone_env, "route53"), shift.record)
 
     def _sets(self, ctx: ChangeContext, shift: TrafficShift, zone_id: str) -> dict[str, Any]:
-        sets = dns_changes.weighted_sets(
+        sets = aws_route53.weighted_sets(
             ctx.reader(shift.zone_env, "route53"), zone_id, shift.record
         )
         missing = [s for s in shift.sets if s not in sets]
@@ -121,12 +128,12 @@ class TrafficShiftChange:
         good = {s: int(r["Weight"]) for s, r in sets.items()}
         for step in plan.params["steps"]:
             weights = split(good, self.to, step)
-            dns_changes.set_weights(route53, zone_id, sets, weights)
+            aws_route53.set_weights(route53, zone_id, sets, weights)
             ctx.progress(f"{shift.record}: {self.to} at {step}% ({_show(weights)})")
             ctx.sleep(float(plan.params["pause_seconds"]) / ctx.time_factor)
             problem = self._gate(ctx, shift)
             if problem:
-                dns_changes.set_weights(route53, zone_id, sets, good)
+                aws_route53.set_weights(route53, zone_id, sets, good)
                 ctx.progress(f"{shift.record}: gate failed at {step}% ({problem}); restored")
                 return Applied({"gate_failed": problem, "at_percent": step, "weights": good})
             good = weights
@@ -150,17 +157,17 @@ class TrafficShiftChange:
         """Why the receiving environment is not healthy enough, or None."""
         env = shift.sets[self.to]
         ref = service_ref(ctx.config, env, shift.service)
-        service = ecs_changes.describe_service(ctx.reader(env, "ecs"), ref.cluster, ref.service)
+        service = aws_ecs.describe_service(ctx.reader(env, "ecs"), ref.cluster, ref.service)
         arns = [
             b["targetGroupArn"] for b in service.get("loadBalancers", []) if "targetGroupArn" in b
         ]
         elb = ctx.reader(env, "elbv2")
         for arn in arns:
-            states = [t["TargetHealth"]["State"] for t in elb_changes.target_health(elb, arn)]
+            states = [t["TargetHealth"]["State"] for t in aws_elbv2.target_health(elb, arn)]
             healthy, unhealthy = states.count("healthy"), states.count("unhealthy")
             if not healthy or healthy < MIN_HEALTHY_SHARE * (healthy + unhealthy):
                 return f"{env} {ref.service} targets: {', '.join(states) or 'none'}"
-        rate = error_rate(ctx.reader(env, "cloudwatch"), elb_changes.target_groups(elb, arns))
+        rate = error_rate(ctx.reader(env, "cloudwatch"), aws_elbv2.target_groups(elb, arns))
         if rate is not None and rate > self.max_error_rate:
             return f"{env} {ref.service} 5xx rate {rate:.1%} > {self.max_error_rate:.1%}"
         return None
@@ -171,42 +178,23 @@ class TrafficShiftChange:
 MIN_HEALTHY_SHARE = 0.75
 
 
-def error_rate(cloudwatch: Any, groups: Sequence[Mapping[str, Any]]) -> float | None:
+def error_rate(cloudwatch: CloudWatchClient, groups: Sequence[Mapping[str, Any]]) -> float | None:
     """5xx responses / requests over the last five minutes for the target groups."""
-    from opskit.aws.errors import translate
-
     queries = []
     for i, group in enumerate(groups):
-        dims = [{"Name": "TargetGroup", "Value": group["TargetGroupArn"].split(":", 5)[-1]}]
+        dims = {"TargetGroup": group["TargetGroupArn"].split(":", 5)[-1]}
         for lb in group.get("LoadBalancerArns", [])[:1]:
-            dims.append({"Name": "LoadBalancer", "Value": lb.split(":loadbalancer/", 1)[-1]})
+            dims["LoadBalancer"] = lb.split(":loadbalancer/", 1)[-1]
         for name, metric in (("e", "HTTPCode_Target_5XX_Count"), ("r", "RequestCount")):
-            queries.append(
-                {
-                    "Id": f"{name}{i}",
-                    "MetricStat": {
-                        "Metric": {
-                            "Namespace": "AWS/ApplicationELB",
-                            "MetricName": metric,
-                            "Dimensions": dims,
-                        },
-                        "Period": 60,
-                        "Stat": "Sum",
-                    },
-                }
-            )
+            query = metric_query(f"{name}{i}", _NAMESPACE, metric, dims, period=60, stat="Sum")
+            queries.append(query)
     if not queries:
         return None
     end = dt.datetime.now(dt.UTC)
-    try:
-        answer = cloudwatch.get_metric_data(
-            MetricDataQueries=queries, StartTime=end - _WINDOW, EndTime=end
-        )
-    except Exception as error:
-        raise translate(error, "reading load balancer error metrics") from None
+    reader = MetricsReader(cloudwatch, "reading load balancer error metrics")
     sums = {"e": 0.0, "r": 0.0}
-    for series in answer["MetricDataResults"]:
-        sums[series["Id"][0]] += sum(series.get("Values", []))
+    for query_id, (_, values) in reader.get(queries, end - _WINDOW, end).items():
+        sums[query_id[0]] += sum(values)
     return sums["e"] / sums["r"] if sums["r"] else None
 
 

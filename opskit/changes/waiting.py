@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from opskit.aws import ecs_changes, elb_changes
+from opskit.aws import ecs as aws_ecs
+from opskit.aws import elbv2 as aws_elbv2
 from opskit.changes.protocol import ChangeContext
 from opskit.changes.settled import Settled, counts_settled, settled, short_td
 from opskit.changes.targets import ServiceRef
@@ -84,7 +85,7 @@ def _poll(
     states: dict[ServiceRef, tuple[str, str]] = {}
     for (env, cluster), group in groups.items():
         ecs = ctx.reader(env, "ecs")
-        found = ecs_changes.describe_services(ecs, cluster, [w.ref.service for w in group])
+        found = aws_ecs.describe_services(ecs, cluster, [w.ref.service for w in group])
         for watch in group:
             service = found.get(watch.ref.service)
             if service is None:
@@ -115,15 +116,15 @@ def read_settled(
     if groups and (counted or final):
         elb = ctx.reader(env, "elbv2")
         for arn in groups:
-            health[arn] = elb_changes.target_health(elb, arn)
+            health[arn] = [dict(t) for t in aws_elbv2.target_health(elb, arn)]
     if not counted:
         return settled(service, None, health)  # not yet; the line has the numbers read
     ecs = ctx.reader(env, "ecs")
     name = str(service["serviceName"])
-    arns = ecs_changes.service_task_arns(ecs, cluster, name, "RUNNING")
+    arns = aws_ecs.service_task_arns(ecs, cluster, name, "RUNNING")
     if not groups:  # a task being stopped behind a load balancer shows as a draining target
-        arns += ecs_changes.service_task_arns(ecs, cluster, name, "STOPPED")
-    tasks = ecs_changes.describe_tasks(ecs, cluster, arns) if arns else []
+        arns += aws_ecs.service_task_arns(ecs, cluster, name, "STOPPED")
+    tasks = aws_ecs.describe_tasks(ecs, cluster, arns) if arns else []
     return settled(service, tasks, health)
 
 

@@ -247,7 +247,6 @@ def _engine(ctx: typer.Context, access: str | None) -> Engine:
     """The engine for this command: journal, locks, identity, Datadog notifier."""
     from opskit.audit import origin_from_environ
     from opskit.changes import Engine, validate
-    from opskit.datadog.notifier import notifiers_for
 
     ws = workspace(ctx)
     validate.access(access, ws.config.access_levels())
@@ -256,7 +255,7 @@ def _engine(ctx: typer.Context, access: str | None) -> Engine:
         origin=origin_from_environ("cli"),
         access=access,
         progress=progress,
-        notifiers=notifiers_for(ws.config, ws.state_dir, warn=progress),
+        notifiers=ws.notifiers(progress),
     )
 
 

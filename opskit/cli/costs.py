@@ -68,6 +68,7 @@ def costs(
 ) -> None:
     """Cost by environment from the consolidated bill (Cost Explorer, CUR or Athena)."""
     from opskit.costs import build_report
+    from opskit.costs.render import render
 
     ws = workspace(ctx)
     chosen = source.value if source else ws.config.costs.source
@@ -75,5 +76,5 @@ def costs(
     report = build_report(ws, months=months, by=by, source=chosen, refresh=refresh)
     for line in report.meter.lines():
         progress(line)
-    text = report.render(output.value, metric.value)
+    text = render(report, output.value, metric.value)
     sys.stdout.write(text)

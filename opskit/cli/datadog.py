@@ -71,7 +71,7 @@ def plan(
     output: OutputOption = Output.table,
 ) -> None:
     """What `monitors apply` would create, update and (with --prune) delete, per env."""
-    from opskit.datadog.monitor_change import MonitorsChange
+    from opskit.changes.monitors import MonitorsChange
 
     ws = workspace(ctx)
     rows: list[dict[str, Any]] = []
@@ -118,7 +118,7 @@ def apply(
     """Make Datadog's monitors match the policy, one audited change per environment."""
     from opskit.audit import origin_from_environ
     from opskit.changes.engine import Engine
-    from opskit.datadog.monitor_change import MonitorsChange
+    from opskit.changes.monitors import MonitorsChange
 
     ws = workspace(ctx)
     engine = Engine.from_workspace(ws, origin=origin_from_environ("cli"), progress=progress)

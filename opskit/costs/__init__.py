@@ -6,7 +6,7 @@ account, charge, service, tag:…, unblended, amortized, net)::
     from opskit.costs import build_report
     report = build_report(workspace, months=6, by="env,service,tag:team", source="cur")
     report.frame; report.totals_by_env(); report.mom_drivers(); report.forecast()
-    print(report.render("markdown"))
+    print(render(report, "markdown"))          # from opskit.costs.render
 
 Importing this package is cheap: pandas and pyarrow load only when a report is built.
 ``month_to_date(workspace)`` reads the TUI's figures from the on-disk cache, never AWS.
@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from opskit.costs.mtd import month_to_date, refresh_month_to_date
+from opskit.costs.mtd import month_to_date
 
 if TYPE_CHECKING:
     import datetime as dt
 
-    from opskit.costs.report import CostReport, WorkspaceLike
+    from opskit.costs.model import CostReport, WorkspaceLike
 
 __all__ = ["build_report", "month_to_date", "refresh_month_to_date"]
 
@@ -40,3 +40,10 @@ def build_report(
     from opskit.costs.report import build_report as build
 
     return build(workspace, months=months, by=by, source=source, refresh=refresh, today=today)
+
+
+def refresh_month_to_date(workspace: WorkspaceLike) -> dict[str, float]:
+    """Warm the month-to-date cache (see ``opskit.costs.report.refresh_month_to_date``)."""
+    from opskit.costs.report import refresh_month_to_date as refresh
+
+    return refresh(workspace)

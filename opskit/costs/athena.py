@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from opskit.aws.athena import AthenaQueries
 from opskit.aws.errors import translate
 from opskit.config.costs_section import AthenaSettings
 from opskit.costs import sql
@@ -26,6 +27,7 @@ from opskit.errors import AwsError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from types_boto3_athena import AthenaClient
 
 _DONE = {"SUCCEEDED", "FAILED", "CANCELLED"}
 _FLOAT = {"double", "float", "real", "decimal"}
@@ -37,7 +39,7 @@ class Athena:
 
     def __init__(
         self,
-        client: Any,
+        client: AthenaClient,
         settings: AthenaSettings,
         cache: DiskCache | None,
         meter: Meter,
@@ -45,9 +47,10 @@ class Athena:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.client, self.settings, self.cache, self.meter = client, settings, cache, meter
+        self.settings, self.cache, self.meter = settings, cache, meter
         self.refresh, self.sleep, self.clock = refresh, sleep, clock
         self.where = f"Athena (workgroup {settings.workgroup}, ops account)"
+        self.athena = AthenaQueries(client, self.where)
 
     def query(self, sql: str) -> pd.DataFrame:
         """The typed result of one query."""
@@ -81,17 +84,14 @@ class Athena:
         return [r if r is not None else pd.DataFrame() for r in results]
 
     def _start(self, sql: str) -> str:
-        params: dict[str, Any] = {
-            "QueryString": sql,
-            "QueryExecutionContext": {
-                "Catalog": self.settings.catalog,
-                "Database": self.settings.database,
-            },
-            "WorkGroup": self.settings.workgroup,
-        }
-        if self.settings.output_location:
-            params["ResultConfiguration"] = {"OutputLocation": self.settings.output_location}
-        return str(self.client.start_query_execution(**params)["QueryExecutionId"])
+        settings = self.settings
+        return self.athena.start(
+            sql,
+            catalog=settings.catalog,
+            database=settings.database,
+            workgroup=settings.workgroup,
+            output=settings.output_location,
+        )
 
     def _wait(self, execution_ids: list[str]) -> None:
         """Poll until every query has finished, backing off; stop them all on timeout."""
@@ -100,10 +100,9 @@ class Athena:
         waiting = list(execution_ids)
         while waiting:
             for execution_id in list(waiting):
-                response = self.client.get_query_execution(QueryExecutionId=execution_id)
-                execution = response["QueryExecution"]
-                status = execution["Status"]
-                if status["State"] not in _DONE:
+                execution = self.athena.execution(execution_id)
+                status = execution.get("Status", {})
+                if status.get("State") not in _DONE:
                     continue
                 waiting.remove(execution_id)
                 self.meter.athena(int(execution.get("Statistics", {}).get("DataScannedInBytes", 0)))
@@ -118,7 +117,7 @@ class Athena:
                 return
             if self.clock() >= deadline:
                 for execution_id in waiting:
-                    self.client.stop_query_execution(QueryExecutionId=execution_id)
+                    self.athena.stop(execution_id)
                 limit = f"{self.settings.timeout_seconds:g} s"
                 raise AwsError(
                     f"{self.where}: {len(waiting)} query(ies) still running after {limit}; stopped"
@@ -127,15 +126,11 @@ class Athena:
             delay = min(delay * 1.5, 5.0)
 
     def _results(self, execution_id: str) -> tuple[list[str], list[list[Any]]]:
-        paginator = self.client.get_paginator("get_query_results")
         columns: list[str] = []
         types: list[str] = []
         rows: list[list[Any]] = []
         first = True
-        for page in paginator.paginate(
-            QueryExecutionId=execution_id, PaginationConfig={"PageSize": 1000}
-        ):
-            result = page["ResultSet"]
+        for result in self.athena.results(execution_id):
             if not columns:
                 info = result.get("ResultSetMetadata", {}).get("ColumnInfo", [])
                 columns = [c["Name"] for c in info]
@@ -164,7 +159,7 @@ def _typed(value: str | None, kind: str) -> Any:
 
 
 def athena_aggregates(
-    client: Any,
+    client: AthenaClient,
     settings: AthenaSettings,
     spec: ReportSpec,
     since: dt.date,

@@ -12,18 +12,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from opskit.aws.errors import error_code, translate
+from opskit.aws import ce
+from opskit.aws.errors import error_code
 from opskit.costs import ce_plan
 from opskit.costs.cache import DiskCache
 from opskit.costs.ce_plan import API_METRICS, Group
 from opskit.costs.meter import Meter
 from opskit.costs.spec import ReportSpec
-from opskit.errors import AwsError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from types_boto3_ce import CostExplorerClient
 
-MAX_PAGES = 10_000
 Row = dict[str, Any]
 
 
@@ -32,7 +32,7 @@ class CostExplorer:
 
     def __init__(
         self,
-        client: Any,
+        client: CostExplorerClient,
         cache: DiskCache | None,
         meter: Meter,
         scope: str,
@@ -49,7 +49,7 @@ class CostExplorer:
 
     # -- requests ---------------------------------------------------------------------
 
-    def _call(self, operation: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def _call(self, operation: ce.Operation, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Every page of one request (from the cache when fresh)."""
         key = {"operation": operation, "scope": self.scope, "params": params}
         if self.cache is not None:
@@ -57,26 +57,9 @@ class CostExplorer:
             if cached is not None:
                 self.meter.ce(cached=len(cached))
                 return list(cached)
-        pages: list[dict[str, Any]] = []
-        token: str | None = None
-        seen: set[str] = set()
-        method = getattr(self.client, operation)
-        while True:
-            kwargs = {**params, **({"NextPageToken": token} if token else {})}
-            try:
-                response = method(**kwargs)
-            except Exception as error:
-                raise translate(error, self.where) from error
-            self.meter.ce(requests=1)
-            response.pop("ResponseMetadata", None)
-            pages.append(response)
-            token = response.get("NextPageToken")
-            if not token:
-                break
-            if token in seen or len(pages) >= MAX_PAGES:
-                where = f"{self.where}: pagination did not end"
-                raise AwsError(f"{where} (token repeated after {len(pages)} pages)")
-            seen.add(token)
+        pages = ce.pages(
+            self.client, operation, params, self.where, lambda: self.meter.ce(requests=1)
+        )
         if self.cache is not None:
             self.cache.put(key, pages)
         return pages

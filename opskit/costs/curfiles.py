@@ -14,13 +14,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-from opskit.aws.errors import translate
+from opskit.aws import s3
 from opskit.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
 
 _PARTITION = re.compile(r"(?:^|/)BILLING_PERIOD=(\d{4}-\d{2})/[^/]+\.parquet$", re.IGNORECASE)
 
@@ -37,11 +40,11 @@ class CurFile:
 class CurLocation:
     """A CUR 2.0 export, local or on S3, listed by billing period."""
 
-    def __init__(self, cur_path: str, base_dir: Path, s3_client: Callable[[], Any]) -> None:
+    def __init__(self, cur_path: str, base_dir: Path, s3_client: Callable[[], S3Client]) -> None:
         self.cur_path = cur_path
         self.is_s3 = cur_path.startswith("s3://")
         self._client_factory = s3_client
-        self._client: Any = None
+        self._client: S3Client | None = None
         self.bytes_read = 0
         self._lock = threading.Lock()
         if self.is_s3:
@@ -52,7 +55,7 @@ class CurLocation:
             path = Path(cur_path).expanduser()
             self.root = path if path.is_absolute() else (base_dir / path)
 
-    def _s3(self) -> Any:
+    def _s3(self) -> S3Client:
         if self._client is None:
             self._client = self._client_factory()
         return self._client
@@ -71,16 +74,9 @@ class CurLocation:
             if not self.root.is_dir():
                 raise UsageError(f"CUR folder {self.root} does not exist ([costs].cur_path)")
             return [(p.as_posix(), p.stat().st_size) for p in sorted(self.root.rglob("*.parquet"))]
-        items: list[tuple[str, int]] = []
-        try:
-            paginator = self._s3().get_paginator("list_objects_v2")
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
-                items += [
-                    (f"{self.bucket}/{o['Key']}", int(o["Size"])) for o in page.get("Contents", [])
-                ]
-        except Exception as error:
-            raise translate(error, f"listing CUR files at {self.cur_path}") from error
-        return sorted(items)
+        where = f"listing CUR files at {self.cur_path}"
+        listed = s3.list_objects(self._s3(), self.bucket, self.prefix, where)
+        return sorted((f"{self.bucket}/{key}", size) for key, size in listed)
 
     def filesystem(self, sizes: dict[str, int]) -> Any:
         """A pyarrow file system that opens this export's files."""
@@ -118,13 +114,9 @@ class _RangeReader(io.RawIOBase):
         end = self.size if size is None or size < 0 else min(self.size, self.pos + size)
         if end <= self.pos:
             return b""
-        try:
-            response = self.location._s3().get_object(
-                Bucket=self.bucket, Key=self.key, Range=f"bytes={self.pos}-{end - 1}"
-            )
-            data: bytes = response["Body"].read()
-        except Exception as error:
-            raise translate(error, f"reading s3://{self.bucket}/{self.key}") from error
+        where = f"reading s3://{self.bucket}/{self.key}"
+        client = self.location._s3()
+        data = s3.get_object(client, self.bucket, self.key, where, first=self.pos, last=end - 1)
         self.location.count(len(data))
         self.pos += len(data)
         return data

@@ -13,11 +13,11 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from opskit.costs.render import Section, header, money, sections
+from opskit.costs.sections import Section, header, money, sections
 from opskit.costs.spec import ENVIRONMENT
 
 if TYPE_CHECKING:
-    from opskit.costs.report import CostReport
+    from opskit.costs.model import CostReport
 
 PALETTE = {
     "red": "#d1495b", "green": "#66a182", "yellow": "#edae49", "blue": "#00798c",

@@ -3,7 +3,8 @@
 Every report that covers the current month saves its month-to-date figures here. Reading
 them (``month_to_date``) is a small JSON read: it never calls AWS and never imports pandas,
 so a dashboard can show spend on every refresh. A cold or stale cache answers ``None``;
-``refresh_month_to_date`` builds a one-month report (for a background worker) to warm it.
+``opskit.costs.refresh_month_to_date`` builds a one-month report (for a background worker)
+to warm it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from opskit.costs.report import WorkspaceLike
+    from opskit.costs.model import WorkspaceLike
 
 FILE = "month_to_date.json"
 
@@ -60,10 +61,3 @@ def month_to_date(workspace: WorkspaceLike) -> dict[str, float] | None:
     if record is None:
         return None
     return {str(env): float(value) for env, value in record["amortized"].items()}
-
-
-def refresh_month_to_date(workspace: WorkspaceLike) -> dict[str, float]:
-    """Build a one-month report (cheapest breakdown) so the cache is warm; its figures."""
-    from opskit.costs.report import build_report
-
-    return build_report(workspace, months=1, by=("env",)).month_to_date()

@@ -2,111 +2,31 @@
 
 The backend (Cost Explorer, CUR parquet, Athena) yields raw aggregates; ``frame.tidy``
 labels them; the ops account's shared cost is allocated by ``[costs.shared]``; month-to-
-date is saved for the TUI. ``CostReport`` answers the usual questions and renders itself.
+date is saved for the TUI. ``CostReport`` (``model.py``) answers the usual questions;
+``render.render`` lays it out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from opskit.costs import analysis, mtd
 from opskit.costs.cache import DiskCache
 from opskit.costs.frame import tidy
 from opskit.costs.meter import Meter
-from opskit.costs.spec import ENVIRONMENT, PERIOD, TAG_PREFIX, UNMAPPED, ReportSpec, make_spec
+from opskit.costs.model import CostReport, WorkspaceLike
+from opskit.costs.spec import ENVIRONMENT, PERIOD, UNMAPPED, ReportSpec, make_spec
 from opskit.errors import UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from opskit.config import Config
 
 DEFAULT_BY = ("env", "service")
 DAILY_DAYS = 10  # days of daily data read for the run-rate forecast
-
-
-class ClientSource(Protocol):
-    def ops_client(self, service: str, region: str | None = None) -> Any: ...
-
-
-class WorkspaceLike(Protocol):
-    """What a report needs of ``opskit.workspace.Workspace``."""
-
-    @property
-    def config(self) -> Config: ...
-
-    @property
-    def accounts(self) -> ClientSource: ...
-
-    @property
-    def state_dir(self) -> Path: ...
-
-
-@dataclass
-class CostReport:
-    """A built report: the tidy ``frame`` plus what was noticed while building it."""
-
-    spec: ReportSpec
-    frame: pd.DataFrame
-    forecast_frame: pd.DataFrame
-    meter: Meter
-    env_order: list[str]
-    shared_env: str
-    shared_rule: str
-    missing_periods: list[str] = field(default_factory=list)
-    unmapped_accounts: list[str] = field(default_factory=list)
-    untagged_tag: str | None = None
-    env_colours: dict[str, str] = field(default_factory=dict)
-    built_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-
-    def totals_by_env(self, metric: str = "amortized") -> pd.DataFrame:
-        """Spend per month (rows) and environment (columns), plus a total."""
-        return analysis.totals(self.frame, metric, self.env_order)
-
-    def mom_drivers(self, metric: str = "amortized", top: int = 10) -> pd.DataFrame:
-        """What moved most between the last two complete months."""
-        return analysis.mom_drivers(self.frame, self.spec.today, metric, top)
-
-    def forecast(self) -> pd.DataFrame:
-        """Month to date and the forecast to the end of the month, per environment."""
-        return self.forecast_frame
-
-    def untagged_share(self, tag: str | None = None) -> pd.DataFrame | None:
-        """Share of usage cost without ``tag`` per month and environment (needs tag in --by)."""
-        key = tag or self.untagged_tag
-        if key is None or TAG_PREFIX + key not in self.frame.columns:
-            return None
-        return analysis.untagged_share(self.frame, TAG_PREFIX + key)
-
-    def month_to_date(self) -> dict[str, float]:
-        return analysis.month_to_date(self.frame, self.spec.today)
-
-    def notes(self) -> list[str]:
-        """Things a reader must know: missing months, unmapped accounts, allocation."""
-        out = []
-        if self.missing_periods:
-            out.append(f"no data for {', '.join(self.missing_periods)} ({self.spec.source})")
-        if self.unmapped_accounts:
-            accounts = ", ".join(self.unmapped_accounts)
-            out.append(f"accounts not in environments.toml, shown as '{UNMAPPED}': {accounts}")
-        if self.shared_rule != "none":
-            rule = self.shared_rule
-            out.append(f"the {self.shared_env} account's shared cost is allocated ({rule})")
-        if self.spec.current_period in self.spec.periods:
-            out.append(
-                f"{self.spec.current_period} is month to date (to {self.spec.today.isoformat()})"
-            )
-        return out
-
-    def render(self, fmt: str = "table", metric: str = "amortized") -> str:
-        """The report as ``table``, ``csv``, ``json``, ``markdown`` or ``html`` text."""
-        from opskit.costs import render
-
-        return render.render(self, fmt, metric)
 
 
 def build_report(
@@ -249,3 +169,8 @@ def _forecast(
     return analysis.forecast_from_daily(
         month_to_date, daily if daily is not None else empty, spec.today
     )
+
+
+def refresh_month_to_date(workspace: WorkspaceLike) -> dict[str, float]:
+    """Build a one-month report (cheapest breakdown) so the cache is warm; its figures."""
+    return build_report(workspace, months=1, by=("env",)).month_to_date()

@@ -12,23 +12,42 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from opskit.aws.ecs import TASKS_PER_CALL, EcsReader, batches
-from opskit.aws.elb import ElbReader
+from opskit.aws.elbv2 import ElbReader
 from opskit.config import Config
 from opskit.errors import UsageError
 from opskit.estate import parse
 from opskit.estate.assemble import network, service
-from opskit.estate.metrics import CPU, MEMORY, MetricQuery
-from opskit.estate.model import EnvironmentState, ServiceState, TargetGroupState, TaskState
+from opskit.estate.metrics import CPU, MEMORY, MetricQuery, MetricsSource
+from opskit.estate.model import (
+    EnvironmentState,
+    ServiceState,
+    TargetGroupState,
+    TaskDefinitionState,
+    TaskState,
+)
 from opskit.estate.region import RegionRead, service_key
 
 if TYPE_CHECKING:
-    from opskit.estate.collect import Estate
+    from opskit.accounts import Accounts
 
 ALL_EVENTS = 100
 DEREGISTRATION_DELAY = "deregistration_delay.timeout_seconds"
+
+
+class Estate(Protocol):
+    """What a detail read needs of the estate reader (``collect.Estate``), so this module
+    depends on that shape, not on the collector."""
+
+    config: Config
+    accounts: Accounts
+    metrics: MetricsSource | None
+
+    def window(self, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]: ...
+
+    def task_definition(self, env: str, arn: str) -> TaskDefinitionState: ...
 
 
 def read_service(estate: Estate, env: str, name: str, pool: Executor) -> ServiceState:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from opskit.aws.elb import ElbReader
+from opskit.aws.elbv2 import ElbReader
 from opskit.estate.collect import Estate
 from opskit.estate.detail import DEREGISTRATION_DELAY
 from opskit.estate.model import (

@@ -9,16 +9,18 @@ with the same two members, so the collector never knows which one it talks to.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from opskit.aws.metrics import QUERIES_PER_CALL, MetricsReader, metric_query
+from opskit.aws.cloudwatch import QUERIES_PER_CALL, MetricsReader, metric_query
 from opskit.config import Config
 from opskit.errors import ConfigError
 from opskit.estate.model import Series
+
+if TYPE_CHECKING:
+    from types_boto3_cloudwatch.type_defs import MetricDataQueryTypeDef
 
 CPU, MEMORY, UNHEALTHY = "cpu", "memory", "unhealthy"
 
@@ -122,7 +124,7 @@ class CloudWatchSource:
             out[query.key] = Series(query.metric, tuple(times), tuple(values))
         return out
 
-    def _cloudwatch(self, query_id: str, query: MetricQuery) -> dict[str, Any]:
+    def _cloudwatch(self, query_id: str, query: MetricQuery) -> MetricDataQueryTypeDef:
         where = scope(query)
         namespace, metric, stat = CLOUDWATCH[(query.metric, where)]
         dimensions = {"ClusterName": query.cluster}
@@ -145,8 +147,6 @@ SOURCES: dict[str, SourceFactory] = {
         accounts, period=config.metrics.period_seconds
     ),
 }
-# Sources that live in their own feature module, which registers itself when imported.
-PLUGINS = {"datadog": "opskit.datadog.metrics_source"}
 
 
 def register_source(name: str, factory: SourceFactory) -> None:
@@ -157,11 +157,6 @@ def register_source(name: str, factory: SourceFactory) -> None:
 def metrics_source(config: Config, accounts: ClientSource) -> MetricsSource:
     """The source ``[metrics] source`` names (ConfigError when it is not available)."""
     name = config.metrics.source
-    if name not in SOURCES and name in PLUGINS:
-        import importlib
-
-        with contextlib.suppress(ModuleNotFoundError):
-            importlib.import_module(PLUGINS[name])
     if name not in SOURCES:
         raise ConfigError(
             f"{config.path}: [metrics] source = '{name}' is not available here "

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from opskit.aws.dns import DnsReader
 from opskit.aws.ecs import (
     CLUSTERS_PER_CALL,
     INSTANCES_PER_CALL,
@@ -25,12 +24,13 @@ from opskit.aws.ecs import (
     EcsReader,
     batches,
 )
-from opskit.aws.elb import ElbReader
+from opskit.aws.elbv2 import ElbReader
+from opskit.aws.route53 import DnsReader
 from opskit.errors import OpskitError
 from opskit.estate.metrics import CPU, MEMORY, UNHEALTHY, MetricQuery, MetricsSource
 from opskit.estate.model import Series
 
-AwsDict = dict[str, Any]
+AwsDict = Mapping[str, Any]
 T = TypeVar("T")
 
 
@@ -160,7 +160,7 @@ class RegionRead:
     def read_balancers(self, elb: ElbReader) -> None:
         """Balancers, target groups, and the routes their listeners and rules define."""
         groups = self.pool.submit(elb.target_groups)
-        self.raw.load_balancers = elb.load_balancers()
+        self.raw.load_balancers = list(elb.load_balancers())
         listeners = [
             listener
             for part in self._each(
@@ -179,14 +179,16 @@ class RegionRead:
                     for tg in _forwards(action):
                         for host in hosts:
                             self.raw.routes.by_host[host].add(tg)
-        self.raw.target_groups = groups.result()
+        self.raw.target_groups = list(groups.result())
 
     def read_dns(self) -> None:
         """Every hosted zone of the account with all its records."""
         dns = DnsReader(self.client("route53"), self.where)
         zones = dns.zones()
         answers = self._each(dns.records, [z["Id"] for z in zones])
-        self.raw.zones = [(z["Name"], records) for z, records in zip(zones, answers, strict=True)]
+        self.raw.zones = [
+            (z["Name"], list(records)) for z, records in zip(zones, answers, strict=True)
+        ]
 
     def _utilization(self, needed: Sequence[Future[Any]]) -> None:
         for future in needed:

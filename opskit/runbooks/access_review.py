@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import json
-import urllib.parse
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -22,10 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from opskit.audit import Journal, changes
 from opskit.aws.errors import translate
+from opskit.aws.iam import IamPolicies
 from opskit.config import Config
 
 if TYPE_CHECKING:
-    from opskit.workspace import Workspace
+    from types_boto3_iam import IAMClient
+
+    from opskit.context import Workspace
 
 ACTION = "sts:assumerole"
 
@@ -72,22 +73,16 @@ def review(ws: Workspace, days: float = 30, envs: Iterable[str] | None = None) -
     return Review(grants, uses, findings(grants, uses), days)
 
 
-def may_enter(iam: Any, config: Config, envs: Iterable[str] | None = None) -> list[Grant]:
+def may_enter(iam: IAMClient, config: Config, envs: Iterable[str] | None = None) -> list[Grant]:
     """Every (user, environment, access level) of the ops account's IAM users."""
     roles = [
         (env, access, config.role_arn(env, access))
         for env in (envs or config.env_names())
         for access in config.access_levels()
     ]
-    try:
-        users = [
-            u["UserName"]
-            for page in iam.get_paginator("list_users").paginate()
-            for u in page["Users"]
-        ]
-    except Exception as error:
-        raise translate(error, "ops account IAM ListUsers") from None
-    policies = _PolicyReader(iam)
+    gateway = IamPolicies(iam)
+    users = gateway.users()
+    policies = _PolicyReader(gateway)
     with ThreadPoolExecutor(max_workers=8) as pool:
         documents = dict(zip(users, pool.map(policies.of_user, users), strict=True))
     return [
@@ -140,7 +135,7 @@ def findings(grants: list[Grant], uses: list[Use]) -> list[dict[str, str]]:
 class _PolicyReader:
     """Policy statements of users, with groups' and managed policies' read once each."""
 
-    def __init__(self, iam: Any) -> None:
+    def __init__(self, iam: IamPolicies) -> None:
         self.iam = iam
         self._managed: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self._groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
@@ -150,62 +145,38 @@ class _PolicyReader:
         try:
             found = [
                 (f"user policy {name}", statement)
-                for name in self._names(iam.list_user_policies, "PolicyNames", UserName=user)
-                for statement in _statements(
-                    iam.get_user_policy(UserName=user, PolicyName=name)["PolicyDocument"]
-                )
+                for name, document in iam.user_policies(user)
+                for statement in _statements(document)
             ]
-            for arn in self._attached(iam.list_attached_user_policies, UserName=user):
+            for arn in iam.user_attached(user):
                 found += self.managed(arn)
-            for group in self._names(iam.list_groups_for_user, "Groups", UserName=user):
-                found += self.group(group["GroupName"])
+            for group in iam.user_groups(user):
+                found += self.group(group)
         except Exception as error:
             raise translate(error, f"ops account IAM, user {user}") from None
         return found
 
     def group(self, name: str) -> list[tuple[str, dict[str, Any]]]:
         if name not in self._groups:
-            iam = self.iam
             found = [
                 (f"group {name} policy {policy}", statement)
-                for policy in self._names(iam.list_group_policies, "PolicyNames", GroupName=name)
-                for statement in _statements(
-                    iam.get_group_policy(GroupName=name, PolicyName=policy)["PolicyDocument"]
-                )
+                for policy, document in self.iam.group_policies(name)
+                for statement in _statements(document)
             ]
-            for arn in self._attached(iam.list_attached_group_policies, GroupName=name):
+            for arn in self.iam.group_attached(name):
                 found += [(f"group {name} {via}", s) for via, s in self.managed(arn)]
             self._groups[name] = found
         return self._groups[name]
 
     def managed(self, arn: str) -> list[tuple[str, dict[str, Any]]]:
         if arn not in self._managed:
-            policy = self.iam.get_policy(PolicyArn=arn)["Policy"]
-            version = self.iam.get_policy_version(
-                PolicyArn=arn, VersionId=policy["DefaultVersionId"]
-            )["PolicyVersion"]
-            name = f"managed policy {policy['PolicyName']}"
-            self._managed[arn] = [(name, s) for s in _statements(version["Document"])]
+            policy_name, document = self.iam.managed(arn)
+            name = f"managed policy {policy_name}"
+            self._managed[arn] = [(name, s) for s in _statements(document)]
         return self._managed[arn]
 
-    @staticmethod
-    def _names(call: Any, key: str, **params: Any) -> list[Any]:
-        out: list[Any] = []
-        marker: str | None = None
-        while True:
-            page = call(**params, **({"Marker": marker} if marker else {}))
-            out += page[key]
-            if not page.get("IsTruncated"):
-                return out
-            marker = page["Marker"]
 
-    def _attached(self, call: Any, **params: Any) -> list[str]:
-        return [p["PolicyArn"] for p in self._names(call, "AttachedPolicies", **params)]
-
-
-def _statements(document: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(document, str):
-        document = json.loads(urllib.parse.unquote(document))
+def _statements(document: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     statements = document.get("Statement", [])
     for statement in [statements] if isinstance(statements, Mapping) else statements:
         yield dict(statement)

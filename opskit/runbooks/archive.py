@@ -15,10 +15,14 @@ import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from opskit.aws import s3
 from opskit.config import Config
 from opskit.errors import UsageError
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
 
 RECORD = "run.json"
 
@@ -134,7 +138,7 @@ class LocalArchive:
 class S3Archive:
     """Runs under an S3 prefix in the ops account (the client comes from ``Accounts``)."""
 
-    def __init__(self, client: Any, bucket: str, prefix: str) -> None:
+    def __init__(self, client: S3Client, bucket: str, prefix: str) -> None:
         self.client, self.bucket, self.prefix = client, bucket, prefix.strip("/")
 
     def _key(self, run_id: str, name: str) -> str:
@@ -151,35 +155,21 @@ class S3Archive:
         self._put(key, data, "application/x-ipynb+json")
 
     def records(self) -> list[RunRecord]:
-        from opskit.aws.errors import translate
-
-        out = []
-        try:
-            pages = self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=f"{self.prefix}/" if self.prefix else ""
-            )
-            keys = [
-                o["Key"] for page in pages for o in page.get("Contents", [])
-                if o["Key"].endswith(f"/{RECORD}")
-            ]  # fmt: skip
-            for key in sorted(keys):
-                body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-                out.append(RunRecord.from_json(json.loads(body)))
-        except Exception as error:
-            raise translate(error, f"reading the run archive s3://{self.bucket}") from None
-        return out
+        where = f"reading the run archive s3://{self.bucket}"
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        listed = s3.list_objects(self.client, self.bucket, prefix, where)
+        keys = [key for key, _ in listed if key.endswith(f"/{RECORD}")]
+        return [
+            RunRecord.from_json(json.loads(s3.get_object(self.client, self.bucket, key, where)))
+            for key in sorted(keys)
+        ]
 
     def _put(self, key: str, data: bytes, content_type: str) -> None:
-        from opskit.aws.errors import translate
-
-        try:
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
-        except Exception as error:
-            raise translate(error, f"writing s3://{self.bucket}/{key}") from None
+        s3.put_object(self.client, self.bucket, key, data, content_type)
 
 
 def open_archive(
-    config: Config, state_dir: Path, s3_client: Callable[[], Any] | None = None
+    config: Config, state_dir: Path, s3_client: Callable[[], S3Client] | None = None
 ) -> Archive:
     """The archive ``[runbooks] archive`` names (default: ``<state dir>/runs``);
     ``s3_client`` makes the ops account's S3 client when the archive is in S3."""

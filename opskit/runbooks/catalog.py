@@ -100,7 +100,7 @@ def import_papermill() -> Any:
 def _inspection(path: Path) -> dict[str, Any]:
     """``papermill.inspect_notebook(path)``, cached by the notebook's hash: importing
     papermill takes seconds, and validating a run should not."""
-    from opskit.workspace import cache_dir
+    from opskit.paths import cache_dir
 
     cached = cache_dir() / "runbooks" / f"{sha256_file(path)}.json"
     try:

@@ -1,7 +1,7 @@
 """What a runbook notebook calls, so each notebook stays a short, readable checklist.
 
-    from opskit.runbooks import kit
-    rb = kit.start(env, apply=apply, confirm=confirm)    # who, where, dry run or apply
+    from opskit import notebook
+    rb = notebook.start(env, apply=apply, confirm=confirm)  # who, where, dry run or apply
     plan = rb.plan(DeployChange(env, ("api",), ("1.43.0",)))  # the plan, as a table
     rb.apply(plan)                                       # engine + guard; or "dry run"
     rb.finish()                                          # what happened, as a table
@@ -10,6 +10,7 @@ The front end is ``runbook`` when ``opskit runbook run`` started the kernel (the
 notebook hash and archive path then reach every journal record), else ``notebook``: a
 person running it by hand in JupyterLab, recorded with the notebook's name and hash.
 Tables are pandas DataFrames; lines of progress are printed (the runner streams them).
+``start`` is handed the workspace: the notebook front end (``opskit.notebook``) opens it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from opskit.audit import Origin, RunbookRun, origin_from_environ
 from opskit.config import Config
-from opskit.workspace import Workspace, open_workspace
+from opskit.context import Workspace
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,11 +36,12 @@ def start(
     *,
     apply: bool = False,
     confirm: str = "",
-    workspace: Workspace | None = None,
+    workspace: Workspace,
+    origin: Origin | None = None,
 ) -> Runbook:
-    """Open the workspace for this notebook and show who acts where, and how."""
-    origin = notebook_origin()
-    ws = workspace or open_workspace(front_end=origin.front_end)
+    """This notebook's session in ``workspace``; shows who acts where, and how."""
+    origin = origin or notebook_origin()
+    ws = workspace
     if env is not None:
         ws.config.environment(env)
     book = Runbook(ws, origin, env, apply, confirm)

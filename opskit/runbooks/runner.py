@@ -37,8 +37,8 @@ from opskit.runbooks.validate import RunRequest
 if TYPE_CHECKING:
     from opskit.audit import Redactor
     from opskit.changes import Engine
+    from opskit.context import Workspace
     from opskit.runbooks.execution import Execution
-    from opskit.workspace import Workspace
 
 Say = Callable[[str], None]
 

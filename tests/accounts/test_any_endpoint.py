@@ -182,9 +182,10 @@ def test_session_keeps_working_past_expiry(
     ecs = accounts.client("qa", "ecs")
     ecs.list_clusters()
     credentials = accounts.session("qa").get_credentials()
+    assert credentials is not None
     first_key = credentials.get_frozen_credentials().access_key
     # pretend the role session expired an hour ago
-    credentials._expiry_time = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    credentials._expiry_time = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)  # type: ignore[attr-defined]  # a refreshable one
     assert ecs.list_clusters()["clusterArns"]
     assert credentials.get_frozen_credentials().access_key != first_key
 

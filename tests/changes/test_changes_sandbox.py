@@ -214,7 +214,7 @@ def test_draining_sets_every_target_group_in_one_change(workspace: Make) -> None
 
 
 def _weights(ws: Workspace) -> dict[str, int]:
-    from opskit.aws import dns_changes
+    from opskit.aws import route53 as dns_changes
 
     r53 = ws.accounts.client("prod", "route53")
     record = ws.config.traffic["www"].record

@@ -25,11 +25,11 @@ from opskit.audit.signing import HmacSigner, Signer
 from opskit.changes import Engine, Plan
 from opskit.changes.deploy import DeployChange
 from opskit.changes.draining import DrainingChange
+from opskit.changes.monitors import MonitorsChange
 from opskit.changes.protocol import Change
 from opskit.changes.service_changes import RestartChange, RollbackChange, ScaleChange
 from opskit.changes.stop_task import StopTaskChange
 from opskit.changes.traffic import TrafficShiftChange
-from opskit.datadog.monitor_change import MonitorsChange
 from opskit.errors import RefusedError
 from opskit.workspace import Workspace
 

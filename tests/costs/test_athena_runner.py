@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -67,7 +67,7 @@ def runner(client: FakeAthena, **settings: Any) -> tuple[Athena, list[float]]:
     clock = iter(range(0, 10_000))
     options = AthenaSettings(output_location="s3://bucket/out/", poll_seconds=0.5, **settings)
     return Athena(
-        client, options, None, Meter(), sleep=sleeps.append, clock=lambda: next(clock)
+        cast("Any", client), options, None, Meter(), sleep=sleeps.append, clock=lambda: next(clock)
     ), sleeps
 
 

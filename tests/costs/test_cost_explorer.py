@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from costs_support import TODAY
@@ -113,12 +113,12 @@ class PagedClient:
 def test_every_page_is_read_and_counted(tmp_path: Path) -> None:
     client, meter = PagedClient(), Meter()
     spec = make_spec(months=2, by="env", source="ce", today=TODAY)
-    ce = CostExplorer(client, DiskCache(tmp_path, 6), meter, "test")
+    ce = CostExplorer(cast("Any", client), DiskCache(tmp_path, 6), meter, "test")
     rows = ce.rows(spec, ce_plan.groups_for(spec), None, {})
     assert client.tokens == [None, "t1", "t2"]
     assert [r["amortized"] for r in rows] == [1.0, 2.0, 3.0]
     assert meter.ce_requests == 3 and meter.ce_price == pytest.approx(0.03)
-    again = CostExplorer(client, DiskCache(tmp_path, 6), meter, "test").rows(
+    again = CostExplorer(cast("Any", client), DiskCache(tmp_path, 6), meter, "test").rows(
         spec, ce_plan.groups_for(spec), None, {}
     )
     assert again == rows and meter.ce_requests == 3 and meter.ce_cached == 3
@@ -132,12 +132,16 @@ def test_a_token_that_repeats_stops_with_an_error() -> None:
 
     spec = make_spec(months=1, by="env", source="ce", today=TODAY)
     with pytest.raises(AwsError, match="pagination did not end"):
-        CostExplorer(Loop(), None, Meter(), "test").rows(spec, ce_plan.groups_for(spec), None, {})
+        CostExplorer(cast("Any", Loop()), None, Meter(), "test").rows(
+            spec, ce_plan.groups_for(spec), None, {}
+        )
 
 
 def test_denied_cost_explorer_is_one_clear_line(sim_bill: None) -> None:
     spec = make_spec(months=1, by="env", source="ce", today=TODAY)
-    ce = CostExplorer(SimClient(account="222222222222"), None, Meter(), "111111111111@test")
+    ce = CostExplorer(
+        cast("Any", SimClient(account="222222222222")), None, Meter(), "111111111111@test"
+    )
     with pytest.raises(AuthError) as caught:
         ce.report(spec)
     message = str(caught.value)
@@ -156,7 +160,9 @@ def test_cost_explorer_agrees_with_cur_on_the_same_bill(
     spec = make_spec(months=13, by=by, source="ce", today=TODAY)
     client, meter = SimClient(), Meter()
     frame = tidy(
-        CostExplorer(client, None, meter, "test").report(spec), spec, ws.config.env_for_account
+        CostExplorer(cast("Any", client), None, meter, "test").report(spec),
+        spec,
+        ws.config.env_for_account,
     )
     keys = [c for c in cur.columns if c not in ("unblended", "amortized", "net")]
     ours, theirs = frame.set_index(keys).sort_index(), cur.set_index(keys).sort_index()
@@ -170,7 +176,7 @@ def test_cost_explorer_agrees_with_cur_on_the_same_bill(
 
 
 def test_forecast_is_the_run_rate_of_recurring_spend(sim_bill: None) -> None:
-    ce = CostExplorer(SimClient(), None, Meter(), "test")
+    ce = CostExplorer(cast("Any", SimClient()), None, Meter(), "test")
     forecast = ce.forecast(["444444444444", "222222222222"], TODAY)
     assert set(forecast) == {"444444444444", "222222222222"}
     assert forecast["444444444444"] > forecast["222222222222"] > 0

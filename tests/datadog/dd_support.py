@@ -10,8 +10,8 @@ from typing import Any
 
 from opskit.audit import Actor, Journal, Origin
 from opskit.changes import Engine, ResourceLocks
+from opskit.changes.datadog_notifier import DatadogNotifier
 from opskit.config import Config, parse_config
-from opskit.datadog.notifier import DatadogNotifier
 from sandbox.datadog.endpoint import API_KEY, APP_KEY, DatadogEndpoint
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,11 +10,11 @@ import pytest
 from dd_support import engine, received_events, repo_config, wired
 
 from opskit.audit import Journal, changes
+from opskit.changes.datadog_notifier import change_event
+from opskit.changes.monitors import MonitorsChange
 from opskit.config import Config
 from opskit.datadog.client import DatadogClient
 from opskit.datadog.events import post_change_event
-from opskit.datadog.monitor_change import MonitorsChange
-from opskit.datadog.notifier import change_event
 from opskit.datadog.outbox import Outbox
 from sandbox.datadog.endpoint import DatadogEndpoint
 

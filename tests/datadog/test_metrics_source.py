@@ -10,7 +10,7 @@ import pytest
 from dd_support import ROOT, repo_config, wired
 from moto import mock_aws
 
-from opskit.datadog.metrics_source import DatadogSource, datadog_query
+from opskit.estate.datadog_metrics import DatadogSource, datadog_query
 from opskit.estate.metrics import (
     CPU,
     MEMORY,
@@ -122,6 +122,10 @@ def test_datadog_source_answers_like_cloudwatch(endpoint: DatadogEndpoint) -> No
 
 
 def test_the_source_is_chosen_by_config() -> None:
+    """The composition root registers the Datadog source by name; config picks it."""
+    from opskit.workspace import register_plugins
+
+    register_plugins()
     config = repo_config()
     config = config.model_copy(
         update={"metrics": config.metrics.model_copy(update={"source": "datadog"})}

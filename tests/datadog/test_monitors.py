@@ -8,10 +8,10 @@ import pytest
 from dd_support import engine, http, received_events
 
 from opskit.audit import Journal, changes, verify
+from opskit.changes.monitors import MonitorsChange
 from opskit.config import Config
 from opskit.datadog import monitor_api
 from opskit.datadog.client import DatadogClient
-from opskit.datadog.monitor_change import MonitorsChange
 from opskit.datadog.monitors import MonitorPlan
 from opskit.datadog.policy import MANAGED_TAG, expand
 from opskit.errors import RefusedError

@@ -116,8 +116,9 @@ CANARY_CELLS = [
         "# Print the secrets a careless runbook could show\n"
         "import os\n"
         "from opskit.aws.ecs import EcsReader\n"
+        "from opskit import notebook\n"
         "from opskit.runbooks import kit\n\n"
-        "rb = kit.start(env, apply=apply, confirm=confirm)\n"
+        "rb = notebook.start(env, apply=apply, confirm=confirm)\n"
         'print(os.environ["DATABASE_PASSWORD"])\n'
         'reader = EcsReader(rb.ws.accounts.client(env, "ecs"), env)\n'
         'service = reader.describe_services("app", ["billing"])[0]\n'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -63,7 +64,7 @@ class FakeS3:
 
 def test_s3_archive_writes_under_its_prefix() -> None:
     client = FakeS3()
-    archive = S3Archive(client, "acme-runs", "/opskit/runs/")
+    archive = S3Archive(cast("Any", client), "acme-runs", "/opskit/runs/")  # a fake client
     done = record(archive, "20260101T000000Z-aaaaaa", "failed")
     assert done.archive == "s3://acme-runs/opskit/runs/20260101T000000Z-aaaaaa/deploy.ipynb"
     archive.put_notebook(done, b"{}")
@@ -96,7 +97,7 @@ def test_the_config_picks_the_archive(
         made.append(1)
         return FakeS3()
 
-    archive = open_archive(config, tmp_path / "state", client)
+    archive = open_archive(config, tmp_path / "state", cast("Any", client))  # a fake client
     assert isinstance(archive, kind)
     if isinstance(archive, LocalArchive):
         assert archive.root == tmp_path / where and not made

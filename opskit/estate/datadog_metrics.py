@@ -5,7 +5,7 @@ target group) becomes the Datadog query its AWS integration answers (``aws.ecs.â
 ``aws.applicationelb.â€¦``, dimensions as lower-case tags, scoped by ``aws_account`` and
 ``region``). Up to ``batch_size`` of them go comma-separated in one GET /api/v1/query and
 come back told apart by ``query_index``, as ``Series`` of the same shape CloudWatch gives.
-Importing this module registers the source with ``opskit.estate.metrics``.
+The composition root registers ``datadog_source`` with ``opskit.estate.metrics``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from opskit.estate.metrics import (
     ClientSource,
     MetricQuery,
     elb_dimension,
-    register_source,
     scope,
 )
 from opskit.estate.model import Series
@@ -121,8 +120,6 @@ class DatadogSource:
         return self.client().call(f"query {env} utilization", run)
 
 
-def _factory(config: Config, accounts: ClientSource) -> DatadogSource:
+def datadog_source(config: Config, accounts: ClientSource) -> DatadogSource:
+    """The factory the composition root registers as ``[metrics] source = "datadog"``."""
     return DatadogSource(config)
-
-
-register_source("datadog", _factory)

@@ -1,4 +1,4 @@
-"""Read gateway over a CloudWatch client: GetMetricData, 500 queries a call, every page.
+"""The CloudWatch gateway: GetMetricData, 500 queries a call, every page.
 
 A dashboard's whole utilization (clusters, services, hosts of one account) fits in one or
 two calls this way, against one GetMetricStatistics call per metric the naive way.
@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opskit.aws.errors import translate
 
+if TYPE_CHECKING:
+    from types_boto3_cloudwatch import CloudWatchClient
+    from types_boto3_cloudwatch.type_defs import MetricDataQueryTypeDef
+
 QUERIES_PER_CALL = 500
 
-AwsDict = dict[str, Any]
 Points = tuple[list[dt.datetime], list[float]]
 
 
@@ -27,7 +30,7 @@ def metric_query(
     *,
     period: int,
     stat: str = "Average",
-) -> AwsDict:
+) -> MetricDataQueryTypeDef:
     """One MetricDataQuery (ids must start with a lower-case letter)."""
     return {
         "Id": query_id,
@@ -47,12 +50,12 @@ def metric_query(
 class MetricsReader:
     """GetMetricData on one CloudWatch client (one account and region)."""
 
-    def __init__(self, client: Any, where: str) -> None:
+    def __init__(self, client: CloudWatchClient, where: str) -> None:
         self.client = client
         self.where = where
 
     def get(
-        self, queries: Sequence[AwsDict], start: dt.datetime, end: dt.datetime
+        self, queries: Sequence[MetricDataQueryTypeDef], start: dt.datetime, end: dt.datetime
     ) -> dict[str, Points]:
         """Up to 500 queries in one call (plus continuation pages): id -> (times, values)."""
         if len(queries) > QUERIES_PER_CALL:
