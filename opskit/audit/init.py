@@ -54,4 +54,5 @@ def init_team(
     if kms_alias:
         create_hmac_key(accounts.ops_client("kms"), kms_alias, "opskit audit journal signing")
         key_id = kms_alias
-    return TeamSetup(bucket, created, prefix, retention_days, key_id, object_lock(s3, bucket))
+    lock = dict(object_lock(s3, bucket))
+    return TeamSetup(bucket, created, prefix, retention_days, key_id, lock)

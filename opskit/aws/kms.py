@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Final
 
 from opskit.aws.errors import error_code, translate
 
-MAC_ALGORITHM = "HMAC_SHA_256"
+if TYPE_CHECKING:
+    from types_boto3_kms import KMSClient
+
+MAC_ALGORITHM: Final = "HMAC_SHA_256"
 MAX_MESSAGE_BYTES = 4096  # AWS's limit on a MAC's message: sign a digest, not a document
 
 
-def generate_mac(client: Any, key_id: str, message: bytes) -> tuple[bytes, str]:
+def generate_mac(client: KMSClient, key_id: str, message: bytes) -> tuple[bytes, str]:
     """The HMAC of ``message`` under ``key_id`` and the key's ARN/id as KMS names it."""
     try:
         answer = client.generate_mac(Message=message, KeyId=key_id, MacAlgorithm=MAC_ALGORITHM)
@@ -19,7 +22,7 @@ def generate_mac(client: Any, key_id: str, message: bytes) -> tuple[bytes, str]:
     return bytes(answer["Mac"]), str(answer.get("KeyId", key_id))
 
 
-def verify_mac(client: Any, key_id: str, message: bytes, mac: bytes) -> bool:
+def verify_mac(client: KMSClient, key_id: str, message: bytes, mac: bytes) -> bool:
     """True when ``mac`` is the HMAC of ``message`` under ``key_id``."""
     try:
         answer = client.verify_mac(
@@ -32,7 +35,7 @@ def verify_mac(client: Any, key_id: str, message: bytes, mac: bytes) -> bool:
     return bool(answer.get("MacValid"))
 
 
-def create_hmac_key(client: Any, alias: str, description: str) -> str:
+def create_hmac_key(client: KMSClient, alias: str, description: str) -> str:
     """A new HMAC_256 key named ``alias`` (``alias/…``); its key id. Reuses an existing alias."""
     try:
         for page in client.get_paginator("list_aliases").paginate():

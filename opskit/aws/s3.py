@@ -23,12 +23,13 @@ from opskit.aws.errors import error_code, translate
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
+    from types_boto3_s3.type_defs import ObjectLockConfigurationTypeDef
 
 CONFLICT_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
 MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 
 
-def put_new(client: Any, bucket: str, key: str, body: bytes, **extra: Any) -> str | None:
+def put_new(client: S3Client, bucket: str, key: str, body: bytes, **extra: Any) -> str | None:
     """Create ``key`` only if it does not exist; its ETag, or None when someone was first."""
     try:
         answer = client.put_object(
@@ -47,7 +48,7 @@ def put_new(client: Any, bucket: str, key: str, body: bytes, **extra: Any) -> st
 
 
 def replace_if(
-    client: Any, bucket: str, key: str, body: bytes, etag: str, **extra: Any
+    client: S3Client, bucket: str, key: str, body: bytes, etag: str, **extra: Any
 ) -> str | None:
     """Overwrite ``key`` only while it still has ``etag``; the new ETag, or None if it changed."""
     try:
@@ -61,7 +62,7 @@ def replace_if(
     return str(answer.get("ETag", ""))
 
 
-def get_json(client: Any, bucket: str, key: str) -> tuple[dict[str, Any], str] | None:
+def get_json(client: S3Client, bucket: str, key: str) -> tuple[dict[str, Any], str] | None:
     """The JSON object at ``key`` and its ETag, or None when there is none."""
     try:
         answer = client.get_object(Bucket=bucket, Key=key)
@@ -79,7 +80,7 @@ def get_json(client: Any, bucket: str, key: str) -> tuple[dict[str, Any], str] |
     return data, str(answer.get("ETag", ""))
 
 
-def list_keys(client: Any, bucket: str, prefix: str, start_after: str = "") -> Iterator[str]:
+def list_keys(client: S3Client, bucket: str, prefix: str, start_after: str = "") -> Iterator[str]:
     """Every key under ``prefix`` after ``start_after``, in key order, 1000 a page."""
     options: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": 1000}
     if start_after:
@@ -97,7 +98,7 @@ def list_keys(client: Any, bucket: str, prefix: str, start_after: str = "") -> I
         raise translate(error, f"listing s3://{bucket}/{prefix}") from None
 
 
-def delete_key(client: Any, bucket: str, key: str, etag: str | None = None) -> bool:
+def delete_key(client: S3Client, bucket: str, key: str, etag: str | None = None) -> bool:
     """Delete ``key`` (a delete marker when versioned), only while it has ``etag`` if given."""
     options: dict[str, Any] = {"Bucket": bucket, "Key": key}
     if etag:
@@ -111,7 +112,7 @@ def delete_key(client: Any, bucket: str, key: str, etag: str | None = None) -> b
     return True
 
 
-def versions(client: Any, bucket: str, key: str) -> list[str]:
+def versions(client: S3Client, bucket: str, key: str) -> list[str]:
     """The version ids of ``key`` (newest first)."""
     try:
         answer = client.list_object_versions(Bucket=bucket, Prefix=key)
@@ -120,7 +121,7 @@ def versions(client: Any, bucket: str, key: str) -> list[str]:
     return [str(v["VersionId"]) for v in answer.get("Versions", []) if v["Key"] == key]
 
 
-def version_counts(client: Any, bucket: str, prefix: str) -> dict[str, int]:
+def version_counts(client: S3Client, bucket: str, prefix: str) -> dict[str, int]:
     """How many versions (delete markers included) each key under ``prefix`` has."""
     counts: dict[str, int] = {}
     try:
@@ -134,7 +135,7 @@ def version_counts(client: Any, bucket: str, prefix: str) -> dict[str, int]:
     return counts
 
 
-def delete_version(client: Any, bucket: str, key: str, version_id: str) -> None:
+def delete_version(client: S3Client, bucket: str, key: str, version_id: str) -> None:
     """Delete one version for good (Object Lock refuses this while it is retained)."""
     try:
         client.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
@@ -148,7 +149,7 @@ def retain_until(days: float, now: dt.datetime | None = None) -> dt.datetime:
 
 
 def create_locked_bucket(
-    client: Any, bucket: str, region: str, retention_days: int, lease_prefix: str
+    client: S3Client, bucket: str, region: str, retention_days: int, lease_prefix: str
 ) -> bool:
     """Create ``bucket`` with versioning and Object Lock (compliance, ``retention_days``).
 
@@ -202,7 +203,7 @@ def create_locked_bucket(
     return created
 
 
-def object_lock(client: Any, bucket: str) -> dict[str, Any]:
+def object_lock(client: S3Client, bucket: str) -> ObjectLockConfigurationTypeDef:
     """The bucket's Object Lock configuration ({} when it has none)."""
     try:
         answer = client.get_object_lock_configuration(Bucket=bucket)
@@ -210,7 +211,7 @@ def object_lock(client: Any, bucket: str) -> dict[str, Any]:
         if error_code(error) == "ObjectLockConfigurationNotFoundError":
             return {}
         raise translate(error, f"reading the Object Lock of s3://{bucket}") from None
-    return dict(answer.get("ObjectLockConfiguration", {}))
+    return answer.get("ObjectLockConfiguration", {})
 
 
 # -- objects: CUR files, runbook archive ---------------------------------------------
