@@ -100,13 +100,14 @@ class TeamLocks:
         """Lease every resource (sorted) for the block; RefusedError naming the holder if
         any is held by someone else (the leases already taken are released then)."""
         held: dict[str, str] = {}
+        since = utc_now()
         stop = threading.Event()
         beat: threading.Thread | None = None
         try:
             for resource in sorted(set(resources)):
-                held[resource] = self._acquire(resource, holder, change)
+                held[resource] = self._acquire(resource, holder, change, since)
             beat = threading.Thread(
-                target=self._heartbeat, args=(held, holder, change, stop), daemon=True
+                target=self._heartbeat, args=(held, holder, change, since, stop), daemon=True
             )
             beat.start()
             yield
@@ -140,12 +141,12 @@ class TeamLocks:
         }
         return json.dumps(lease, sort_keys=True).encode(), retention
 
-    def _acquire(self, resource: str, holder: str, change: str) -> str:
+    def _acquire(self, resource: str, holder: str, change: str, since: str) -> str:
         from opskit.aws.s3 import get_json, put_new, replace_if
 
         key = self.key(resource)
         for _ in range(5):
-            body, retention = self._lease(resource, holder, change, utc_now())
+            body, retention = self._lease(resource, holder, change, since)
             etag = put_new(self.s3(), self.bucket, key, body, **retention)
             if etag is not None:
                 return etag
@@ -181,20 +182,16 @@ class TeamLocks:
         )
 
     def _heartbeat(
-        self, held: dict[str, str], holder: str, change: str, stop: threading.Event
+        self, held: dict[str, str], holder: str, change: str, since: str, stop: threading.Event
     ) -> None:
         """Renew every lease each third of its life until ``stop``."""
-        from opskit.aws.s3 import get_json, replace_if
+        from opskit.aws.s3 import replace_if
 
         interval = max(self.lease_seconds / 3.0, 0.05)
-        since: dict[str, str] = {}
         while not stop.wait(interval):
             for resource, etag in list(held.items()):
                 key = self.key(resource)
-                if resource not in since:
-                    found = get_json(self.s3(), self.bucket, key)
-                    since[resource] = str((found or ({}, ""))[0].get("since", utc_now()))
-                body, retention = self._lease(resource, holder, change, since[resource])
+                body, retention = self._lease(resource, holder, change, since)
                 try:
                     renewed = replace_if(self.s3(), self.bucket, key, body, etag, **retention)
                 except Exception:

@@ -126,8 +126,17 @@ def test_the_heartbeat_keeps_a_long_change_locked(alice: Any, tmp_path: Path) ->
     prefix = fresh_prefix()
     locks = team_locks(alice, prefix, None, lease=0.6)
     other = team_locks(alice, prefix, None, lease=0.6)
+    s3 = alice.client("s3")
+
+    def lease() -> dict[str, Any]:
+        body = s3.get_object(Bucket=BUCKET, Key=locks.key(API_DEV))["Body"].read()
+        return json.loads(body)  # type: ignore[no-any-return]
+
     with locks.hold([API_DEV], "alice", "deploy long-1"):
+        first = lease()
         time.sleep(1.5)  # more than twice the lease: only renewals keep it ours
+        renewed = lease()
+        assert renewed["since"] == first["since"] and renewed["expires"] > first["expires"]
         with (
             pytest.raises(RefusedError, match="is locked by alice \\(deploy long-1"),
             other.hold([API_DEV], "bob", "scale short-2"),
