@@ -251,10 +251,11 @@ def test_ctrl_c_stops_a_run_and_keeps_what_happened(runs: dict[str, Ran], state:
     assert (record["outcome"], record["exit_code"]) == ("interrupted", 130)
     records = [r for r in journal(state) if (r["how"].get("runbook") or {}).get("run_id") == run_id]
     shift = [r for r in records if r["change"] == "traffic-shift" and r["type"] == "outcome"]
-    assert shift and shift[0]["outcome"] == "failed" and "interrupted" in shift[0]["detail"]
+    assert shift and shift[0]["outcome"] == "interrupted" and "SIGINT" in shift[0]["detail"]
+    assert shift[0]["data"]["diffs"]  # the weights as they were when it stopped
     assert [
         r["outcome"] for r in records if r["change"] == "runbook" and r["type"] == "outcome"
-    ] == ["failed"]
+    ] == ["interrupted"]
 
 
 def test_runs_lists_every_run_with_its_outcome(runs: dict[str, Ran], state: Path) -> None:

@@ -88,7 +88,7 @@ def assert_journaled(state_dir: Path, plan: PlanScreen, app: OpskitApp) -> None:
 async def in_feed(pilot: Pilot[Any], change_id: str) -> None:
     app = pilot.app
     assert isinstance(app, OpskitApp)
-    await until(pilot, lambda: any(e.change_id == change_id for e in app.journal), LONG)
+    await until(pilot, lambda: any(e.plan_id == change_id for e in app.journal), LONG)
 
 
 def tasks(screen: ServiceScreen) -> list[TaskState]:
