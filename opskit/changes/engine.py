@@ -20,7 +20,13 @@ from opskit.audit import Actor, Journal, Origin, Redactor, change_record, utc_no
 from opskit.audit.records import Outcome
 from opskit.changes.attempts import attempt_id, unplanned
 from opskit.changes.guard import Confirm, guard
-from opskit.changes.interrupt import deferred, interruptible, live_state, signal_name
+from opskit.changes.interrupt import (
+    deferred,
+    interruptible,
+    live_state,
+    signal_name,
+    stop_if,
+)
 from opskit.changes.locks import Locks
 from opskit.changes.plan import Plan, stale_diffs
 from opskit.changes.protocol import (
@@ -194,8 +200,9 @@ class Engine:
                 interruptible(),
                 self.locks.hold(plan.resources, self.actor.user, f"{plan.change} {plan.id}"),
             ):
-                self.journal.append(self._record(plan, role, attempt=attempt))
-                result = self._run(change, ctx, plan, role, clock, started, attempt)
+                with deferred() as came:  # the intent is written whole; a signal then stops
+                    self.journal.append(self._record(plan, role, attempt=attempt))
+                result = self._run(change, ctx, plan, role, clock, started, attempt, came)
         except RefusedError as refusal:
             self._finish(plan, Result("refused", str(refusal)), role, attempt)
             raise
@@ -276,10 +283,12 @@ class Engine:
         clock: float,
         started: str,
         attempt: str,
+        came: list[str],
     ) -> Result:
         """Stale check, apply and verify under the lock; journal the outcome."""
         timings: dict[str, Any] = {"started_at": started}
         try:
+            stop_if(came)  # a signal while the intent was written
             stale = stale_diffs(plan, change.live(ctx, plan))
             if stale:
                 more = f" (and {len(stale) - 1} more)" if len(stale) > 1 else ""

@@ -56,20 +56,28 @@ def interruptible() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def deferred() -> Iterator[None]:
-    """Within: SIGINT and SIGTERM are held off (main thread only), so a journal record
-    is never cut short; the caller is leaving anyway."""
+def deferred() -> Iterator[list[str]]:
+    """Within: SIGINT and SIGTERM are held off (main thread only), so a journal record is
+    never cut short. Yields the list of signals that came meanwhile, for the caller to act
+    on once the record is whole."""
+    came: list[str] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield came
         return
     previous = {sig: signal.getsignal(sig) for sig in SIGNALS}
     for sig in SIGNALS:
-        signal.signal(sig, signal.SIG_IGN)
+        signal.signal(sig, lambda signum, frame: came.append(signal.Signals(signum).name))
     try:
-        yield
+        yield came
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def stop_if(came: list[str]) -> None:
+    """Raise the first signal held off by ``deferred``, if any."""
+    if came:
+        raise Interruption(came[0])
 
 
 def signal_name(stop: KeyboardInterrupt) -> str:

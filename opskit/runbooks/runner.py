@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opskit import __version__
-from opskit.audit import Origin, RunbookRun, change_record, utc_now
+from opskit.audit import Origin, Outcome, RunbookRun, change_record, utc_now
 from opskit.audit.context import ENV_ARCHIVE_PATH, ENV_NOTEBOOK_SHA256, ENV_RUN_ID, ENV_RUNBOOK
 from opskit.config import Config
 from opskit.errors import ExitCode, Interrupted, OpskitError
@@ -186,6 +186,9 @@ def _stamped(notebook: dict[str, Any], record: RunRecord) -> dict[str, Any]:
     return {**notebook, "metadata": metadata}
 
 
+_RUN_OUTCOMES: dict[str, Outcome] = {"succeeded": "applied", "interrupted": "interrupted"}
+
+
 def _run_record(
     engine: Engine, request: RunRequest, record: RunRecord, outcome: str | None
 ) -> dict[str, Any]:
@@ -215,7 +218,7 @@ def _run_record(
         actor=engine.actor,
         origin=engine.origin,
         role=role,
-        outcome="applied" if outcome == "succeeded" else "failed",
+        outcome=_RUN_OUTCOMES.get(outcome or "", "failed"),
         detail=record.error or f"runbook {record.runbook} succeeded",
         data={
             "run_id": record.run_id,
