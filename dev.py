@@ -106,7 +106,11 @@ def test(args: list[str]) -> int:
         code = run(check)
         if code:
             return code
-    return run([str(PYTHON), "-m", "pytest", *args])
+    # Two workers (pytest-xdist), each with its own sandbox: ~4.9 min instead of ~8 on two
+    # cores. `-n 0` (or any -n) given on the command line wins.
+    chosen = any(a.startswith(("-n", "--numprocesses")) for a in args)
+    workers = [] if chosen else ["-n", "2"]
+    return run([str(PYTHON), "-m", "pytest", *workers, *args])
 
 
 def main(argv: list[str]) -> int:
