@@ -25,9 +25,9 @@ refresh: bool = False  # read the bill again instead of the cached answers
 
 # %%
 # Open the session and build the report
+from opskit import notebook
 from opskit.costs import build_report
 from opskit.costs import html as charts
-from opskit import notebook
 from opskit.runbooks import kit
 
 rb = notebook.start()

@@ -28,9 +28,8 @@ confirm: str = ""  # on a protected environment, its name typed back
 
 # %%
 # Open the session: who acts, where, dry run or apply
-from opskit.changes.deploy import DeployChange
 from opskit import notebook
-from opskit.runbooks import kit
+from opskit.changes.deploy import DeployChange
 
 rb = notebook.start(env, apply=apply, confirm=confirm)
 

@@ -23,9 +23,9 @@ baseline: str = "stage"  # the environment it should mirror [allowed: @envs]
 
 # %%
 # Open the session
+from opskit import notebook
 from opskit.estate.collect import Estate
 from opskit.estate.drift import drift
-from opskit import notebook
 from opskit.runbooks import kit
 
 rb = notebook.start(env)

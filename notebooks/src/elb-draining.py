@@ -27,9 +27,8 @@ confirm: str = ""  # on a protected environment, its name typed back
 
 # %%
 # Open the session: who acts, where, dry run or apply
-from opskit.changes.draining import DrainingChange
 from opskit import notebook
-from opskit.runbooks import kit
+from opskit.changes.draining import DrainingChange
 
 rb = notebook.start(env, apply=apply, confirm=confirm)
 

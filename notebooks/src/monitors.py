@@ -27,8 +27,8 @@ confirm: str = ""  # on a protected environment, its name typed back
 
 # %%
 # Open the session: who acts, where, dry run or apply
-from opskit.changes.monitors import MonitorsChange
 from opskit import notebook
+from opskit.changes.monitors import MonitorsChange
 from opskit.runbooks import kit
 
 rb = notebook.start(env, apply=apply, confirm=confirm)

@@ -26,9 +26,8 @@ confirm: str = ""  # on a protected environment, its name typed back
 
 # %%
 # Open the session: who acts, where, dry run or apply
-from opskit.changes.service_changes import RestartChange
 from opskit import notebook
-from opskit.runbooks import kit
+from opskit.changes.service_changes import RestartChange
 
 rb = notebook.start(env, apply=apply, confirm=confirm)
 

@@ -31,9 +31,8 @@ confirm: str = ""  # on a protected environment, its name typed back
 
 # %%
 # Open the session: who acts, where, dry run or apply
-from opskit.changes.traffic import TrafficShiftChange
 from opskit import notebook
-from opskit.runbooks import kit
+from opskit.changes.traffic import TrafficShiftChange
 
 rb = notebook.start(env, apply=apply, confirm=confirm)
 pause = pause_seconds if pause_seconds >= 0 else None
