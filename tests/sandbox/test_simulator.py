@@ -222,7 +222,11 @@ def test_the_crash_looping_service_shows_stopped_tasks_with_reasons(estate: Esta
             serviceName="integrations",
             desiredStatus="STOPPED",
         )
-        return ecs.describe_tasks(cluster="app", tasks=arns)["tasks"] if len(arns) >= 2 else []
+        found = ecs.describe_tasks(cluster="app", tasks=arns[:100])["tasks"] if arns else []
+        # As on ECS, a task told to stop passes DEACTIVATING and STOPPING before it is
+        # STOPPED, and only then has a stoppedAt: look at those that got there.
+        done = [t for t in found if t["lastStatus"] == "STOPPED"]
+        return done if len(done) >= 2 else []
 
     tasks = wait_for(stopped, timeout=60)
     for task in tasks:
