@@ -75,8 +75,13 @@ async def plan(pilot: Pilot[Any]) -> None:
     )
     await pilot.press("s", "backspace", "3", "enter")
     await until(pilot, lambda: isinstance(app.screen, PlanScreen))
-    app.clear_notifications()
-    await pilot.pause()
+
+    def quiet() -> bool:
+        """No toast left: the "planning…" one may be drawn on the new screen after a clear."""
+        app.clear_notifications()
+        return not app.screen.query("Toast")
+
+    await until(pilot, quiet)
 
 
 SCREENS: dict[str, Step] = {
