@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from opskit.audit import Actor, Journal, Origin, change_record
+from opskit.errors import ExitCode, Interrupted, UsageError, exit_code_for
 
 ROOT = Path(__file__).resolve().parents[2]
 OPSKIT = str(Path(sys.executable).with_name("opskit"))
@@ -49,6 +50,8 @@ def one_usage_line(done: subprocess.CompletedProcess[str]) -> str:
         (["scale"], "Missing argument"),
         (["deploy", "api", "--image", "1.0"], "Missing option '--env'"),
         (["config", "check", "extra"], "unexpected extra argument"),
+        (["--no-such-option"], "No such option: --no-such-option"),
+        (["no-such-command"], "No such command 'no-such-command'"),
     ],
     ids=[
         "since-overflow",
@@ -59,10 +62,32 @@ def one_usage_line(done: subprocess.CompletedProcess[str]) -> str:
         "missing-argument",
         "missing-option",
         "extra-argument",
+        "no-such-global-option",
+        "no-such-command",
     ],
 )
 def test_bad_command_lines_are_usage_errors(tmp_path: Path, args: list[str], words: str) -> None:
     assert words in one_usage_line(opskit(tmp_path, *args))
+
+
+def test_unknown_environment_is_one_line_exit_2(tmp_path: Path) -> None:
+    ran = opskit(tmp_path, "scale", "api", "2", "--env", "nowhere", "--dry-run")
+    assert ran.returncode == 2, ran.stderr
+    lines = ran.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("opskit: ") and "nowhere" in lines[0]
+
+
+def test_version_exits_0(tmp_path: Path) -> None:
+    ran = opskit(tmp_path, "--version")
+    assert (ran.returncode, ran.stdout.split()[0]) == (0, "opskit")
+
+
+def test_the_one_table_maps_foreign_exceptions() -> None:
+    assert exit_code_for(UsageError("x")) == 2
+    assert exit_code_for(Interrupted("x")) == 130
+    assert exit_code_for(KeyboardInterrupt()) == 130
+    assert exit_code_for(ValueError("a bug")) == 1
+    assert {int(c) for c in ExitCode} == {0, 1, 2, 3, 4, 5, 6, 7, 8, 130, 141}
 
 
 def test_apply_a_folder_is_a_usage_error(tmp_path: Path) -> None:
