@@ -75,6 +75,8 @@ class Plan:
     access: Access
     diffs: tuple[Diff, ...]
     params: dict[str, Any] = field(default_factory=dict)
+    # What a reviewer should know beyond the diffs (bounds, cost, evidence): one line each.
+    notes: tuple[str, ...] = ()
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     created_at: str = field(default_factory=utc_now)
     opskit_version: str = __version__
@@ -109,6 +111,7 @@ class Plan:
             "access": self.access,
             "params": self.params,
             "diffs": [d.to_json() for d in self.diffs],
+            "notes": list(self.notes),
             "created_at": self.created_at,
             "opskit_version": self.opskit_version,
         }
@@ -128,6 +131,9 @@ class Plan:
                 raise ValueError("a diff's resource and field must be text")
             if not isinstance(data["params"], dict):
                 raise ValueError("params must be an object")
+            notes = data.get("notes", [])
+            if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+                raise ValueError("notes must be a list of text")
             return cls(
                 change=str(data["change"]),
                 summary=str(data["summary"]),
@@ -137,6 +143,7 @@ class Plan:
                 access=data["access"],
                 diffs=diffs,
                 params=dict(data["params"]),
+                notes=tuple(notes),
                 id=str(data["id"]),
                 created_at=str(data["created_at"]),
                 opskit_version=str(data["opskit_version"]),

@@ -295,6 +295,8 @@ def _show_plan(plan: Plan, output: Output) -> None:
     if output is Output.json:
         return
     progress(f"plan {plan.id}: {plan.summary}")
+    for note in plan.notes:
+        progress(f"  note: {note}")
     rows = [d.to_json() for d in plan.diffs]
     emit(rows, output, columns=["resource", "field", "before", "after"])
 

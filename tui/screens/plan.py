@@ -59,6 +59,8 @@ class PlanScreen(ReportsWorkerErrors, ModalScreen[None]):
             where.append(f"  account {plan.account_id} · {plan.region}", style="dim")
             where.append(f" · needs {plan.access} · plan {plan.id}", style="dim")
             yield Static(where, id="plan-where")
+            if plan.notes:
+                yield Static(Text("\n".join(plan.notes), style="italic"), id="plan-notes")
             table: DataTable[str | Text] = DataTable(id="plan-diff", cursor_type="row")
             yield table
             if plan.empty:
