@@ -1,7 +1,8 @@
 """The CUR backend: the report computed from CUR 2.0 parquet with pyarrow's Acero engine.
 
 Only the partitions of the report's months are opened (each footer once) and only the
-columns the report needs are read. Batches stream through scan -> project -> hash sum on
+columns the report needs are read; key strings, the tag map's included, are read as
+dictionary indices, so a tag lookup compares integers and decodes one value per line. Batches stream through scan -> project -> hash sum on
 pyarrow's threads, so memory stays flat however big the bill is. No per-line branching
 either: each group has one line type and reservation flag, so summing every amortization
 term and picking the group's own afterwards (``amortize.pick_terms``) is exact.
@@ -32,28 +33,53 @@ if TYPE_CHECKING:
 # so peak memory stays well under 1 GB on a 10-million-line bill.
 FRAGMENT_READAHEAD, BATCH_READAHEAD = 2, 4
 _PARTITION = "BILLING_PERIOD"
-_DICTIONARY = [cs.ACCOUNT, cs.LINE_TYPE, cs.PRODUCT_CODE, cs.RESERVATION_ARN]
+# The tag map's keys and values too: a tag map holds several strings per line, and decoding
+# them as indices into each page's dictionary halves the cost of reading it.
+_DICTIONARY = [
+    cs.ACCOUNT,
+    cs.LINE_TYPE,
+    cs.PRODUCT_CODE,
+    cs.RESERVATION_ARN,
+    f"{cs.RESOURCE_TAGS}.key_value.key",
+    f"{cs.RESOURCE_TAGS}.key_value.value",
+]
 _MAP_VALUE = "opskit_map_value"
 
 
 def _map_value(ctx: Any, maps: Any, key: Any) -> Any:
-    """``maps[key]`` for every row, vectorised (pyarrow's map_lookup is ~7x slower here)."""
+    """``maps[key]`` for every row, vectorised (pyarrow's map_lookup is ~7x slower here).
+
+    Keys and values come dictionary-encoded (as ``_DICTIONARY`` reads them): a key is
+    matched by its index in the dictionary, and only the picked values are decoded.
+    """
     wanted = key.as_py() if isinstance(key, pa.Scalar) else key[0].as_py()
     offsets = maps.offsets.to_numpy(zero_copy_only=False)
     first, last = int(offsets[0]), int(offsets[-1])
     keys, items = maps.keys, maps.items
     if len(keys) != last - first:  # a slice: the children are the whole array's
         keys, items = keys.slice(first, last - first), items.slice(first, last - first)
-    match = pc.fill_null(pc.equal(keys, pa.scalar(wanted)), False).to_numpy(zero_copy_only=False)
+    where = pc.index(keys.dictionary, pa.scalar(wanted)).as_py()
+    if where < 0:
+        return pa.nulls(len(maps), _TEXT)
+    match = keys.indices.to_numpy(zero_copy_only=False) == where
     hits = np.flatnonzero(match)
     rows = np.searchsorted(offsets - first, hits, side="right") - 1  # the row of each hit
     pick = np.full(len(maps), -1, dtype=np.int64)
     pick[rows[::-1]] = hits[::-1]  # the first match wins, as in map_lookup(..., "first")
-    return pc.take(items, pa.array(pick, mask=pick < 0))
+    return pc.take(items, pa.array(pick, mask=pick < 0)).cast(_TEXT)
+
+
+_TEXT = pa.string()
+_CODED = pa.dictionary(pa.int32(), pa.string())
+_CODED_MAP = pa.map_(_CODED, _CODED)
 
 
 def map_value(column: str, key: str) -> Any:
-    """An expression: the value of ``key`` in the MAP<string,string> ``column`` (or null)."""
+    """An expression: the value of ``key`` in the MAP<string,string> ``column`` (or null).
+
+    The map is read dictionary-encoded (``_DICTIONARY``); a file whose map is laid out
+    under other names is cast to that form first, so the lookup has one signature.
+    """
     try:
         pc.get_function(_MAP_VALUE)
     except pa.ArrowKeyError:
@@ -61,10 +87,10 @@ def map_value(column: str, key: str) -> Any:
             _map_value,
             _MAP_VALUE,
             {"summary": "map value by key", "description": "The value of a key in a map."},
-            {"maps": pa.map_(pa.string(), pa.string()), "key": pa.string()},
-            pa.string(),
+            {"maps": _CODED_MAP, "key": _TEXT},
+            _TEXT,
         )
-    return pc.Expression._call(_MAP_VALUE, [pc.field(column), pc.scalar(key)])
+    return pc.Expression._call(_MAP_VALUE, [pc.field(column).cast(_CODED_MAP), pc.scalar(key)])
 
 
 @dataclass
@@ -87,7 +113,11 @@ class CurReader:
         self._fragments: dict[str, Any] = {}  # path -> fragment with its footer read
         # Key strings stay dictionary-encoded as parquet stores them (cheaper to read).
         read = ds.ParquetReadOptions(dictionary_columns=_DICTIONARY)
-        self._format = ds.ParquetFileFormat(read_options=read)
+        # Pre-buffering coalesces a row group's column reads into few large requests: worth
+        # it on S3 (fewer GETs), but locally it only holds whole row groups in memory
+        # (~550 MB against ~350 MB peak on a 10-million-line bill, for the same time).
+        scan = ds.ParquetFragmentScanOptions(pre_buffer=location.is_s3)
+        self._format = ds.ParquetFileFormat(read_options=read, default_fragment_scan_options=scan)
 
     def _all(self) -> dict[str, list[CurFile]]:
         if self._files is None:
