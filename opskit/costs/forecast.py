@@ -8,7 +8,9 @@ because tax and support post at month end. Each class has its own method, stated
   the median daily spend of the last seven days for CUR and Athena). The run rate is one
   figure for both; it is split between them by their month-to-date shares.
 - support, tax and credits post once the month closes: their share of usage and
-  commitments in the last complete month, applied to this month's forecast of those.
+  commitments in the last complete month, applied to this month's forecast of those (tax
+  and credits per environment; support, billed on the whole organisation's spend, as a
+  share of every environment's usage and commitments, posted where it was posted).
 - refunds, one-off fees, discounts and the rest are not extrapolated: month to date only.
 """
 
@@ -77,6 +79,9 @@ def by_class(
         rest_running = {env: rates.get(env, 0.0) * left for env in envs}
         running_method = f"median daily spend of the last {FORECAST_WINDOW_DAYS} days × days left"
     rows: list[tuple[str, str, float, float, float, str]] = []
+    org_running = float(now[now[CHARGE].isin(RUNNING)][metric].sum()) + sum(rest_running.values())
+    closed = frame[frame[PERIOD] == previous]
+    org_base = float(closed[closed[CHARGE].isin(RUNNING)][metric].sum())
     for env in envs:
 
         def so_far(charge: str, env: str = env) -> float:
@@ -87,15 +92,19 @@ def by_class(
         for charge in (USAGE, COMMITMENT):
             share = so_far(charge) / running_mtd if running_mtd else float(charge == USAGE)
             rest = running_rest * share
+            if not share and not float(last.get((env, charge), 0.0)):
+                continue  # neither billed now nor last month
             method = running_method + (", split by month-to-date shares" if share < 1 else "")
             rows.append((env, charge, so_far(charge), rest, so_far(charge) + rest, method))
         base = float(last.get((env, USAGE), 0.0)) + float(last.get((env, COMMITMENT), 0.0))
         for charge in SHARED_CLASSES:
             before = float(last.get((env, charge), 0.0))
-            if base and before:
-                share = before / base
-                total = share * (running_mtd + running_rest)
-                method = f"{share * 100:.2f}% of usage and commitments, as in {previous}"
+            whole = charge == SUPPORT
+            of, basis = ("every environment's", org_base) if whole else ("its", base)
+            if basis and before:
+                share = before / basis
+                total = share * (org_running if whole else running_mtd + running_rest)
+                method = f"{share * 100:.2f}% of {of} usage and commitments, as in {previous}"
                 rows.append((env, charge, so_far(charge), total - so_far(charge), total, method))
             elif so_far(charge):
                 rows.append((env, charge, so_far(charge), 0.0, so_far(charge), "month to date"))

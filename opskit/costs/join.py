@@ -70,7 +70,7 @@ def find_steps(series: Mapping[dt.date, float]) -> list[tuple[dt.date, float, fl
     """Steps in one daily series: (first day at the new level, level before, level after).
 
     Missing days count as zero spend. Of candidate days within ``SIDE_DAYS`` of each other,
-    the largest change wins.
+    the largest change wins, and of equal changes the day spend itself jumped.
     """
     if not series:
         return []
@@ -83,9 +83,10 @@ def find_steps(series: Mapping[dt.date, float]) -> list[tuple[dt.date, float, fl
         after = statistics.median(values[i : i + SIDE_DAYS])
         change = after - before
         if abs(change) >= MIN_STEP and abs(change) >= MIN_SHARE * abs(before):
-            candidates.append((abs(change), i, before, after))
+            jump = abs(values[i] - values[i - 1])
+            candidates.append((round(abs(change), 6), jump, i, before, after))
     chosen: list[tuple[int, float, float]] = []
-    for _, i, before, after in sorted(candidates, reverse=True):
+    for _, _, i, before, after in sorted(candidates, reverse=True):
         if all(abs(i - j) >= SIDE_DAYS for j, _, _ in chosen):
             chosen.append((i, before, after))
     return [(days[i], b, a) for i, b, a in sorted(chosen)]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from opskit.audit import ChangeEntry, Journal, changes
 from opskit.costs.join import SIDE_DAYS, Step, causes, explain
-from opskit.costs.spec import ReportSpec, period_bounds
+from opskit.costs.spec import ReportSpec, period_bounds, shift_period
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,10 +34,13 @@ def recent_changes(workspace: Any, spec: ReportSpec) -> list[ChangeEntry]:
 
 
 def read_since(entries: list[ChangeEntry], spec: ReportSpec) -> dt.date:
-    """The first day of daily bill the join needs: a few days before the first change."""
+    """The first day of daily bill the join reads: the last complete month (so steps no
+    change explains show too), or a few days before the first change if that is earlier;
+    never before the report's first month."""
     first = min(c.at.date() for _, _, c in causes(entries))
     start, _ = period_bounds(spec.periods[0])
-    return max(start, first - dt.timedelta(days=SIDE_DAYS + 1))
+    last_complete, _ = period_bounds(shift_period(spec.current_period, -1))
+    return max(start, min(last_complete, first - dt.timedelta(days=SIDE_DAYS + 1)))
 
 
 def explain_daily(

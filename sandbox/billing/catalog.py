@@ -26,6 +26,7 @@ HOURLY = {
 SP_RATE, RI_RATE, PRIVATE_DISCOUNT, TAX_RATE = 0.72, 0.62, 0.05, 0.08
 GROWTH = 1.025  # per month, on usage-driven lines
 RI_MONTH = 3  # the RI is bought in the 4th month of the window, on day 10
+SP_TERM_MONTHS = 12  # the one-year Savings Plan, bought on day 1 of the window, then ends
 
 
 @dataclass

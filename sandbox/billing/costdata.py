@@ -2,8 +2,9 @@
 
 The ops account pays for dev, stage, prod, itself and one account the config does not know
 (so reports must show "unmapped"). Line items cover ECS on EC2 and Fargate, EBS, ELB,
-Route 53, S3, CloudWatch, data transfer and a Marketplace product (Datadog); a Savings Plan
-covers prod hosts and a Reserved Instance stage's CDN hosts (covered usage, negation,
+Route 53, S3, CloudWatch, data transfer and a Marketplace product (Datadog); a one-year
+Savings Plan, bought on the window's first day, covers prod hosts until its term ends (then
+they bill on demand), and a Reserved Instance stage's CDN hosts (covered usage, negation,
 recurring and upfront fees, RIFee); credits, a refund, tax and Business support are lines of
 their own. Spend grows a little each month and jumps visibly in prod one month (a scale-out).
 Tags ``team`` and ``service`` sit on most resources; S3 logs, CloudWatch, DNS and data

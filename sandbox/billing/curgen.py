@@ -19,6 +19,7 @@ from sandbox.billing.catalog import (
     RI_MONTH,
     RI_RATE,
     SP_RATE,
+    SP_TERM_MONTHS,
     TAX_RATE,
     Catalog,
 )
@@ -46,7 +47,7 @@ def period_table(spec: BillSpec, cat: Catalog, month: int, period: str, scale: i
     mode = cat.mode[res]
     late = (month > RI_MONTH) | ((month == RI_MONTH) & (day >= 12))  # hosts moved 2 days late
     ri_live = (mode == "ri") & late
-    sp_live = mode == "sp"
+    sp_live = (mode == "sp") & (month < SP_TERM_MONTHS)  # after its term: on-demand usage
     rows = Rows(len(res), res=res, day=day, units=units)
     rows.line_type = np.where(
         sp_live,
