@@ -204,3 +204,21 @@ def test_a_chosen_pair_and_the_movers_over_the_window(
         build_report(ws, months=6, by="env", today=TODAY, compare="2025-01:2025-06")
     with pytest.raises(UsageError, match="expected YYYY-MM:YYYY-MM"):
         build_report(ws, months=6, by="env", today=TODAY, compare="june:july")
+
+
+def test_the_savings_plan_stops_billing_at_its_term(generated_bill: Path) -> None:
+    """Bought with the window's first month (2024-11-01), one year: nothing after 2025-10."""
+    duckdb = pytest.importorskip("duckdb")
+    con = duckdb.connect()
+    rows = con.execute(
+        f"""SELECT BILLING_PERIOD, count(*) FROM read_parquet('{generated_bill}/**/*.parquet',
+            hive_partitioning = true)
+            WHERE line_item_line_item_type LIKE 'SavingsPlan%' GROUP BY 1 ORDER BY 1"""
+    ).fetchall()
+    periods = [p for p, _ in rows]
+    assert periods[0] == "2024-11" and periods[-1] == "2025-10" and len(periods) == 12
+    upfront = con.execute(
+        f"""SELECT BILLING_PERIOD FROM read_parquet('{generated_bill}/**/*.parquet',
+            hive_partitioning = true) WHERE line_item_line_item_type = 'SavingsPlanUpfrontFee'"""
+    ).fetchall()
+    assert upfront == [("2024-11",)]

@@ -143,7 +143,8 @@ def test_cli_json_is_pure_and_costs_go_to_stderr(sandbox_env: dict[str, str]) ->
     done = run(sandbox_env, "--source", "ce", "--months", "2", "--by", "env", "--output", "json")
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
-    assert document["source"] == "ce" and len(document["periods"]) == 2
+    assert document["source"] == "ce" and len(document["periods"]) == 3
+    assert len(document["complete_periods"]) == 2  # --months counts complete months
     assert "Cost Explorer:" in done.stderr and "$0.01 each" in done.stderr
 
 
@@ -155,7 +156,7 @@ def test_cli_outputs(
     sandbox_env: dict[str, str], source: str, fmt: str, marker: str, said: str
 ) -> None:
     by = "env,service,tag:team"
-    done = run(sandbox_env, "--source", source, "--months", "3", "--by", by, "-o", fmt)
+    done = run(sandbox_env, "--source", source, "--months", "2", "--by", by, "-o", fmt)
     assert done.returncode == 0, done.stderr
     assert marker in done.stdout
     assert said in done.stderr
