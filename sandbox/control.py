@@ -54,3 +54,10 @@ def clear_faults(info: SandboxInfo, rule_id: str | None = None) -> int:
     """Remove one rule or all of them; how many were removed."""
     path = "/_opskit/faults" + (f"?id={urllib.parse.quote(rule_id)}" if rule_id else "")
     return int(_call(info, "DELETE", path)["removed"])
+
+
+def bill_now(info: SandboxInfo, advance_days: int = 0) -> dict[str, Any]:
+    """Refresh the sandbox's live bill now (after moving its today on by ``advance_days``)."""
+    body = {"advance_days": advance_days} if advance_days else {"refresh": True}
+    answer: dict[str, Any] = _call(info, "POST", "/_opskit/billing", body)
+    return answer

@@ -260,6 +260,7 @@ class Catalog:
         self.aws = np.array([r.product != DATADOG[0] for r in resources])
         self.account = np.array([r.account for r in resources])
         self.product = np.array([r.product for r in resources])
+        self.service = np.array([r.service for r in resources])  # the ECS service, if any
         self.index = {(r.kind, r.product): i for i, r in enumerate(resources) if r.kind != "usage"}
         covered = [r.rate * r.units for r in resources if r.mode == "sp"]
         self.sp_commitment = round(sum(covered) * SP_RATE * 1.06, 2)  # per day
