@@ -32,7 +32,8 @@ def _call(info: SandboxInfo, method: str, path: str, body: Any = None) -> Any:
     except urllib.error.HTTPError as error:
         message = json.loads(error.read() or b"{}").get("error", error.reason)
         if error.code == 400:
-            raise UsageError(f"sandbox refused the fault: {message}") from None
+            what = "the bill change" if path.startswith("/_opskit/billing") else "the fault"
+            raise UsageError(f"sandbox refused {what}: {message}") from None
         raise AwsError(f"sandbox control {method} {path} failed: {message}") from None
     except OSError as error:
         raise AwsError(f"sandbox at {info.endpoint_url} does not answer: {error}") from None

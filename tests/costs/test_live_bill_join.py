@@ -76,3 +76,12 @@ def test_the_bill_follows_the_scale_and_the_join_names_it(
     assert step.change.user == "alice"
     assert "`scale app-jobs 1→5` by alice" in step.text()
     assert step.text().startswith("dev app-jobs +$")
+
+
+def test_the_bill_stays_within_its_month(sandbox: Any) -> None:
+    from opskit.errors import UsageError
+
+    with pytest.raises(UsageError, match="stays within"):
+        bill_now(sandbox, advance_days=40)
+    with pytest.raises(UsageError, match="stays within"):
+        bill_now(sandbox, advance_days=-1)  # never before the real today
