@@ -44,15 +44,19 @@ def scaled(sandbox: Any, tmp_path: Path) -> Iterator[tuple[Any, Any, dt.date]]:
 
 def daily(cur: Path, account: str) -> dict[dt.date, float]:
     duckdb = pytest.importorskip("duckdb")
-    rows = duckdb.connect().execute(
-        f"""SELECT CAST(line_item_usage_start_date AS DATE), sum(line_item_unblended_cost)
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"""SELECT CAST(line_item_usage_start_date AS DATE), sum(line_item_unblended_cost)
             FROM read_parquet('{cur}/**/*.parquet', hive_partitioning = true)
             WHERE line_item_usage_account_id = ? AND line_item_line_item_type = 'Usage'
               AND line_item_product_code = 'AmazonECS'
               AND element_at(resource_tags, 'user_service')[1] = 'app-jobs'
             GROUP BY 1""",
-        [account],
-    ).fetchall()
+            [account],
+        )
+        .fetchall()
+    )
     return {day: float(amount) for day, amount in rows}
 
 
