@@ -69,8 +69,9 @@ class Step:
 def find_steps(series: Mapping[dt.date, float]) -> list[tuple[dt.date, float, float]]:
     """Steps in one daily series: (first day at the new level, level before, level after).
 
-    Missing days count as zero spend. Of candidate days within ``SIDE_DAYS`` of each other,
-    the largest change wins, and of equal changes the day spend itself jumped.
+    Missing days count as zero spend; the last day alone is no new level. Of candidate
+    days within ``SIDE_DAYS`` of each other, the largest change wins, and of equal changes
+    the day spend itself jumped.
     """
     if not series:
         return []
@@ -78,7 +79,7 @@ def find_steps(series: Mapping[dt.date, float]) -> list[tuple[dt.date, float, fl
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     values = [float(series.get(d, 0.0)) for d in days]
     candidates = []
-    for i in range(1, len(days)):
+    for i in range(1, len(days) - 1):  # a new level needs two days to be one
         before = statistics.median(values[max(0, i - SIDE_DAYS) : i])
         after = statistics.median(values[i : i + SIDE_DAYS])
         change = after - before
@@ -135,13 +136,23 @@ def _describe(kind: str, service: str, diffs: Sequence[Mapping[str, Any]], summa
     return summary or f"{kind} {service}"
 
 
-def explain(daily: pd.DataFrame, entries: Iterable[Any], value: str = "amortized") -> list[Step]:
-    """Steps in ``daily`` (day, environment, service, ``value``) joined to journal entries."""
+def explain(
+    daily: pd.DataFrame,
+    entries: Iterable[Any],
+    value: str = "amortized",
+    until: dt.date | None = None,
+) -> list[Step]:
+    """Steps in ``daily`` (day, environment, service, ``value``) joined to journal entries.
+
+    Days from ``until`` on are left out: today's bill is still filling in (AWS refreshes
+    it a few times a day), and a half-billed day is no drop."""
     known = causes(entries)
     steps: list[Step] = []
     if daily.empty:
         return steps
     keyed = daily.assign(_day=daily["day"].astype(str).str[:10])
+    if until is not None:
+        keyed = keyed[keyed["_day"] < until.isoformat()]
     grouped = keyed.groupby(["environment", "service", "_day"], as_index=False)[value].sum()
     series: dict[tuple[str, str], dict[dt.date, float]] = {}
     for env, service, day, amount in grouped.itertuples(index=False, name=None):

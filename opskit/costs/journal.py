@@ -47,6 +47,7 @@ def explain_daily(
     daily_raw: pd.DataFrame,
     env_of: Callable[[str], str | None],
     entries: list[ChangeEntry],
+    today: dt.date,
 ) -> list[Step]:
     """Steps in each environment × service tag's daily amortized spend, with their causes."""
     if SERVICE_TAG not in daily_raw.columns:
@@ -56,4 +57,4 @@ def explain_daily(
         environment=tagged["account"].astype(str).map(lambda a: env_of(a) or "unmapped"),
         service=tagged[SERVICE_TAG].astype(str),
     )[["day", "environment", "service", "amortized"]]
-    return explain(frame, entries)
+    return explain(frame, entries, until=today)

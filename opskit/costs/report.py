@@ -81,7 +81,7 @@ def build_report(
         )
         frame = tidy(raw, spec, env_of, names)
         if entries and daily_raw is not None:
-            explained = journal.explain_daily(daily_raw, env_of, entries)
+            explained = journal.explain_daily(daily_raw, env_of, entries, spec.today)
         daily = (
             tidy(daily_raw, spec, env_of, names, time_column="day")
             if daily_raw is not None

@@ -37,7 +37,8 @@ def _daily(day: dt.date) -> list[tuple[str, float]]:
     """(service tag, amortized USD) of prod's Fargate lines on ``day``."""
     api = 82.0 if day < dt.date(2026, 11, 3) else 123.0
     worker = 30.0 if day < dt.date(2026, 11, 20) else 18.0
-    return [("api", api), ("worker", worker), ("", 5.0)]  # and an untagged bucket
+    part = 0.5 if day == TODAY else 1.0  # today is half billed yet: that is no drop
+    return [("api", api * part), ("worker", worker * part), ("", 5.0 * part)]
 
 
 def write_bill(root: Path) -> None:
@@ -141,7 +142,7 @@ def test_a_step_names_the_change_that_explains_it(workspace: JournaledWorkspace)
     worker = steps[("prod", "worker")]
     assert worker.day == dt.date(2026, 11, 20) and worker.delta == pytest.approx(-12.0)
     assert worker.change is None
-    assert len(report.explained) == 2  # the flat untagged bucket has no step
+    assert len(report.explained) == 2  # no step in the untagged bucket, none today
     text = render(report, "table")
     assert "Run-rate steps joined to the audit journal" in text
     assert "unexplained: no journaled change" in text
