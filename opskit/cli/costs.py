@@ -85,7 +85,7 @@ def costs(
 
     ws = workspace(ctx)
     chosen = source.value if source else ws.config.costs.source
-    progress(f"costs: {months} month(s) by {by} from {chosen}…")
+    progress(f"costs: {months} complete month(s) and this month to date by {by} from {chosen}…")
     report = build_report(ws, months=months, by=by, source=chosen, refresh=refresh, compare=compare)
     for line in report.meter.lines():
         progress(line)

@@ -109,6 +109,12 @@ class CostReport:
         if self.shared_rule != "none":
             rule = self.shared_rule
             out.append(f"the {self.shared_env} account's shared cost is allocated ({rule})")
+        current = self.spec.current_period
+        if self.spec.compare and current in self.spec.compare:
+            out.append(
+                f"--compare includes {current} to date: charges posted once a month (on day 1,"
+                " or tax, support and credits at month end) skew its per-day rate"
+            )
         for period, (days, of) in self.partial_periods().items():
             out.append(
                 f"{period} is partial: month to date, {days} of {of} days"

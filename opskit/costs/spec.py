@@ -165,7 +165,8 @@ def make_spec(
         if outside:
             window = f"{periods[0]} to {periods[-1]}"
             raise UsageError(
-                f"--compare: {', '.join(outside)} is outside the report's months ({window});"
+                f"--compare: {', '.join(outside)} {'is' if len(outside) == 1 else 'are'}"
+                f" outside the report's months ({window});"
                 " widen --months"
             )
     return ReportSpec(periods=periods, by=parse_by(by), source=chosen, today=day, compare=pair)
