@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from botocore.exceptions import ClientError
 from costs_support import TODAY
 
 from opskit.costs import ce_plan
@@ -180,3 +181,22 @@ def test_forecast_is_the_run_rate_of_recurring_spend(sim_bill: None) -> None:
     forecast = ce.forecast(["444444444444", "222222222222"], TODAY)
     assert set(forecast) == {"444444444444", "222222222222"}
     assert forecast["444444444444"] > forecast["222222222222"] > 0
+
+
+def test_forecast_reach_and_granularity_are_awss(sim_bill: None) -> None:
+    """AWS: 3 months of DAILY or 12 months of MONTHLY forecasts, nothing else."""
+    client = SimClient()
+    start = TODAY + dt.timedelta(days=1)
+
+    def ask(granularity: str, days: int) -> dict[str, Any]:
+        end = start + dt.timedelta(days=days)
+        period = {"Start": start.isoformat(), "End": end.isoformat()}
+        return client.get_cost_forecast(
+            TimePeriod=period, Metric="AMORTIZED_COST", Granularity=granularity
+        )
+
+    assert len(ask("DAILY", 90)["ForecastResultsByTime"]) == 90
+    assert len(ask("MONTHLY", 360)["ForecastResultsByTime"]) >= 12
+    for granularity, days in (("DAILY", 120), ("MONTHLY", 500), ("HOURLY", 2)):
+        with pytest.raises(ClientError, match="ValidationException"):
+            ask(granularity, days)
