@@ -1,8 +1,8 @@
 """What the cost report reads of the audit journal: recent applied changes, and the join.
 
 Costs sit beside changes (neither imports the other); both read the journal through
-``opskit.audit``. Only CUR is read daily by service tag for the join (Cost Explorer
-charges per request and Athena per byte; both are left out of it).
+``opskit.audit``. CUR and Athena are read daily by service tag for the join; Cost
+Explorer is left out (a daily request by tag per month costs a page per 50 groups).
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ def build_report(
     cache_root = workspace.state_dir / "cache" / "costs"
     scope = f"{config.ops.account_id}@{config.ops.endpoint_url or 'aws'}"
     since = spec.today - dt.timedelta(days=DAILY_DAYS)
-    entries = journal.recent_changes(workspace, spec) if spec.source == "cur" else []
+    entries = journal.recent_changes(workspace, spec) if spec.source != "ce" else []
     if entries:  # read the daily bill far enough back to see each change's step
         since = min(since, journal.read_since(entries, spec))
 
@@ -166,7 +166,9 @@ def _cur_or_athena(
 
     client = workspace.accounts.ops_client("athena")
     cache = DiskCache(cache_root / "athena", settings.cache_hours)
-    return athena_aggregates(client, settings.athena, spec, since, meter, cache, refresh)
+    return athena_aggregates(
+        client, settings.athena, spec, since, meter, cache, refresh, daily_tags
+    )
 
 
 def _forecast(

@@ -80,6 +80,10 @@ def test_the_bill_follows_the_scale_and_the_join_names_it(
     assert step.change.user == "alice"
     assert "`scale app-jobs 1→5` by alice" in step.text()
     assert step.text().startswith("dev app-jobs +$")
+    athena = build_report(
+        ws, months=1, by="env,service", source="athena", today=today, refresh=True
+    )
+    assert [s.text() for s in athena.explained] == [s.text() for s in report.explained]
 
 
 def test_the_bill_stays_within_its_month(sandbox: Any) -> None:
