@@ -194,6 +194,15 @@ def render_html(report: CostReport, metric: str = "amortized") -> str:
             f"<h2>What changed per day, {html.escape(pair)}</h2>",
             diverging_bars(labels, list(drivers["delta_per_day"])),
         ]
+    movers = report.window_movers(metric, top=None)
+    if not movers.empty and movers.attrs.get("periods") != drivers.attrs.get("periods"):
+        what = movers.columns[1]
+        labels = [f"{r[ENVIRONMENT]} / {r[what]}" for _, r in movers.iterrows()]
+        span = " -> ".join(movers.attrs.get("periods", ()))
+        blocks += [
+            f"<h2>Movers over the window per day, {html.escape(span)}</h2>",
+            diverging_bars(labels, list(movers["delta_per_day"])),
+        ]
     if report.spec.current_period in report.spec.periods:
         blocks += [f"<h2>Forecast for {report.spec.current_period}</h2>", forecast_bars(report)]
     blocks += [_table(s) for s in sections(report, metric, top=None)]

@@ -76,7 +76,7 @@ def test_html_is_one_page_with_charts(report: Any) -> None:
     page = render(report, "html")
     assert page.startswith("<!doctype html>")
     svgs = [chunk.split("</svg>")[0] for chunk in page.split("<svg")[1:]]
-    assert len(svgs) == 3  # spend per month, drivers, forecast
+    assert len(svgs) == 4  # spend per month, drivers, movers over the window, forecast
     for svg in svgs:
         ElementTree.fromstring("<svg" + svg + "</svg>")  # well-formed
     assert page.count("<rect") > 4 * 5  # 4 months x 5 environments, plus legend and bars
