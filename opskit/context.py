@@ -33,6 +33,16 @@ class Notifier(Protocol):
 NotifierFactory = Callable[[Progress | None], Sequence[Notifier]]
 
 
+class CapacityRates(Protocol):
+    """What compute costs in an environment (``opskit.costs.rates``), for plans' cost notes.
+
+    ``rates(env)`` answers ``(USD per vCPU-hour, USD per GB-hour, "YYYY-MM")`` from the last
+    complete month's bill, or one line saying why it cannot (a plan never fails for it).
+    """
+
+    def rates(self, env: str) -> tuple[float, float, str] | str: ...
+
+
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -64,6 +74,7 @@ class Workspace:
     user: str | None = None
     clock: Clock = field(default_factory=Clock)
     notifiers: NotifierFactory = _no_notifiers
+    capacity_rates: CapacityRates | None = None
 
     @property
     def journal_path(self) -> Path:

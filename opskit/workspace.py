@@ -15,7 +15,15 @@ from pathlib import Path
 
 from opskit.accounts import Accounts, Login
 from opskit.config import Config, load_config
-from opskit.context import Clock, Notifier, NotifierFactory, Progress, Workspace, journal_path
+from opskit.context import (
+    CapacityRates,
+    Clock,
+    Notifier,
+    NotifierFactory,
+    Progress,
+    Workspace,
+    journal_path,
+)
 from opskit.errors import UsageError
 from opskit.paths import cache_dir, state_dir
 from opskit.sandbox_port import SandboxPort, load_sandbox
@@ -43,6 +51,13 @@ def change_notifiers(config: Config, base: Path) -> NotifierFactory:
         return notifiers_for(config, base, progress)
 
     return build
+
+
+def capacity_rates(config: Config, accounts: Accounts, base: Path) -> CapacityRates:
+    """What plans price capacity with: the bill's effective compute rates (costs side)."""
+    from opskit.costs.rates import EffectiveRates
+
+    return EffectiveRates(config, accounts, base)
 
 
 def clock_for(config: Config) -> Clock:
@@ -74,6 +89,7 @@ def open_workspace(
         user or login.label,
         clock=clock_for(config),
         notifiers=change_notifiers(config, base),
+        capacity_rates=capacity_rates(config, accounts, base),
     )
 
 

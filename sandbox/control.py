@@ -32,7 +32,8 @@ def _call(info: SandboxInfo, method: str, path: str, body: Any = None) -> Any:
     except urllib.error.HTTPError as error:
         message = json.loads(error.read() or b"{}").get("error", error.reason)
         if error.code == 400:
-            raise UsageError(f"sandbox refused the fault: {message}") from None
+            what = "the bill change" if path.startswith("/_opskit/billing") else "the fault"
+            raise UsageError(f"sandbox refused {what}: {message}") from None
         raise AwsError(f"sandbox control {method} {path} failed: {message}") from None
     except OSError as error:
         raise AwsError(f"sandbox at {info.endpoint_url} does not answer: {error}") from None
@@ -54,3 +55,10 @@ def clear_faults(info: SandboxInfo, rule_id: str | None = None) -> int:
     """Remove one rule or all of them; how many were removed."""
     path = "/_opskit/faults" + (f"?id={urllib.parse.quote(rule_id)}" if rule_id else "")
     return int(_call(info, "DELETE", path)["removed"])
+
+
+def bill_now(info: SandboxInfo, advance_days: int = 0) -> dict[str, Any]:
+    """Refresh the sandbox's live bill now (after moving its today on by ``advance_days``)."""
+    body = {"advance_days": advance_days} if advance_days else {"refresh": True}
+    answer: dict[str, Any] = _call(info, "POST", "/_opskit/billing", body)
+    return answer

@@ -17,7 +17,7 @@
 # **Run it.** `opskit runbook run costs -p months=3 -p by=env,service`.
 
 # %% parameters
-months: int = 6  # months of history, this one included [min: 1] [max: 13]
+months: int = 6  # complete months of history; this month to date comes apart [min: 0] [max: 12]
 by: list[str] = ["env", "service"]  # how to split: env, service, account, charge, tag:KEY
 source: str = "config"  # where the bill is read; config means [costs] source [allowed: config|ce|cur|athena]
 metric: str = "amortized"  # which cost [allowed: amortized|unblended|net]
@@ -47,7 +47,8 @@ kit.chart(charts.stacked_bars(report, metric))
 
 # %% [markdown]
 # ## What moved since last month
-# The lines whose spend changed most between the last two complete months.
+# The lines whose daily run rate changed most between the last two complete months
+# (spend per billed day, so month lengths do not pose as savings).
 
 # %%
 # Month-over-month drivers
@@ -56,7 +57,7 @@ kit.show(drivers.round(2), title="Biggest movers")
 if not drivers.empty:
     what = drivers.columns[1]
     labels = [f"{row.iloc[0]} / {row[what]}" for _, row in drivers.iterrows()]
-    kit.chart(charts.diverging_bars(labels, [float(d) for d in drivers["delta"]]))
+    kit.chart(charts.diverging_bars(labels, [float(d) for d in drivers["delta_per_day"]]))
 
 # %% [markdown]
 # ## This month
@@ -64,5 +65,6 @@ if not drivers.empty:
 # %%
 # Month to date and forecast
 kit.show(report.forecast().round(2), title="Month to date and forecast (USD)")
+kit.show(report.forecast_by_class().round(2), title="Forecast by charge class, and its method")
 if report.spec.current_period in report.spec.periods:
     kit.chart(charts.forecast_bars(report))

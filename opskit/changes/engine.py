@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from opskit.audit import Actor, Journal, Origin, Redactor, change_record, utc_now
 from opskit.audit.records import Outcome
 from opskit.changes.attempts import attempt_id, unplanned
+from opskit.changes.cost_note import with_cost_notes
 from opskit.changes.guard import Confirm, guard
 from opskit.changes.interrupt import (
     deferred,
@@ -40,6 +41,7 @@ from opskit.changes.protocol import (
     Result,
 )
 from opskit.config import Config
+from opskit.context import CapacityRates
 from opskit.errors import (
     AuthError,
     ChangeFailed,
@@ -81,6 +83,7 @@ class Engine:
         poll_seconds: float = BASE_POLL_SECONDS,
         time_factor: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
+        capacity_rates: CapacityRates | None = None,
     ) -> None:
         self.config = config
         self.accounts = accounts
@@ -94,6 +97,7 @@ class Engine:
         self.time_factor = time_factor
         self.sleep = sleep
         self._whoami = whoami
+        self.capacity_rates = capacity_rates  # prices a plan's capacity change (cost note)
         self._actor: Actor | None = None
 
     @classmethod
@@ -115,6 +119,7 @@ class Engine:
         options.setdefault("time_factor", factor)
         options.setdefault("sleep", workspace.clock.sleep)
         options.setdefault("notifiers", workspace.notifiers(options.get("progress")))
+        options.setdefault("capacity_rates", workspace.capacity_rates)
         from opskit.audit.setup import open_journal
         from opskit.changes.leases import locks_for
 
@@ -162,7 +167,8 @@ class Engine:
             dataclasses.replace(d, before=redact(d.before), after=redact(d.after))
             for d in plan.diffs
         )
-        return dataclasses.replace(plan, params=redact(plan.params), diffs=diffs)
+        plan = dataclasses.replace(plan, params=redact(plan.params), diffs=diffs)
+        return with_cost_notes(self.context(), plan, self.capacity_rates)
 
     def apply(
         self,

@@ -45,7 +45,13 @@ def costs(
     ctx: typer.Context,
     months: Annotated[
         int,
-        typer.Option("--months", "-m", min=1, max=38, help="Months to show, this one included."),
+        typer.Option(
+            "--months",
+            "-m",
+            min=0,
+            max=37,
+            help="Complete months to show; this month to date is shown apart, marked partial.",
+        ),
     ] = 6,
     by: Annotated[
         str,
@@ -62,6 +68,13 @@ def costs(
     metric: Annotated[
         Metric, typer.Option("--metric", help="Which cost the tables show.")
     ] = Metric.amortized,
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            "--compare",
+            help="Month-over-month pair, per day: YYYY-MM:YYYY-MM (default: last two complete).",
+        ),
+    ] = None,
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Ignore cached Cost Explorer/Athena answers.")
     ] = False,
@@ -72,8 +85,8 @@ def costs(
 
     ws = workspace(ctx)
     chosen = source.value if source else ws.config.costs.source
-    progress(f"costs: {months} month(s) by {by} from {chosen}…")
-    report = build_report(ws, months=months, by=by, source=chosen, refresh=refresh)
+    progress(f"costs: {months} complete month(s) and this month to date by {by} from {chosen}…")
+    report = build_report(ws, months=months, by=by, source=chosen, refresh=refresh, compare=compare)
     for line in report.meter.lines():
         progress(line)
     text = render(report, output.value, metric.value)

@@ -35,11 +35,20 @@ def build_report(
     source: str | None = None,
     refresh: bool = False,
     today: dt.date | None = None,
+    compare: str | None = None,
 ) -> CostReport:
     """Build the cost report (see ``opskit.costs.report.build_report``)."""
     from opskit.costs.report import build_report as build
 
-    return build(workspace, months=months, by=by, source=source, refresh=refresh, today=today)
+    return build(
+        workspace,
+        months=months,
+        by=by,
+        source=source,
+        refresh=refresh,
+        today=today,
+        compare=compare,
+    )
 
 
 def refresh_month_to_date(workspace: WorkspaceLike) -> dict[str, float]:

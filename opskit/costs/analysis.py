@@ -11,7 +11,15 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from opskit.costs.labels import RUNNING, USAGE
-from opskit.costs.spec import CHARGE, ENVIRONMENT, PERIOD, SERVICE, UNMAPPED, UNTAGGED
+from opskit.costs.spec import (
+    CHARGE,
+    ENVIRONMENT,
+    PERIOD,
+    SERVICE,
+    UNMAPPED,
+    UNTAGGED,
+    days_billed,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -101,41 +109,92 @@ def totals(
     return pivot
 
 
-def compared_periods(frame: pd.DataFrame, today: dt.date) -> tuple[str, str] | None:
-    """The last complete period and the one before it (None with fewer than two)."""
+def compared_periods(
+    frame: pd.DataFrame, today: dt.date, chosen: tuple[str, str] | None = None
+) -> tuple[str, str] | None:
+    """The pair to compare: ``chosen`` (``--compare``), else the last complete period and
+    the one before it (None with fewer than two)."""
+    if chosen is not None:
+        return chosen
     current = f"{today.year:04d}-{today.month:02d}"
     periods = sorted(p for p in frame[PERIOD].unique() if p < current) if not frame.empty else []
     return (periods[-2], periods[-1]) if len(periods) >= 2 else None
 
 
-def mom_drivers(
-    frame: pd.DataFrame, today: dt.date, metric: str = "amortized", top: int = 10
+def complete_periods(frame: pd.DataFrame, today: dt.date) -> list[str]:
+    """The complete periods with data, oldest first."""
+    current = f"{today.year:04d}-{today.month:02d}"
+    return sorted(p for p in frame[PERIOD].unique() if p < current) if not frame.empty else []
+
+
+def per_day_drivers(
+    frame: pd.DataFrame,
+    pair: tuple[str, str] | None,
+    today: dt.date,
+    metric: str = "amortized",
+    top: int | None = 10,
 ) -> pd.DataFrame:
-    """What moved most between the last two complete months, by environment and service."""
+    """What moved most between two periods, compared as spend per billed day.
+
+    A 30-day month after a 31-day one is not a 3 % saving: each period's spend is divided
+    by the days it bills (all of a complete month, the days to date of the current one),
+    and the change is the change in that daily run rate. The monthly sums come along.
+    """
     import pandas as pd
 
-    pair = compared_periods(frame, today)
     what = SERVICE if SERVICE in frame.columns else CHARGE
-    columns = [ENVIRONMENT, what, "previous", "current", "delta", "delta_pct"]
-    if pair is None:
+    columns = [
+        ENVIRONMENT,
+        what,
+        "previous",
+        "current",
+        "previous_per_day",
+        "current_per_day",
+        "delta_per_day",
+        "delta_pct",
+        "delta",
+    ]
+    if pair is None or frame.empty:
         return pd.DataFrame(columns=columns)
     before, after = pair
     sub = frame[frame[PERIOD].isin(pair)].astype({metric: "float64"})
     pivot = sub.pivot_table(
         index=[ENVIRONMENT, what], columns=PERIOD, values=metric, aggfunc="sum", fill_value=0.0
     )
-    out = pd.DataFrame(
-        {
-            "previous": pivot.get(before, 0.0),
-            "current": pivot.get(after, 0.0),
-        }
-    )
+    out = pd.DataFrame({"previous": pivot.get(before, 0.0), "current": pivot.get(after, 0.0)})
+    out["previous_per_day"] = out["previous"] / days_billed(before, today)
+    out["current_per_day"] = out["current"] / days_billed(after, today)
+    out["delta_per_day"] = out["current_per_day"] - out["previous_per_day"]
+    base = out["previous_per_day"].where(out["previous_per_day"] != 0)
+    out["delta_pct"] = (out["delta_per_day"] / base) * 100
     out["delta"] = out["current"] - out["previous"]
-    out["delta_pct"] = (out["delta"] / out["previous"].where(out["previous"] != 0)) * 100
-    out = out[out["delta"].abs() > 0.005].reset_index()
-    out = out.reindex(out["delta"].abs().sort_values(ascending=False).index).head(top)
+    out = out[out["delta_per_day"].abs() > 0.0005].reset_index()
+    order = out["delta_per_day"].abs().sort_values(ascending=False).index
+    out = out.reindex(order)
+    if top is not None:
+        out = out.head(top)
     out.attrs["periods"] = pair
     return out[columns].reset_index(drop=True)
+
+
+def mom_drivers(
+    frame: pd.DataFrame,
+    today: dt.date,
+    metric: str = "amortized",
+    top: int = 10,
+    chosen: tuple[str, str] | None = None,
+) -> pd.DataFrame:
+    """What moved most (per day) between the chosen pair or the last two complete months."""
+    return per_day_drivers(frame, compared_periods(frame, today, chosen), today, metric, top)
+
+
+def window_movers(
+    frame: pd.DataFrame, today: dt.date, metric: str = "amortized", top: int = 10
+) -> pd.DataFrame:
+    """The largest movers over the whole window: first complete month to the last, per day."""
+    periods = complete_periods(frame, today)
+    pair = (periods[0], periods[-1]) if len(periods) >= 2 else None
+    return per_day_drivers(frame, pair, today, metric, top)
 
 
 def untagged_share(frame: pd.DataFrame, tag_column: str, metric: str = "amortized") -> pd.DataFrame:

@@ -166,14 +166,16 @@ def athena_aggregates(
     meter: Meter,
     cache: DiskCache | None,
     refresh: bool = False,
+    daily_tags: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
-    """The report's raw monthly and daily aggregates, and Marketplace product names."""
+    """The report's raw monthly and daily aggregates (by ``daily_tags``), and Marketplace
+    product names."""
     runner = Athena(client, settings, cache, meter, refresh)
     table = sql.table_name(settings.database, settings.table)
     recent = [p for p in spec.periods if p >= period_of(since)]
     queries = [sql.report_sql(table, spec.periods, spec.tags)]
     if recent:
-        queries.append(sql.daily_sql(table, recent, since))
+        queries.append(sql.daily_sql(table, recent, since, tags=daily_tags))
     answers = runner.queries(queries)
     raw, daily = answers[0], (answers[1] if recent else None)
     codes = {str(c) for c in raw["product"].unique()} if not raw.empty else set()

@@ -143,8 +143,10 @@ class CurReader:
         schema = schema.append(pa.field(_PARTITION, pa.string()))
         return ds.FileSystemDataset(fragments, schema, self._format, fs), present
 
-    def report(self, spec: ReportSpec, daily_since: dt.date | None = None) -> CurResult:
-        """Raw aggregates for ``spec`` (and per-day ones since ``daily_since``)."""
+    def report(
+        self, spec: ReportSpec, daily_since: dt.date | None = None, daily_tags: tuple[str, ...] = ()
+    ) -> CurResult:
+        """Raw aggregates for ``spec``, and daily ones (by ``daily_tags``) since ``daily_since``."""
         import pandas as pd
 
         periods = [p for p in spec.periods if p in self._all()]
@@ -162,7 +164,7 @@ class CurReader:
             start = dt.datetime.combine(daily_since, dt.time(), dt.UTC if kind.tz else None)
             since = pc.field(cs.USAGE_START) >= pc.scalar(pa.scalar(start, kind))
             day = {"day": pc.field(cs.USAGE_START).cast(pa.date32())}
-            daily = _aggregate(dataset, {**day, **_key_exprs((), present)}, present, since)
+            daily = _aggregate(dataset, {**day, **_key_exprs(daily_tags, present)}, present, since)
         files = sum(len(self._all()[p]) for p in periods)
         names = self._product_names(raw)
         return CurResult(raw, daily, names, self.location.bytes_read, files)

@@ -81,17 +81,23 @@ def stacked_bars(report: CostReport, metric: str) -> str:
         )
         parts.append(_text(left - 6, y + 4, f"{value:,.0f}", "end"))
         value += step
+    partial = report.partial_periods()
     for i, (period, row) in enumerate(totals.iterrows()):
         x = left + i * slot + (slot - bar) / 2
         base = float(top_pad + plot_h)
+        days = partial.get(str(period))
+        # a partial month is drawn faded, dashed and labelled "to date": never a "drop"
+        extra = ' opacity="0.45" stroke="#1d2433" stroke-dasharray="3,2" data-partial="true"'
+        said = f" (month to date, {days[0]} of {days[1]} days)" if days else ""
         for env in envs:
             amount = max(float(row[env]), 0.0)
             h = amount / top * plot_h
             base -= h
-            parts.append(
-                _rect(x, base, bar, h, palette.get(env, "#999"), f"{period} {env}: {money(amount)}")
-            )
-        parts.append(_text(x + bar / 2, top_pad + plot_h + 16, str(period), "middle"))
+            tip = f"{period} {env}: {money(amount)}{said}"
+            colour = palette.get(env, "#999")
+            parts.append(_rect(x, base, bar, h, colour, tip, extra if days else ""))
+        label = f"{period} to date" if days else str(period)
+        parts.append(_text(x + bar / 2, top_pad + plot_h + 16, label, "middle"))
     x = left
     for env in envs:
         parts.append(_rect(x, height + 8, 12, 12, palette.get(env, "#999")))
@@ -174,7 +180,7 @@ td:first-child,th:first-child{text-align:left}
 
 def render_html(report: CostReport, metric: str = "amortized") -> str:
     """The whole report as one HTML page."""
-    drivers = report.mom_drivers(metric)
+    drivers = report.mom_drivers(metric, top=None)
     blocks = [
         f"<h1>{html.escape(header(report))}</h1>",
         f"<h2>Spend by environment per month ({html.escape(metric)}, USD)</h2>",
@@ -185,12 +191,21 @@ def render_html(report: CostReport, metric: str = "amortized") -> str:
         labels = [f"{r[ENVIRONMENT]} / {r[what]}" for _, r in drivers.iterrows()]
         pair = " -> ".join(drivers.attrs.get("periods", ()))
         blocks += [
-            f"<h2>What changed, {html.escape(pair)}</h2>",
-            diverging_bars(labels, list(drivers["delta"])),
+            f"<h2>What changed per day, {html.escape(pair)}</h2>",
+            diverging_bars(labels, list(drivers["delta_per_day"])),
+        ]
+    movers = report.window_movers(metric, top=None)
+    if not movers.empty and movers.attrs.get("periods") != drivers.attrs.get("periods"):
+        what = movers.columns[1]
+        labels = [f"{r[ENVIRONMENT]} / {r[what]}" for _, r in movers.iterrows()]
+        span = " -> ".join(movers.attrs.get("periods", ()))
+        blocks += [
+            f"<h2>Movers over the window per day, {html.escape(span)}</h2>",
+            diverging_bars(labels, list(movers["delta_per_day"])),
         ]
     if report.spec.current_period in report.spec.periods:
         blocks += [f"<h2>Forecast for {report.spec.current_period}</h2>", forecast_bars(report)]
-    blocks += [_table(s) for s in sections(report, metric)]
+    blocks += [_table(s) for s in sections(report, metric, top=None)]
     notes = report.notes() + report.meter.lines()
     if notes:
         items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)

@@ -67,6 +67,7 @@ def as_json(report: CostReport, metric: str) -> str:
     totals = report.totals_by_env(metric)
     drivers = report.mom_drivers(metric)
     share = report.untagged_share()
+    partial = report.partial_periods()
     meter = report.meter
     document = {
         "source": report.spec.source,
@@ -78,8 +79,29 @@ def as_json(report: CostReport, metric: str) -> str:
         "totals": {
             str(p): {str(k): float(v) for k, v in row.items()} for p, row in totals.iterrows()
         },
+        "partial_periods": {
+            p: {"days_billed": d, "days_in_month": n} for p, (d, n) in partial.items()
+        },
+        "complete_periods": [p for p in report.spec.periods if p not in partial],
+        "compared": list(drivers.attrs.get("periods", ())),
         "drivers": json.loads(drivers.to_json(orient="records")),
+        "window_movers": json.loads(report.window_movers(metric).to_json(orient="records")),
         "forecast": json.loads(report.forecast().to_json(orient="records")),
+        "forecast_by_class": json.loads(report.forecast_by_class().to_json(orient="records")),
+        "steps": [
+            {
+                "environment": s.environment,
+                "service": s.service,
+                "day": s.day.isoformat(),
+                "before_per_day": s.before,
+                "after_per_day": s.after,
+                "change_id": s.change.change_id if s.change else None,
+                "explained_by": s.change.what if s.change else None,
+                "user": s.change.user if s.change else None,
+                "text": s.text(),
+            }
+            for s in report.explained
+        ],
         "untagged_share": None if share is None else json.loads(share.to_json(orient="index")),
         "missing_periods": report.missing_periods,
         "unmapped_accounts": report.unmapped_accounts,

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from opskit.costs.analysis import compared_periods
+from opskit.costs.analysis import compared_periods, complete_periods
 from opskit.costs.labels import CHARGES
 from opskit.costs.spec import CHARGE, ENVIRONMENT, PERIOD, SERVICE, TAG_PREFIX
 
@@ -41,8 +41,41 @@ def percent(value: Any) -> str:
     return f"{float(value):+.1f}%"
 
 
-def sections(report: CostReport, metric: str = "amortized") -> list[Section]:
-    """The report's sections, with numbers already formatted."""
+def period_label(report: CostReport, period: str) -> str:
+    """A period as a reader must see it: a partial month says so and how far it goes."""
+    partial = report.partial_periods().get(period)
+    return f"{period} (to date, {partial[0]}/{partial[1]} days)" if partial else period
+
+
+def _movers(title: str, drivers: Any, pair: tuple[str, str], report: CostReport) -> Section:
+    what = drivers.columns[1]
+    before, after = (period_label(report, p) for p in pair)
+    explained = {(e.environment, e.service): e for e in report.explained}
+    rows = []
+    for _, r in drivers.iterrows():
+        step = explained.get((r[ENVIRONMENT], r[what]))
+        rows.append(
+            [
+                r[ENVIRONMENT],
+                r[what],
+                money(r["previous_per_day"]),
+                money(r["current_per_day"]),
+                money(r["delta_per_day"]),
+                percent(r["delta_pct"]),
+                *([step.text() if step else ""] if report.explained else []),
+            ]
+        )
+    headers = [ENVIRONMENT, str(what), f"{before} /day", f"{after} /day", "change /day", "%"]
+    if report.explained:
+        headers.append("explained by")
+    return Section(title, headers, rows)
+
+
+def sections(
+    report: CostReport, metric: str = "amortized", top: int | None = TOP_ROWS
+) -> list[Section]:
+    """The report's sections, with numbers already formatted (``top``: rows of the long
+    breakdown shown; None shows every row)."""
     out: list[Section] = []
     totals = report.totals_by_env(metric)
     out.append(
@@ -50,14 +83,14 @@ def sections(report: CostReport, metric: str = "amortized") -> list[Section]:
             f"Spend by environment per month ({metric}, USD)",
             ["period", *map(str, totals.columns)],
             [
-                [str(p), *(money(v) for v in row)]
+                [period_label(report, str(p)), *(money(v) for v in row)]
                 for p, row in zip(totals.index, totals.to_numpy(), strict=True)
             ],
         )
     )
     frame = report.frame
-    pair = compared_periods(frame, report.spec.today)
-    focus = pair[1] if pair else (report.spec.periods[-1] if report.spec.periods else "")
+    complete = complete_periods(frame, report.spec.today)
+    focus = complete[-1] if complete else (report.spec.periods[-1] if report.spec.periods else "")
     dims = [
         c
         for c in (ENVIRONMENT, SERVICE, *(TAG_PREFIX + t for t in report.spec.tags))
@@ -68,12 +101,11 @@ def sections(report: CostReport, metric: str = "amortized") -> list[Section]:
         grouped = month.groupby(dims, as_index=False)[[metric]].sum()
         grouped = grouped.sort_values(by=metric, ascending=False)
         rows = [[*(str(r[d]) for d in dims), money(r[metric])] for _, r in grouped.iterrows()]
-        note = (
-            f"… {len(rows) - TOP_ROWS} more rows in --output csv/json"
-            if len(rows) > TOP_ROWS
-            else ""
-        )
-        out.append(Section(f"{focus} by {', '.join(dims)}", [*dims, metric], rows[:TOP_ROWS], note))
+        cut = top is not None and len(rows) > top
+        note = f"… {len(rows) - (top or 0)} more rows in --output csv/json/html" if cut else ""
+        shown = rows[:top] if top is not None else rows
+        title = f"{period_label(report, focus)} by {', '.join(dims)}"
+        out.append(Section(title, [*dims, metric], shown, note))
         charges = month.pivot_table(
             index=ENVIRONMENT, columns=CHARGE, values=metric, aggfunc="sum", fill_value=0.0
         )
@@ -81,28 +113,31 @@ def sections(report: CostReport, metric: str = "amortized") -> list[Section]:
         order = [e for e in report.env_order if e in charges.index]
         out.append(
             Section(
-                f"{focus} by charge",
+                f"{period_label(report, focus)} by charge",
                 [ENVIRONMENT, *kinds],
                 [[env, *(money(charges.loc[env, k]) for k in kinds)] for env in order],
             )
         )
-    drivers = report.mom_drivers(metric)
+    drivers = report.mom_drivers(metric, top=10 if top is not None else None)
+    pair = compared_periods(frame, report.spec.today, report.spec.compare)
     if pair and not drivers.empty:
-        what = drivers.columns[1]
+        title = f"Month over month per day: {pair[0]} -> {pair[1]}, top movers"
+        out.append(_movers(title, drivers, pair, report))
+    movers = report.window_movers(metric, top=10 if top is not None else None)
+    if len(complete) > 2 and not movers.empty:
+        span = (complete[0], complete[-1])
+        title = f"Largest movers over the window per day: {span[0]} -> {span[1]}"
+        out.append(_movers(title, movers, span, report))
+    unexplained = [s for s in report.explained if s.change is None]
+    explained = [s for s in report.explained if s.change is not None]
+    if report.explained:
         out.append(
             Section(
-                f"Month over month: {pair[0]} -> {pair[1]}, top movers",
-                [ENVIRONMENT, str(what), pair[0], pair[1], "change", "%"],
+                "Run-rate steps joined to the audit journal",
+                [ENVIRONMENT, "service", "from", "change /day", "explained by"],
                 [
-                    [
-                        r[ENVIRONMENT],
-                        r[what],
-                        money(r["previous"]),
-                        money(r["current"]),
-                        money(r["delta"]),
-                        percent(r["delta_pct"]),
-                    ]
-                    for _, r in drivers.iterrows()
+                    [s.environment, s.service, s.day.isoformat(), money(s.delta), s.cause()]
+                    for s in [*explained, *unexplained]
                 ],
             )
         )
@@ -123,7 +158,7 @@ def sections(report: CostReport, metric: str = "amortized") -> list[Section]:
     if not forecast.empty and report.spec.current_period in report.spec.periods:
         out.append(
             Section(
-                f"Forecast to the end of {report.spec.current_period} ({metric})",
+                f"Forecast to the end of {report.spec.current_period} (amortized, every charge)",
                 [ENVIRONMENT, "month to date", "rest of month", "forecast"],
                 [
                     [
@@ -136,6 +171,25 @@ def sections(report: CostReport, metric: str = "amortized") -> list[Section]:
                 ],
             )
         )
+        classes = report.forecast_by_class()
+        if CHARGE in classes.columns:
+            out.append(
+                Section(
+                    f"Forecast of {report.spec.current_period} by charge class, and its method",
+                    [ENVIRONMENT, CHARGE, "month to date", "rest of month", "forecast", "method"],
+                    [
+                        [
+                            r[ENVIRONMENT],
+                            r[CHARGE],
+                            money(r["month_to_date"]),
+                            money(r["rest_of_month"]),
+                            money(r["forecast"]),
+                            r["method"],
+                        ]
+                        for _, r in classes.iterrows()
+                    ],
+                )
+            )
     return out
 
 

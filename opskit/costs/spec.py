@@ -51,6 +51,7 @@ class ReportSpec:
     by: tuple[str, ...] = (ENVIRONMENT, SERVICE)
     source: Source = "ce"
     today: dt.date = dt.date(1970, 1, 1)
+    compare: tuple[str, str] | None = None  # --compare A:B (else the last complete pair)
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -105,11 +106,34 @@ def shift_period(period: str, months: int) -> str:
 
 
 def last_periods(months: int, today: dt.date) -> tuple[str, ...]:
-    """The ``months`` billing periods ending with the current one, oldest first."""
-    if not 1 <= months <= 38:
-        raise UsageError(f"--months: expected 1 to 38, got {months}")
+    """The last ``months`` complete billing periods and the current (partial) one, oldest
+    first: ``--months 2`` on 2026-12-07 is 2026-10, 2026-11 and 2026-12 to date."""
+    if not 0 <= months <= 37:
+        raise UsageError(f"--months: expected 0 to 37 complete months, got {months}")
     current = period_of(today)
-    return tuple(shift_period(current, -i) for i in range(months - 1, -1, -1))
+    return tuple(shift_period(current, -i) for i in range(months, -1, -1))
+
+
+def days_in(period: str) -> int:
+    """Days in a billing period."""
+    start, end = period_bounds(period)
+    return (end - start).days
+
+
+def days_billed(period: str, today: dt.date) -> int:
+    """Days of ``period`` the bill covers on ``today``: all of a complete month, the days
+    to date (today included) of the current one."""
+    return today.day if period == period_of(today) else days_in(period)
+
+
+def parse_compare(text: str) -> tuple[str, str]:
+    """``--compare 2026-07:2026-08`` as two periods, the earlier first."""
+    before, sep, after = text.strip().partition(":")
+    if not sep or not _PERIOD.match(before) or not _PERIOD.match(after):
+        raise UsageError(f"--compare: expected YYYY-MM:YYYY-MM, got '{text}'")
+    if before == after:
+        raise UsageError(f"--compare: name two different months, got '{text}'")
+    return (before, after) if before < after else (after, before)
 
 
 def period_bounds(period: str) -> tuple[dt.date, dt.date]:
@@ -126,10 +150,23 @@ def make_spec(
     by: str | Sequence[str],
     source: str,
     today: dt.date | None = None,
+    compare: str | None = None,
 ) -> ReportSpec:
-    """A validated spec; ``today`` defaults to the current UTC date."""
+    """A validated spec; ``today`` defaults to the current UTC date. ``compare`` must name
+    months inside the window."""
     if source not in SOURCES:
         raise UsageError(f"--source: expected one of {', '.join(SOURCES)}, got '{source}'")
     day = today or dt.datetime.now(dt.UTC).date()
     chosen: Source = "ce" if source == "ce" else "cur" if source == "cur" else "athena"
-    return ReportSpec(periods=last_periods(months, day), by=parse_by(by), source=chosen, today=day)
+    periods = last_periods(months, day)
+    pair = parse_compare(compare) if compare else None
+    if pair:
+        outside = [p for p in pair if p not in periods]
+        if outside:
+            window = f"{periods[0]} to {periods[-1]}"
+            raise UsageError(
+                f"--compare: {', '.join(outside)} {'is' if len(outside) == 1 else 'are'}"
+                f" outside the report's months ({window});"
+                " widen --months"
+            )
+    return ReportSpec(periods=periods, by=parse_by(by), source=chosen, today=day, compare=pair)

@@ -81,10 +81,15 @@ def report_sql(
 
 
 def daily_sql(
-    table: str, periods: Iterable[str], since: dt.date, present: Present = _every_column
+    table: str,
+    periods: Iterable[str],
+    since: dt.date,
+    present: Present = _every_column,
+    tags: Iterable[str] = (),
 ) -> str:
-    """Sums per day since ``since`` (for the run-rate forecast), in the given partitions."""
-    keys = [f"CAST({cs.USAGE_START} AS date) AS day", *_keys(())]
+    """Sums per day since ``since`` (for the run-rate forecast and, by ``tags``, the join
+    with the journal), in the given partitions."""
+    keys = [f"CAST({cs.USAGE_START} AS date) AS day", *_keys(tags)]
     select = ",\n  ".join([*keys, *_metrics(present)])
     groups = ", ".join(str(i) for i in range(1, len(keys) + 1))
     return (

@@ -183,6 +183,8 @@ class RulesLayer:
             return _json(403, {"error": f"missing or wrong {TOKEN_HEADER} header"})
         if path == "/_opskit/faults":
             return self._faults(environ, method)
+        if path == "/_opskit/billing" and method == "POST":
+            return _billing(environ)
         return _json(404, {"error": f"no control path {path}"})
 
     def _faults(self, environ: dict[str, Any], method: str) -> wire.Answer:
@@ -205,6 +207,16 @@ class RulesLayer:
             log.info("fault set: %s", rule.to_json())
             return _json(201, {"fault": rule.to_json()})
         return _json(405, {"error": f"{method} is not allowed here"})
+
+
+def _billing(environ: dict[str, Any]) -> wire.Answer:
+    """Refresh the live bill now, or advance its today first (``sandbox.billing.live``)."""
+    from sandbox.billing import live
+
+    try:
+        return _json(200, live.control(json.loads(wire.read_body(environ) or b"{}")))
+    except (ValueError, TypeError) as error:
+        return _json(400, {"error": str(error)})
 
 
 def _json(status: int, data: Any) -> wire.Answer:

@@ -26,6 +26,7 @@ HOURLY = {
 SP_RATE, RI_RATE, PRIVATE_DISCOUNT, TAX_RATE = 0.72, 0.62, 0.05, 0.08
 GROWTH = 1.025  # per month, on usage-driven lines
 RI_MONTH = 3  # the RI is bought in the 4th month of the window, on day 10
+SP_TERM_MONTHS = 12  # the one-year Savings Plan, bought on day 1 of the window, then ends
 
 
 @dataclass
@@ -259,6 +260,7 @@ class Catalog:
         self.aws = np.array([r.product != DATADOG[0] for r in resources])
         self.account = np.array([r.account for r in resources])
         self.product = np.array([r.product for r in resources])
+        self.service = np.array([r.service for r in resources])  # the ECS service, if any
         self.index = {(r.kind, r.product): i for i, r in enumerate(resources) if r.kind != "usage"}
         covered = [r.rate * r.units for r in resources if r.mode == "sp"]
         self.sp_commitment = round(sum(covered) * SP_RATE * 1.06, 2)  # per day

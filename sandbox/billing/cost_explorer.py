@@ -62,6 +62,8 @@ METRICS = {
     "UsageQuantity": "usage",
     "NormalizedUsageAmount": "usage",
 }
+# GetCostForecast's reach (AWS: "3 months of DAILY forecasts or 12 months of MONTHLY").
+FORECAST_HORIZON_DAYS = {"DAILY": 93, "MONTHLY": 366}
 FORECAST_METRICS = {
     "AMORTIZED_COST": "amortized",
     "UNBLENDED_COST": "unblended",
@@ -362,6 +364,16 @@ def get_cost_forecast(call: AwsCall) -> dict[str, Any]:
         raise AwsApiError(
             "ValidationException", f"Start date {start} must be on or after today ({bill.today})"
         )
+    granularity = str(params.get("Granularity") or "MONTHLY")
+    if granularity not in FORECAST_HORIZON_DAYS:
+        raise AwsApiError(
+            "ValidationException", "GetCostForecast supports only DAILY and MONTHLY granularities"
+        )
+    if (end - start).days > FORECAST_HORIZON_DAYS[granularity]:
+        raise AwsApiError(
+            "ValidationException",
+            "You can get 3 months of DAILY forecasts or 12 months of MONTHLY forecasts",
+        )
     metric = FORECAST_METRICS.get(str(params.get("Metric")))
     if metric is None:
         raise AwsApiError(
@@ -382,7 +394,7 @@ def get_cost_forecast(call: AwsCall) -> dict[str, Any]:
     spread = 0.05 + (level - 50) / 1000
     results = []
     total = 0.0
-    for b_start, b_end in buckets(start, end, params.get("Granularity") or "MONTHLY"):
+    for b_start, b_end in buckets(start, end, granularity):
         mean = rate * (b_end - b_start).days
         total += mean
         results.append(

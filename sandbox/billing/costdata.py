@@ -2,8 +2,9 @@
 
 The ops account pays for dev, stage, prod, itself and one account the config does not know
 (so reports must show "unmapped"). Line items cover ECS on EC2 and Fargate, EBS, ELB,
-Route 53, S3, CloudWatch, data transfer and a Marketplace product (Datadog); a Savings Plan
-covers prod hosts and a Reserved Instance stage's CDN hosts (covered usage, negation,
+Route 53, S3, CloudWatch, data transfer and a Marketplace product (Datadog); a one-year
+Savings Plan, bought on the window's first day, covers prod hosts until its term ends (then
+they bill on demand), and a Reserved Instance stage's CDN hosts (covered usage, negation,
 recurring and upfront fees, RIFee); credits, a refund, tax and Business support are lines of
 their own. Spend grows a little each month and jumps visibly in prod one month (a scale-out).
 Tags ``team`` and ``service`` sit on most resources; S3 logs, CloudWatch, DNS and data
@@ -269,7 +270,7 @@ def seed_costs(ctx: SandboxContext) -> None:
     copy goes to ``[costs].cur_path`` when that is an ``s3://`` prefix.
     """
     from sandbox.billing import athena as cost_athena
-    from sandbox.billing import cost_explorer
+    from sandbox.billing import cost_explorer, live
 
     spec = bill_spec(ctx.config)
     root = ctx.state_dir / "sandbox" / "cur"
@@ -287,6 +288,22 @@ def seed_costs(ctx: SandboxContext) -> None:
         return cost_explorer.Bill(lines, spec.payer, spec.today)
 
     cost_explorer.install_later(bill)
+    s3 = ctx.admin_client("ops", "s3") if (settings.cur_path or "").startswith("s3://") else None
+    older: list[Any] = []
+
+    def publish(period: str, table: Any, today: dt.date) -> None:
+        """The current month regenerated from what runs: everywhere the seed put it."""
+        import pandas as pd
+
+        files = write_tables([(period, table)], root)
+        if s3 is not None and settings.cur_path:
+            upload(files, root, s3, settings.cur_path)
+        if not older:
+            older.append(daily_lines([t for p, t in tables if p != period]))
+        lines = pd.concat([older[0], daily_lines([table])], ignore_index=True)
+        cost_explorer.install(cost_explorer.Bill(lines, spec.payer, today))
+
+    live.start(ctx, spec, publish)
     _athena_workgroup(ctx, settings.athena.workgroup, f"s3://{bucket}/athena-results/")
     table = cost_athena.CurTable(settings.athena.database, settings.athena.table, root, spec.payer)
     cost_athena.install(table)

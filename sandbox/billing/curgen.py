@@ -19,6 +19,7 @@ from sandbox.billing.catalog import (
     RI_MONTH,
     RI_RATE,
     SP_RATE,
+    SP_TERM_MONTHS,
     TAX_RATE,
     Catalog,
 )
@@ -26,8 +27,12 @@ from sandbox.billing.curlayout import LT, Rows, to_table
 from sandbox.billing.spec import DATADOG, BillSpec
 
 
-def period_table(spec: BillSpec, cat: Catalog, month: int, period: str, scale: int) -> Any:
-    """One billing period of line items as a pyarrow Table in the CUR 2.0 layout."""
+def period_table(
+    spec: BillSpec, cat: Catalog, month: int, period: str, scale: int, capacity: Any = None
+) -> Any:
+    """One billing period of line items as a pyarrow Table in the CUR 2.0 layout.
+
+    ``capacity`` (``live.Capacity``) scales services' Fargate units to the tasks they ran."""
     year, mon = (int(p) for p in period.split("-"))
     days_in = calendar.monthrange(year, mon)[1]
     current = month == spec.months - 1
@@ -42,11 +47,13 @@ def period_table(spec: BillSpec, cat: Catalog, month: int, period: str, scale: i
     factor = np.where(a["variable"][res], GROWTH**month * wobble, 1.0)
     factor = factor * np.where(month >= cat.jump_month, a["jump"][res], 1.0)
     units = a["units"][res] * factor
+    if capacity is not None:
+        units = units * capacity.multipliers(cat, res, day, period)
     od_cost = units * a["rate"][res]
     mode = cat.mode[res]
     late = (month > RI_MONTH) | ((month == RI_MONTH) & (day >= 12))  # hosts moved 2 days late
     ri_live = (mode == "ri") & late
-    sp_live = mode == "sp"
+    sp_live = (mode == "sp") & (month < SP_TERM_MONTHS)  # after its term: on-demand usage
     rows = Rows(len(res), res=res, day=day, units=units)
     rows.line_type = np.where(
         sp_live,

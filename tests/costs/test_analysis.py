@@ -22,7 +22,7 @@ def frame(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def test_drivers_compare_the_last_two_complete_months() -> None:
+def test_drivers_compare_the_last_two_complete_months_per_day() -> None:
     data = frame(
         [
             ("2025-08", "prod", "EC2", 100), ("2025-09", "prod", "EC2", 160),
@@ -34,11 +34,15 @@ def test_drivers_compare_the_last_two_complete_months() -> None:
     )  # fmt: skip
     drivers = analysis.mom_drivers(data, dt.date(2025, 10, 3))
     assert drivers.attrs["periods"] == ("2025-08", "2025-09")
+    # August has 31 days, September 30: compared per day, dev EC2's flat 10 is a rise
     assert list(zip(drivers["environment"], drivers["service"], strict=True)) == [
-        ("prod", "EC2"), ("dev", "ECS"), ("prod", "S3"),
+        ("prod", "EC2"), ("dev", "ECS"), ("prod", "S3"), ("dev", "EC2"),
     ]  # fmt: skip
-    assert list(drivers["delta"]) == [60, 7, -5]
-    assert drivers["delta_pct"].iloc[0] == pytest.approx(60.0)
+    assert list(drivers["delta_per_day"]) == pytest.approx(
+        [160 / 30 - 100 / 31, 7 / 30, 45 / 30 - 50 / 31, 10 / 30 - 10 / 31]
+    )
+    assert list(drivers["delta"]) == [60, 7, -5, 0]
+    assert drivers["delta_pct"].iloc[0] == pytest.approx((160 / 30) / (100 / 31) * 100 - 100)
     assert pd.isna(drivers["delta_pct"].iloc[1])  # new this month
 
 
@@ -64,12 +68,14 @@ def test_parse_by_and_periods() -> None:
         parse_by("env,region")
     with pytest.raises(UsageError, match="tag:KEY"):
         parse_by("tag:")
-    assert last_periods(3, dt.date(2025, 1, 5)) == ("2024-11", "2024-12", "2025-01")
+    # --months counts complete months; the current one comes apart, after them
+    assert last_periods(2, dt.date(2025, 1, 5)) == ("2024-11", "2024-12", "2025-01")
+    assert last_periods(0, dt.date(2025, 1, 5)) == ("2025-01",)
     assert shift_period("2025-01", -13) == "2023-12"
     with pytest.raises(UsageError):
-        make_spec(months=3, by="env", source="bigquery")
+        make_spec(months=2, by="env", source="bigquery")
     with pytest.raises(UsageError):
-        last_periods(0, dt.date(2025, 1, 5))
+        last_periods(-1, dt.date(2025, 1, 5))
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from botocore.exceptions import ClientError
 from costs_support import TODAY
 
 from opskit.costs import ce_plan
@@ -72,7 +73,7 @@ def sim_bill(repo_config: Any) -> Iterator[None]:
 
 
 def test_groups_are_planned_lowest_cardinality_first() -> None:
-    spec = make_spec(months=2, by="tag:team,service,env", source="ce", today=TODAY)
+    spec = make_spec(months=1, by="tag:team,service,env", source="ce", today=TODAY)
     groups = ce_plan.groups_for(spec)
     assert [g.key for g in groups] == ["LINKED_ACCOUNT", "RECORD_TYPE", "SERVICE", "team"]
     with pytest.raises(ValueError):
@@ -112,7 +113,7 @@ class PagedClient:
 
 def test_every_page_is_read_and_counted(tmp_path: Path) -> None:
     client, meter = PagedClient(), Meter()
-    spec = make_spec(months=2, by="env", source="ce", today=TODAY)
+    spec = make_spec(months=1, by="env", source="ce", today=TODAY)
     ce = CostExplorer(cast("Any", client), DiskCache(tmp_path, 6), meter, "test")
     rows = ce.rows(spec, ce_plan.groups_for(spec), None, {})
     assert client.tokens == [None, "t1", "t2"]
@@ -130,7 +131,7 @@ def test_a_token_that_repeats_stops_with_an_error() -> None:
         def get_cost_and_usage(self, **params: Any) -> dict[str, Any]:
             return {"ResultsByTime": [], "NextPageToken": "same"}
 
-    spec = make_spec(months=1, by="env", source="ce", today=TODAY)
+    spec = make_spec(months=0, by="env", source="ce", today=TODAY)
     with pytest.raises(AwsError, match="pagination did not end"):
         CostExplorer(cast("Any", Loop()), None, Meter(), "test").rows(
             spec, ce_plan.groups_for(spec), None, {}
@@ -138,7 +139,7 @@ def test_a_token_that_repeats_stops_with_an_error() -> None:
 
 
 def test_denied_cost_explorer_is_one_clear_line(sim_bill: None) -> None:
-    spec = make_spec(months=1, by="env", source="ce", today=TODAY)
+    spec = make_spec(months=0, by="env", source="ce", today=TODAY)
     ce = CostExplorer(
         cast("Any", SimClient(account="222222222222")), None, Meter(), "111111111111@test"
     )
@@ -156,8 +157,8 @@ def test_cost_explorer_agrees_with_cur_on_the_same_bill(
     from opskit.costs import build_report
 
     ws = workspace_for(generated_bill)
-    cur = build_report(ws, months=13, by=by, today=TODAY).frame
-    spec = make_spec(months=13, by=by, source="ce", today=TODAY)
+    cur = build_report(ws, months=12, by=by, today=TODAY).frame
+    spec = make_spec(months=12, by=by, source="ce", today=TODAY)
     client, meter = SimClient(), Meter()
     frame = tidy(
         CostExplorer(cast("Any", client), None, meter, "test").report(spec),
@@ -180,3 +181,22 @@ def test_forecast_is_the_run_rate_of_recurring_spend(sim_bill: None) -> None:
     forecast = ce.forecast(["444444444444", "222222222222"], TODAY)
     assert set(forecast) == {"444444444444", "222222222222"}
     assert forecast["444444444444"] > forecast["222222222222"] > 0
+
+
+def test_forecast_reach_and_granularity_are_awss(sim_bill: None) -> None:
+    """AWS: 3 months of DAILY or 12 months of MONTHLY forecasts, nothing else."""
+    client = SimClient()
+    start = TODAY + dt.timedelta(days=1)
+
+    def ask(granularity: str, days: int) -> dict[str, Any]:
+        end = start + dt.timedelta(days=days)
+        period = {"Start": start.isoformat(), "End": end.isoformat()}
+        return client.get_cost_forecast(
+            TimePeriod=period, Metric="AMORTIZED_COST", Granularity=granularity
+        )
+
+    assert len(ask("DAILY", 90)["ForecastResultsByTime"]) == 90
+    assert len(ask("MONTHLY", 360)["ForecastResultsByTime"]) >= 12
+    for granularity, days in (("DAILY", 120), ("MONTHLY", 500), ("HOURLY", 2)):
+        with pytest.raises(ClientError, match="ValidationException"):
+            ask(granularity, days)

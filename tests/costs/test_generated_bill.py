@@ -69,7 +69,7 @@ def test_more_line_items_split_the_same_money(repo_config: Any) -> None:
 def test_the_story_trend_jump_and_untagged_share(
     generated_bill: Path, workspace_for: Callable[..., Any]
 ) -> None:
-    report = build_report(workspace_for(generated_bill), months=13, by="env,tag:team", today=TODAY)
+    report = build_report(workspace_for(generated_bill), months=12, by="env,tag:team", today=TODAY)
     prod = report.totals_by_env()["prod"]
     changes = (prod / prod.shift(1) - 1).dropna().iloc[:-1]  # the current month is partial
     jump = changes.idxmax()
@@ -99,8 +99,8 @@ def test_cur_backend_equals_generated_sql_in_duckdb(
     from opskit.costs.frame import tidy
 
     ws = workspace_for(generated_bill)
-    report = build_report(ws, months=13, by="env,service,tag:team,tag:service", today=TODAY)
-    spec = make_spec(months=13, by="env,service,tag:team,tag:service", source="athena", today=TODAY)
+    report = build_report(ws, months=12, by="env,service,tag:team,tag:service", today=TODAY)
+    spec = make_spec(months=12, by="env,service,tag:team,tag:service", source="athena", today=TODAY)
     con = duckdb.connect()
     con.execute("CREATE SCHEMA cur")
     con.execute(

@@ -37,7 +37,7 @@ def live(sandbox: Any, repo_config: Any) -> Any:
 def reports(live: Any) -> dict[str, Any]:
     """The same 13-month report from each backend (fresh, not from cache)."""
     return {
-        source: build_report(live, months=13, by="env,service", source=source, refresh=True)
+        source: build_report(live, months=12, by="env,service", source=source, refresh=True)
         for source in ("ce", "cur", "athena")
     }
 
@@ -67,7 +67,7 @@ def test_cost_explorer_pages_are_counted_priced_and_cached(
     accounts = reports["ce"].frame["account"].nunique()
     assert meter.ce_requests > 1 + accounts  # discovery + one query per account, some paged
     assert f"{meter.ce_requests} requests (${meter.ce_requests * 0.01:.2f}" in meter.lines()[0]
-    again = build_report(live, months=13, by="env,service", source="ce")
+    again = build_report(live, months=12, by="env,service", source="ce")
     assert again.meter.ce_requests == 0 and again.meter.ce_cached == meter.ce_requests
     assert again.frame.equals(reports["ce"].frame)
 
@@ -81,7 +81,7 @@ def test_cur_on_s3_reads_only_needed_partitions_and_columns(
     assert len([o for o in listing if o["Key"].endswith(".parquet")]) == 13
     full = reports["cur"].meter
     assert full.cur_files == 13 and 0 < full.cur_bytes < total / 2  # column pruning
-    recent = build_report(live, months=2, by="env", source="cur")
+    recent = build_report(live, months=1, by="env", source="cur")
     assert recent.meter.cur_files == 2 and recent.meter.cur_bytes < full.cur_bytes / 3
 
 
@@ -93,8 +93,8 @@ def test_athena_runs_the_pruned_sql(reports: dict[str, Any]) -> None:
 
 def test_athena_results_over_several_pages_match_cur(live: Any) -> None:
     by = "env,service,tag:team"
-    athena = build_report(live, months=13, by=by, source="athena", refresh=True)
-    cur = build_report(live, months=13, by=by, source="cur")
+    athena = build_report(live, months=12, by=by, source="athena", refresh=True)
+    cur = build_report(live, months=12, by=by, source="cur")
     keys = [*KEYS, "tag:team"]
     ours, theirs = athena.frame.set_index(keys).sort_index(), cur.frame.set_index(keys).sort_index()
     assert list(ours.index) == list(theirs.index)
@@ -110,7 +110,7 @@ def test_athena_results_over_several_pages_match_cur(live: Any) -> None:
 
 
 def test_months_without_data_are_reported(live: Any) -> None:
-    report = build_report(live, months=15, by="env", source="cur")
+    report = build_report(live, months=14, by="env", source="cur")
     assert len(report.missing_periods) == 2
     assert report.missing_periods == list(report.spec.periods[:2])
     assert "no data for" in " ".join(report.notes())
@@ -118,7 +118,7 @@ def test_months_without_data_are_reported(live: Any) -> None:
 
 def test_member_account_is_denied_cost_explorer_in_one_line(alice: Any) -> None:
     client = alice.client("ce", env="dev", retries=1)
-    spec = make_spec(months=1, by="env", source="ce")
+    spec = make_spec(months=0, by="env", source="ce")
     with pytest.raises(AuthError) as caught:
         CostExplorer(client, None, Meter(), "222222222222@sandbox").report(spec)
     message = str(caught.value)
@@ -143,7 +143,8 @@ def test_cli_json_is_pure_and_costs_go_to_stderr(sandbox_env: dict[str, str]) ->
     done = run(sandbox_env, "--source", "ce", "--months", "2", "--by", "env", "--output", "json")
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
-    assert document["source"] == "ce" and len(document["periods"]) == 2
+    assert document["source"] == "ce" and len(document["periods"]) == 3
+    assert len(document["complete_periods"]) == 2  # --months counts complete months
     assert "Cost Explorer:" in done.stderr and "$0.01 each" in done.stderr
 
 
@@ -155,7 +156,7 @@ def test_cli_outputs(
     sandbox_env: dict[str, str], source: str, fmt: str, marker: str, said: str
 ) -> None:
     by = "env,service,tag:team"
-    done = run(sandbox_env, "--source", source, "--months", "3", "--by", by, "-o", fmt)
+    done = run(sandbox_env, "--source", source, "--months", "2", "--by", by, "-o", fmt)
     assert done.returncode == 0, done.stderr
     assert marker in done.stdout
     assert said in done.stderr

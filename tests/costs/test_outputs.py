@@ -30,7 +30,7 @@ def report(generated_bill: Path, repo_config: Any, tmp_path_factory: pytest.Temp
 
     config = with_costs(repo_config, source="cur", cur_path=str(generated_bill))
     ws = LocalWorkspace(config, NoAws(), tmp_path_factory.mktemp("state"))
-    return build_report(ws, months=4, by="env,service,tag:team", today=TODAY)
+    return build_report(ws, months=3, by="env,service,tag:team", today=TODAY)
 
 
 def test_csv_is_the_tidy_frame(report: Any) -> None:
@@ -76,7 +76,7 @@ def test_html_is_one_page_with_charts(report: Any) -> None:
     page = render(report, "html")
     assert page.startswith("<!doctype html>")
     svgs = [chunk.split("</svg>")[0] for chunk in page.split("<svg")[1:]]
-    assert len(svgs) == 3  # spend per month, drivers, forecast
+    assert len(svgs) == 4  # spend per month, drivers, movers over the window, forecast
     for svg in svgs:
         ElementTree.fromstring("<svg" + svg + "</svg>")  # well-formed
     assert page.count("<rect") > 4 * 5  # 4 months x 5 environments, plus legend and bars
@@ -128,4 +128,4 @@ def test_a_missing_cur_folder_is_one_clear_error(
 ) -> None:
     ws = workspace_for(tmp_path / "nowhere")
     with pytest.raises(UsageError, match="does not exist"):
-        build_report(ws, months=1, today=TODAY)
+        build_report(ws, months=0, today=TODAY)

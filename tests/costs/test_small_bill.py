@@ -25,14 +25,14 @@ def by_env(frame: Any, metric: str) -> dict[tuple[str, str], float]:
 def test_totals_per_environment_and_month_match_hand_truth(
     small_bill: Path, workspace_for: Callable[..., Any], metric: str
 ) -> None:
-    report = build_report(workspace_for(small_bill), months=3, by="env,service", today=MARCH)
+    report = build_report(workspace_for(small_bill), months=2, by="env,service", today=MARCH)
     assert by_env(report.frame, metric) == pytest.approx(TRUTH[metric])
 
 
 def test_missing_month_and_unmapped_account_are_reported(
     small_bill: Path, workspace_for: Callable[..., Any]
 ) -> None:
-    report = build_report(workspace_for(small_bill), months=3, by="env", today=MARCH)
+    report = build_report(workspace_for(small_bill), months=2, by="env", today=MARCH)
     assert report.missing_periods == ["2025-03"]
     assert report.unmapped_accounts == [STRANGER]
     notes = " ".join(report.notes())
@@ -42,7 +42,7 @@ def test_missing_month_and_unmapped_account_are_reported(
 def test_charges_are_lines_of_their_own(
     small_bill: Path, workspace_for: Callable[..., Any]
 ) -> None:
-    report = build_report(workspace_for(small_bill), months=3, by="env,service", today=MARCH)
+    report = build_report(workspace_for(small_bill), months=2, by="env,service", today=MARCH)
     jan = report.frame[report.frame["period"] == "2025-01"]
     charges = jan.groupby(["environment", "charge"])["amortized"].sum().round(6).to_dict()
     assert charges[("dev", "credit")] == -30.0
@@ -55,7 +55,7 @@ def test_charges_are_lines_of_their_own(
 
 
 def test_tags_and_untagged_share(small_bill: Path, workspace_for: Callable[..., Any]) -> None:
-    report = build_report(workspace_for(small_bill), months=3, by="env,tag:team", today=MARCH)
+    report = build_report(workspace_for(small_bill), months=2, by="env,tag:team", today=MARCH)
     jan = report.frame[
         (report.frame["period"] == "2025-01") & (report.frame["environment"] == "dev")
     ]
@@ -72,7 +72,7 @@ def test_proportional_allocation_of_the_ops_account(
     small_bill: Path, workspace_for: Callable[..., Any]
 ) -> None:
     ws = workspace_for(small_bill, shared={"rule": "proportional"})
-    report = build_report(ws, months=3, by="env", today=MARCH)
+    report = build_report(ws, months=2, by="env", today=MARCH)
     totals = by_env(report.frame, "amortized")
     # Feb: ops 110 split by usage dev 120 : prod 80
     assert totals[("2025-02", "dev")] == pytest.approx(120 + 66)
@@ -87,7 +87,7 @@ def test_proportional_allocation_of_the_ops_account(
 
 def test_fixed_share_allocation(small_bill: Path, workspace_for: Callable[..., Any]) -> None:
     ws = workspace_for(small_bill, shared={"rule": "fixed", "shares": {"dev": 1, "prod": 3}})
-    totals = by_env(build_report(ws, months=3, by="env", today=MARCH).frame, "amortized")
+    totals = by_env(build_report(ws, months=2, by="env", today=MARCH).frame, "amortized")
     assert totals[("2025-02", "dev")] == pytest.approx(120 + 27.5)
     assert totals[("2025-02", "prod")] == pytest.approx(80 + 82.5)
 
@@ -99,7 +99,7 @@ def test_generated_athena_sql_gives_the_same_numbers_in_duckdb(
     duckdb = pytest.importorskip("duckdb")
     from opskit.costs import sql
 
-    spec = make_spec(months=3, by="env,service,tag:team", source="athena", today=MARCH)
+    spec = make_spec(months=2, by="env,service,tag:team", source="athena", today=MARCH)
     con = duckdb.connect()
     con.execute("CREATE SCHEMA cur")
     con.execute(
