@@ -1,16 +1,19 @@
 """The CUR backend: the report computed from CUR 2.0 parquet with pyarrow's Acero engine.
 
-Only the partitions of the report's months are opened (each footer once) and only the
-columns the report needs are read; key strings, the tag map's included, are read as
-dictionary indices, so a tag lookup compares integers and decodes one value per line. Batches stream through scan -> project -> hash sum on
-pyarrow's threads, so memory stays flat however big the bill is. No per-line branching
-either: each group has one line type and reservation flag, so summing every amortization
-term and picking the group's own afterwards (``amortize.pick_terms``) is exact.
+Only the partitions of the report's months are opened and only the columns the report
+needs are read; key strings, the tag map's included, are read as dictionary indices, so
+a tag lookup compares integers and decodes one value per line. Batches stream through
+scan -> project -> hash sum on pyarrow's threads, in passes of at most
+``FILES_PER_PASS`` files (a footer is held while its file is scanned), so memory stays
+flat however many lines and files the bill has. No per-line branching either: each group
+has one line type and reservation flag, so summing every amortization term and picking
+the group's own afterwards (``amortize.pick_terms``) is exact.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +35,9 @@ if TYPE_CHECKING:
 # Files read at once, and batches ahead per file: enough to keep both cores busy, bounded
 # so peak memory stays well under 1 GB on a 10-million-line bill.
 FRAGMENT_READAHEAD, BATCH_READAHEAD = 2, 4
+# Files per scan: a scanned file's footer stays in memory until its scan ends (~0.3 MB for
+# a 65-column CUR file), so a bill of many files is read in passes of whole periods.
+FILES_PER_PASS = 64
 _PARTITION = "BILLING_PERIOD"
 # The tag map's keys and values too: a tag map holds several strings per line, and decoding
 # them as indices into each page's dictionary halves the cost of reading it.
@@ -110,7 +116,6 @@ class CurReader:
     def __init__(self, location: CurLocation) -> None:
         self.location = location
         self._files: dict[str, list[CurFile]] | None = None
-        self._fragments: dict[str, Any] = {}  # path -> fragment with its footer read
         # Key strings stay dictionary-encoded as parquet stores them (cheaper to read).
         read = ds.ParquetReadOptions(dictionary_columns=_DICTIONARY)
         # Pre-buffering coalesces a row group's column reads into few large requests: worth
@@ -130,18 +135,44 @@ class CurReader:
         fs = self.location.filesystem({f.path: f.size for f in files})
         fragments = []
         for f in files:
-            fragment = self._fragments.get(f.path)
-            if fragment is None:
-                where = pc.field(_PARTITION) == f.period
-                fragment = self._format.make_fragment(f.path, fs, partition_expression=where)
-                fragment.ensure_complete_metadata()
-                self._fragments[f.path] = fragment
+            where = pc.field(_PARTITION) == f.period
+            fragment = self._format.make_fragment(f.path, fs, partition_expression=where)
+            fragment.ensure_complete_metadata()  # the footer, read once for schema and scan
             fragments.append(fragment)
         schemas = [f.physical_schema for f in fragments]
         schema = pa.unify_schemas(schemas, promote_options="permissive")
         present = set(schema.names)
         schema = schema.append(pa.field(_PARTITION, pa.string()))
         return ds.FileSystemDataset(fragments, schema, self._format, fs), present
+
+    def _passes(self, periods: list[str]) -> list[list[str]]:
+        """``periods`` in runs of whole periods of at most ``FILES_PER_PASS`` files."""
+        passes: list[list[str]] = [[]]
+        files = 0
+        for period in periods:
+            count = len(self._all().get(period, []))
+            if passes[-1] and files + count > FILES_PER_PASS:
+                passes.append([])
+                files = 0
+            passes[-1].append(period)
+            files += count
+        return passes
+
+    def _aggregate_periods(
+        self,
+        periods: list[str],
+        keys: Callable[[set[str]], dict[str, Any]],
+        where: Callable[[Any], Any] | None = None,
+    ) -> pd.DataFrame:
+        """One aggregate over ``periods``, pass by pass (each group lies in one period)."""
+        import pandas as pd
+
+        frames = []
+        for chunk in self._passes(periods):
+            dataset, present = self._dataset(chunk)
+            condition = where(dataset) if where is not None else None
+            frames.append(_aggregate(dataset, keys(present), present, condition))
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def report(
         self, spec: ReportSpec, daily_since: dt.date | None = None, daily_tags: tuple[str, ...] = ()
@@ -153,18 +184,24 @@ class CurReader:
         if not periods:
             empty = pd.DataFrame(columns=["period", *cs.RAW_KEYS, *cs.RAW_METRICS])
             return CurResult(empty, None)
-        dataset, present = self._dataset(periods)
-        keys = {"period": pc.field(_PARTITION), **_key_exprs(spec.tags, present)}
-        raw = _aggregate(dataset, keys, present, None)
+        raw = self._aggregate_periods(
+            periods,
+            lambda present: {"period": pc.field(_PARTITION), **_key_exprs(spec.tags, present)},
+        )
         daily = None
         recent = [p for p in periods if daily_since and p >= period_of(daily_since)]
         if daily_since is not None and recent:
-            dataset, present = self._dataset(recent)
-            kind = dataset.schema.field(cs.USAGE_START).type
-            start = dt.datetime.combine(daily_since, dt.time(), dt.UTC if kind.tz else None)
-            since = pc.field(cs.USAGE_START) >= pc.scalar(pa.scalar(start, kind))
+            since = daily_since
+
+            def from_since(dataset: Any) -> Any:
+                kind = dataset.schema.field(cs.USAGE_START).type
+                start = dt.datetime.combine(since, dt.time(), dt.UTC if kind.tz else None)
+                return pc.field(cs.USAGE_START) >= pc.scalar(pa.scalar(start, kind))
+
             day = {"day": pc.field(cs.USAGE_START).cast(pa.date32())}
-            daily = _aggregate(dataset, {**day, **_key_exprs(daily_tags, present)}, present, since)
+            daily = self._aggregate_periods(
+                recent, lambda present: {**day, **_key_exprs(daily_tags, present)}, from_since
+            )
         files = sum(len(self._all()[p]) for p in periods)
         names = self._product_names(raw)
         return CurResult(raw, daily, names, self.location.bytes_read, files)

@@ -111,3 +111,31 @@ def test_skewed_high_cardinality_tags_match_duckdb(shaped_bill: Path, by: str) -
     # Lines without the tag (null map, empty map, other keys only) group under "".
     tag = "tag:team" if "tag:owner" not in by else "tag:owner"
     assert "" in set(left.index.get_level_values(tag))
+
+
+def test_reading_in_passes_of_few_files_changes_nothing(
+    shaped_bill: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many files are read a few periods at a time (bounded footers): same sums, same days."""
+    import datetime as dt
+
+    from opskit.costs import cur
+
+    spec = make_spec(months=13, by="env,tag:team", source="cur", today=TODAY)
+    since = TODAY - dt.timedelta(days=60)
+
+    def read() -> Any:
+        location = CurLocation(str(shaped_bill), shaped_bill, lambda: cast("Any", None))
+        return CurReader(location).report(spec, since, ("team",))
+
+    whole = read()
+    monkeypatch.setattr(cur, "FILES_PER_PASS", 4)  # 3 files a month: one period a pass
+    passes = read()
+    assert whole.files == passes.files >= 39
+    for left, right in ((whole.raw, passes.raw), (whole.daily, passes.daily)):
+        keys = [c for c in left.columns if c not in ("unblended", "amortized", "net")]
+        a = left.groupby(keys, dropna=False)[["amortized", "net"]].sum().sort_index()
+        b = right.groupby(keys, dropna=False)[["amortized", "net"]].sum().sort_index()
+        assert list(a.index) == list(b.index) and len(a) > 40
+        assert a["amortized"].to_numpy() == pytest.approx(b["amortized"].to_numpy(), abs=1e-9)
+    assert len(passes.daily["day"].unique()) >= 60
