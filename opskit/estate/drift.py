@@ -4,8 +4,9 @@ Staging mirrors prod, so every other difference is worth a look: image tags, con
 environment variable and secret *names* (values are never read into the model, so they can
 never be shown), container ports, health checks (the container's and the target group's),
 target group ports and draining timeouts (deregistration delay), a service behind its
-family's newest revision on one side only, and services missing on one side. One overview read of both environments, then each service's task definition and
-each bound target group's attributes, all at once.
+family's newest revision on one side only, and services missing on one side. One
+overview read of both environments, then each service's task definition and each bound
+target group's attributes, all at once.
 """
 
 from __future__ import annotations

@@ -26,7 +26,10 @@ from __future__ import annotations
 import copy
 import random
 import time
+from datetime import UTC, timedelta
 from typing import Any
+
+from moto.core.utils import utcnow
 
 from sandbox.seed.context import EstateContext, backend
 from sandbox.seed.ecs import LOG_STREAM_PREFIX, refresh_cluster_counts
@@ -131,7 +134,9 @@ def add_sidecar(plan: EnvPlan, ecs: Any) -> None:
         )
         container.network_interfaces = list(task.containers[0].network_interfaces)
         task.containers = [*task.containers, container]
-        started = task.started_at.timestamp() if task.started_at else time.time()
+        started = (
+            task.started_at.replace(tzinfo=UTC).timestamp() if task.started_at else time.time()
+        )
         stream = (
             f"{options.get('awslogs-stream-prefix', LOG_STREAM_PREFIX)}/{sidecar['name']}/{task.id}"
         )
@@ -224,6 +229,12 @@ def run_standalone(plan: EnvPlan, ecs: Any, network: dict[str, Any]) -> None:
     )
     rng = random.Random(f"backfill-{plan.name}")
     started = time.time() - rng.uniform(600, 3600)
+    at = utcnow() - timedelta(seconds=time.time() - started)
+    task.created_at, task.pull_started_at = at - timedelta(seconds=15), at - timedelta(seconds=12)
+    task.pull_stopped_at, task.started_at = at - timedelta(seconds=3), at
+    task.health_status = "UNKNOWN"  # a job has no health check
+    for container in task.containers:
+        container.health_status = "UNKNOWN"
     stream = f"{LOG_STREAM_PREFIX}/{STANDALONE_FAMILY}/{task.id}"
     write(backend("logs", plan.account_id, plan.region), f"/ecs/{STANDALONE_FAMILY}", stream, [
         (started, f"INFO  starting backfill 1.4.0 (started by {STANDALONE_BY})"),

@@ -60,7 +60,7 @@ def schedule_rows(cluster: ClusterState, needle: str = "") -> list[Row]:
                 s.source,
                 s.name,
                 s.expression or "(event pattern)",
-                styled("RUNNING" if s.state == "ENABLED" else s.state),
+                Text(s.state, style="green" if s.state == "ENABLED" else "yellow"),
                 s.task_definition,
                 str(s.count),
                 s.group or "-",
