@@ -159,11 +159,20 @@ class RegionRead:
             }
             - {""}
         )
-        answers = self._each(ecs.describe_task_definition, families)
+
+        def latest(family: str) -> int | str:
+            try:
+                return int(ecs.describe_task_definition(family).get("revision", 0))
+            except OpskitError as error:  # e.g. no ACTIVE revision left: that one unknown
+                return str(error)
+
+        answers = self._each(latest, families)
         self.raw.latest = {
-            family: int(answer.get("revision", 0))
-            for family, answer in zip(families, answers, strict=True)
+            f: a for f, a in zip(families, answers, strict=True) if isinstance(a, int)
         }
+        failed = [a for a in answers if isinstance(a, str)]
+        if failed:
+            self.raw.warnings.append(f"latest revision unknown for {len(failed)}: {failed[0]}")
 
     def _schedules(self) -> None:
         from opskit.estate.schedules import rule_tasks, schedule_tasks

@@ -12,6 +12,7 @@ from opskit.config import Config
 from tui.app import OpskitApp
 from tui.library import LibrarySource
 from tui.screens.cluster import ClusterScreen
+from tui.screens.environment import EnvironmentScreen
 from tui.screens.task import TaskScreen
 from tui.settings import Settings
 from tui.widgets.keyed_table import KeyedTable
@@ -52,7 +53,13 @@ async def test_cluster_screen_lists_standalone_tasks_schedules_and_revisions(
     app = OpskitApp(config, LibrarySource(config), settings)
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
-        app.open("cluster", "stage", "app")
+        await pilot.press("right", "e")  # the stage column, its environment screen
+        assert isinstance(app.screen, EnvironmentScreen)
+        await pilot.pause()
+        clusters = app.screen.query_one("#clusters", KeyedTable)
+        clusters.move_cursor(row=clusters.get_row_index("app"))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ClusterScreen))
         screen = app.screen
         assert isinstance(screen, ClusterScreen)
         table = screen.query_one("#standalone", KeyedTable)
@@ -72,4 +79,4 @@ async def test_cluster_screen_lists_standalone_tasks_schedules_and_revisions(
         task_screen = app.screen
         assert isinstance(task_screen, TaskScreen)
         assert task_screen.ecs_task.standalone and task_screen.ecs_task.id in standalone
-        assert not task_screen.check_action("stop_task", ())  # no service owns it
+        assert not task_screen.check_action("logs", ())  # no service's containers to read

@@ -86,8 +86,8 @@ class TaskScreen(ReportsWorkerErrors, ModalScreen[None]):
         yield Footer()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("logs", "stop_task") and self.ecs_task.standalone:
-            return False  # no service owns it: `opskit logs` and `stop-task` work by service
+        if action == "logs" and self.ecs_task.standalone:
+            return False  # the logs screen reads a service's containers; none owns this task
         if action == "stop_task":
             return self.ecs_task.desired_status != "STOPPED" and not self.dash.change_block(
                 self.env
