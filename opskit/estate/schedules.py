@@ -28,7 +28,7 @@ def _definition(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
-def _network_launch(parameters: Mapping[str, object]) -> str:
+def _launch(parameters: Mapping[str, object]) -> str:
     launch = parameters.get("LaunchType")
     return launch if isinstance(launch, str) else ""
 
@@ -99,7 +99,7 @@ def schedule_tasks(
                 task_definition=_definition(_text(parameters, "TaskDefinitionArn")),
                 count=_count(parameters),
                 group=_text(parameters, "Group"),
-                launch_type=_network_launch(parameters),
+                launch_type=_launch(parameters),
                 region=region,
             )
         )
