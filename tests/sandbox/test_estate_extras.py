@@ -6,6 +6,7 @@ DescribeTaskDefinition of a bare family answering its latest ACTIVE revision.
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -108,3 +109,35 @@ def test_the_seeded_shapes(alice: Any, env: str) -> None:
     schedule = alice.client("scheduler", env=env).get_schedule(Name="cleanup")
     assert schedule["Target"]["Arn"].endswith(":cluster/api")
     assert schedule["Target"]["EcsParameters"]["TaskDefinitionArn"].endswith("cleanup:1")
+
+
+def test_a_task_the_simulator_starts_has_every_container_and_its_sidecar_logs(
+    alice: Any,
+) -> None:
+    """A forced new deployment of app-web in dev: its new task carries the sidecar, and the
+    sidecar writes to its own stream ``ecs/datadog-agent/<task id>``."""
+    ecs = alice.client("ecs", env="dev", access="deploy")
+    logs = alice.client("logs", env="dev")
+    before = {t["taskArn"] for t in tasks_of(ecs, "app") if t["group"] == "service:app-web"}
+    ecs.update_service(cluster="app", service="app-web", forceNewDeployment=True)
+    deadline = time.monotonic() + 120
+    fresh: list[dict[str, Any]] = []
+    while not fresh and time.monotonic() < deadline:
+        time.sleep(0.5)
+        fresh = [
+            t for t in tasks_of(ecs, "app")
+            if t["group"] == "service:app-web" and t["taskArn"] not in before
+            and t["lastStatus"] == "RUNNING"
+        ]  # fmt: skip
+    assert fresh, "no new app-web task started"
+    task = fresh[0]
+    assert [c["name"] for c in task["containers"]] == ["app-web", "datadog-agent"]
+    assert all(c["lastStatus"] == "RUNNING" for c in task["containers"])
+    stream = f"ecs/datadog-agent/{task['taskArn'].rsplit('/', 1)[-1]}"
+    events = logs.get_log_events(logGroupName="/ecs/app-web", logStreamName=stream)["events"]
+    assert events and "datadog-agent starting" in events[0]["message"]
+    while time.monotonic() < deadline:  # leave the service settled for the tests after
+        service = ecs.describe_services(cluster="app", services=["app-web"])["services"][0]
+        if len(service["deployments"]) == 1 and service["runningCount"] == service["desiredCount"]:
+            break
+        time.sleep(0.5)
