@@ -64,6 +64,16 @@ def floor(snapshot: Any, metrics_batch: int = 500) -> dict[str, int]:
         # whose rules (one per service of that concern) fit one page of 400
         out["elasticloadbalancing.DescribeListeners"] += len(env.load_balancers)
         out["elasticloadbalancing.DescribeRules"] += len(env.load_balancers)
+        # each family's newest revision: one DescribeTaskDefinition per family; scheduled
+        # tasks: the rules and schedules lists (one page each here) and one
+        # ListTargetsByRule per rule, one GetSchedule per ECS schedule
+        families = {s.task_definition.rsplit(":", 1)[0] for c in clusters for s in c.services}
+        out["ecs.DescribeTaskDefinition"] += len(families)
+        scheduled = [item for c in clusters for item in c.schedules or ()]
+        out["events.ListRules"] += 1
+        out["events.ListTargetsByRule"] += len({i.name for i in scheduled if i.source == "rule"})
+        out["scheduler.ListSchedules"] += 1
+        out["scheduler.GetSchedule"] += sum(1 for i in scheduled if i.source == "schedule")
         zones = {r.zone for r in env.dns}
         out["route53.ListHostedZones"] += 1
         out["route53.ListResourceRecordSets"] += sum(

@@ -35,6 +35,7 @@ class EnvSummary:
     tasks: int
     desired: int
     attention: int  # services that are not ok
+    standalone: int = 0  # running tasks no service owns (RunTask, schedules, batch)
 
 
 def cluster_load(cluster: ClusterState) -> Load:
@@ -90,4 +91,5 @@ def env_summary(env: EnvironmentState) -> EnvSummary:
         tasks=sum(s.running for s in services),
         desired=sum(s.desired for s in services),
         attention=sum(1 for s in services if not s.health.ok),
+        standalone=sum(c.standalone_running for c in env.clusters),
     )

@@ -37,6 +37,7 @@ class What(StrEnum):
     instances = "instances"
     targets = "targets"
     dns = "dns"
+    schedules = "schedules"
 
 
 WITH_UTILIZATION = {What.clusters, What.services, What.instances}
@@ -67,18 +68,30 @@ def ls(
     what: Annotated[What, typer.Argument(help="What to list.")] = What.services,
     env: EnvsOption = None,
     output: OutputOption = Output.table,
+    behind: Annotated[
+        bool,
+        typer.Option("--behind", help="services: only those whose family has a newer revision."),
+    ] = False,
 ) -> int:
-    """List clusters, services, tasks, instances, targets or DNS records of environments."""
+    """List clusters, services, tasks, instances, targets, DNS records or schedules."""
     from opskit.cli import estate_rows as rows
+    from opskit.errors import UsageError
 
+    if behind and what is not What.services:
+        raise UsageError(f"--behind filters services, not {what.value}")
     estate = _estate(ctx, utilization=what in WITH_UTILIZATION)
     snapshot = estate.snapshot(env)
     if what is What.targets:
         groups = {e.name: estate.targets(e) for e in snapshot.environments if e.target_groups}
         data = rows.targets(snapshot, groups)
+    elif what is What.services:
+        data = rows.services(snapshot, behind=behind)
     else:
         data = getattr(rows, what.value)(snapshot)
     emit(data, output)
+    for state in snapshot.environments:
+        for warning in state.warnings:
+            print(f"opskit: {state.name}: {warning}", file=sys.stderr)
     _partial(snapshot.errors)
     return ExitCode.OK
 
@@ -110,6 +123,7 @@ def _show_table(env: str, s: ServiceState) -> None:
             "status": s.status,
             "tasks": f"{s.running} running / {s.desired} desired / {s.pending} pending",
             "task definition": s.task_definition,
+            "revision": s.revision_text,
             "images": list(s.images)
             or [c.image for c in (s.definition.containers if s.definition else ())],
             "health": rows.health(s.health),
@@ -130,6 +144,7 @@ def _show_table(env: str, s: ServiceState) -> None:
         ],
     )  # fmt: skip
     _section("Tasks", [rows.task_row(env, s.cluster, t) for t in s.tasks])
+    _section("Containers", [rows.container_row(t, c) for t in s.tasks for c in t.containers])
     _section(
         "Targets",
         [
@@ -152,6 +167,9 @@ def logs(
     service: Annotated[str, typer.Argument(help="Service name.")],
     env: EnvOption,
     task: Annotated[str | None, typer.Option("--task", help="Only this task (id).")] = None,
+    container: Annotated[
+        str | None, typer.Option("--container", help="Only this container (e.g. a sidecar).")
+    ] = None,
     since: Annotated[str, typer.Option("--since", help="How far back: 90s, 10m, 2h, 1d.")] = "10m",
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
@@ -164,7 +182,7 @@ def logs(
 
     window = service_logs.parse_since(since)
     estate = _estate(ctx, utilization=False)
-    found = service_logs.sources(estate, env, service, task)
+    found = service_logs.sources(estate, env, service, task, container)
     lines = (
         service_logs.follow(estate, env, found, since=window, grep=grep)
         if follow

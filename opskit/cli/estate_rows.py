@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from opskit.estate.model import (
+    ContainerState,
     EnvironmentState,
     HealthSummary,
     Series,
@@ -55,6 +56,8 @@ def clusters(snapshot: Snapshot) -> list[Row]:
             "concern": c.concern,
             "services": len(c.services),
             "tasks": c.running_tasks,
+            "standalone": c.standalone_running,
+            "schedules": "?" if c.schedules is None else len(c.schedules),
             "instances": len(c.instances),
             "cpu": percent(c.utilization.cpu),
             "memory": percent(c.utilization.memory),
@@ -68,8 +71,14 @@ def clusters(snapshot: Snapshot) -> list[Row]:
     ]
 
 
-def services(snapshot: Snapshot) -> list[Row]:
-    return [service_row(env, s) for env in snapshot.environments for _, s in env.services()]
+def services(snapshot: Snapshot, *, behind: bool = False) -> list[Row]:
+    """Every service; with ``behind``, only those whose family has a newer revision."""
+    return [
+        service_row(env, s)
+        for env in snapshot.environments
+        for _, s in env.services()
+        if not behind or s.behind
+    ]
 
 
 def service_row(env: EnvironmentState, s: ServiceState) -> Row:
@@ -83,20 +92,43 @@ def service_row(env: EnvironmentState, s: ServiceState) -> Row:
         "pending": s.pending,
         "tags": list(s.tags),
         "task_definition": s.task_definition,
+        "behind": s.revision_text if s.behind else None,
         "rollout": primary.rollout_state if primary else None,
         "health": health(s.health),
         "cpu": percent(s.utilization.cpu),
         "memory": percent(s.utilization.memory),
         "dns": list(s.dns_names),
+        "images": list(s.images),
     }
 
 
 def tasks(snapshot: Snapshot) -> list[Row]:
+    """Each cluster's service tasks, then its standalone ones (by who started them)."""
     return [
-        task_row(env.name, s.cluster, t)
+        task_row(env.name, c.name, t)
         for env in snapshot.environments
-        for _, s in env.services()
-        for t in s.tasks
+        for c in env.clusters
+        for t in (*(t for s in c.services for t in s.tasks), *c.tasks)
+    ]
+
+
+def schedules(snapshot: Snapshot) -> list[Row]:
+    """EventBridge rules and Scheduler schedules that run tasks, per cluster."""
+    return [
+        {
+            "env": env.name,
+            "cluster": c.name,
+            "source": item.source,
+            "name": item.name,
+            "expression": item.expression or None,
+            "state": item.state,
+            "task_definition": item.task_definition,
+            "count": item.count,
+            "group": item.group or None,
+        }
+        for env in snapshot.environments
+        for c in env.clusters
+        for item in c.schedules or ()
     ]
 
 
@@ -104,15 +136,31 @@ def task_row(env: str, cluster: str, t: TaskState) -> Row:
     return {
         "env": env,
         "cluster": cluster,
-        "service": t.service,
+        "service": t.service or None,
+        "group": t.group or None,
+        "started_by": t.started_by or None,
         "task": t.id,
         "status": t.last_status,
         "health": t.health,
         "started": when(t.started_at),
         "tags": sorted({c.tag for c in t.containers if c.tag}),
+        "containers": len(t.containers),
         "instance": t.container_instance,
         "stopped_reason": t.stopped_reason or None,
         "stop_kind": t.stop_kind.value or None,
+    }
+
+
+def container_row(t: TaskState, c: ContainerState) -> Row:
+    """One container of one task: image, status, health, exit code, reason."""
+    return {
+        "task": t.id,
+        "container": c.name,
+        "image": c.image,
+        "status": c.last_status or None,
+        "health": c.health,
+        "exit_code": c.exit_code,
+        "reason": c.reason or None,
     }
 
 

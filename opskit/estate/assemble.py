@@ -39,6 +39,7 @@ from opskit.estate.region import (
     service_key,
     target_group_key,
 )
+from opskit.estate.schedules import by_cluster
 
 EVENTS = 10  # recent service events kept at overview depth
 
@@ -90,6 +91,7 @@ def assemble(raw: RawRegion, config: Config, now: dt.datetime) -> RegionState:
     }
     concern_of = concerns(config)
     order = list(concern_of)
+    schedules = by_cluster(raw.schedules) if raw.schedules is not None else None
     clusters = []
     for cluster in raw.clusters:
         arn, name = cluster["clusterArn"], cluster["clusterName"]
@@ -101,8 +103,11 @@ def assemble(raw: RawRegion, config: Config, now: dt.datetime) -> RegionState:
         services = tuple(
             sorted(
                 (
-                    service(s, name, by_service.get(s["serviceName"], []), groups, names,
-                            unhealthy, raw.series, now)
+                    with_latest(
+                        service(s, name, by_service.get(s["serviceName"], []), groups, names,
+                                unhealthy, raw.series, now),
+                        raw.latest,
+                    )
                     for s in raw.services.get(arn, [])
                 ),
                 key=lambda s: s.name,
@@ -118,6 +123,8 @@ def assemble(raw: RawRegion, config: Config, now: dt.datetime) -> RegionState:
                 instances=instances(raw.instances.get(arn, []), raw.series),
                 services=services,
                 utilization=utilization(raw.series, partial(cluster_key, name)),
+                tasks=tuple(sorted(by_service.get("", []), key=_standalone_order)),
+                schedules=None if schedules is None else schedules.get(name, ()),
             )
         )
     clusters.sort(key=lambda c: (order.index(c.name) if c.name in order else len(order), c.name))
@@ -199,6 +206,14 @@ def service(
     )
 
 
+def with_latest(state: ServiceState, latest: Mapping[str, int]) -> ServiceState:
+    """The service with its family's newest ACTIVE revision, when that was read."""
+    family = state.task_definition.rsplit(":", 1)[0]
+    if family not in latest:
+        return state
+    return dataclasses.replace(state, latest_revision=latest[family])
+
+
 def dns_names(
     records: Iterable[DnsRecord], routes: Routes, lb_arn: Mapping[str, str]
 ) -> dict[str, set[str]]:
@@ -213,6 +228,11 @@ def dns_names(
         for group in groups:
             out[group].add(record.name)
     return out
+
+
+def _standalone_order(task: TaskState) -> tuple[str, str, str]:
+    """Standalone tasks grouped by who started them, then by group."""
+    return (task.started_by, task.group, task.id)
 
 
 def _task_order(task: TaskState) -> tuple[bool, dt.datetime, str]:

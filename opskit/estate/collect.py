@@ -167,9 +167,11 @@ class Estate:
     ) -> EnvironmentState:
         env = self.config.environment(name)
         errors: list[str] = []
+        warnings: list[str] = []
         parts: list[RegionState] = []
         for raw in raws:
             errors.extend(raw.errors)
+            warnings.extend(raw.warnings)
             parts.append(assemble(raw, self.config, now))
         return EnvironmentState(
             name=name,
@@ -186,6 +188,7 @@ class Estate:
             dns=tuple(r for p in parts for r in p.dns),
             calls=dict(sorted(calls.items())),
             seconds=max((raw.seconds for raw in raws), default=0.0),
+            warnings=tuple(warnings),
         )
 
 

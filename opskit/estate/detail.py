@@ -74,6 +74,8 @@ def read_service(estate: Estate, env: str, name: str, pool: Executor) -> Service
         running = chains.submit(_tasks, ecs, cluster, name, "RUNNING", pool)
         stopped = chains.submit(_tasks, ecs, cluster, name, "STOPPED", pool)
         definition = pool.submit(estate.task_definition, env, raw.get("taskDefinition", ""))
+        family = parse.family_revision(raw.get("taskDefinition", "")).rsplit(":", 1)[0]
+        latest = pool.submit(ecs.describe_task_definition, family)  # its newest ACTIVE one
         health = {arn: pool.submit(elb.target_health, arn) for arn in bound}
         attributes = {arn: pool.submit(elb.target_group_attributes, arn) for arn in bound}
         for part in (balancers, zones, series):
@@ -89,7 +91,11 @@ def read_service(estate: Estate, env: str, name: str, pool: Executor) -> Service
         raw, cluster_name, running.result(), groups, net.names, unhealthy, read.raw.series, now,
         events=ALL_EVENTS, stopped=tuple(stopped.result()),
     )  # fmt: skip
-    return dataclasses.replace(state, definition=definition.result())
+    return dataclasses.replace(
+        state,
+        definition=definition.result(),
+        latest_revision=int(latest.result().get("revision", 0)) or None,
+    )
 
 
 def read_targets(

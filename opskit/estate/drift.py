@@ -3,9 +3,10 @@
 Staging mirrors prod, so every other difference is worth a look: image tags, containers,
 environment variable and secret *names* (values are never read into the model, so they can
 never be shown), container ports, health checks (the container's and the target group's),
-target group ports and draining timeouts (deregistration delay), and services missing on
-one side. One overview read of both environments, then each service's task definition and
-each bound target group's attributes, all at once.
+target group ports and draining timeouts (deregistration delay), a service behind its
+family's newest revision on one side only, and services missing on one side. One
+overview read of both environments, then each service's task definition and each bound
+target group's attributes, all at once.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def drift(estate: Estate, env_a: str, env_b: str) -> Drift:
     ]  # fmt: skip
     for name in both:
         differences.extend(compare(name, shapes_a[name], shapes_b[name]))
+        differences.extend(behind(name, services_a[name], services_b[name]))
     differences.sort(key=lambda d: (d.service, d.what))
     return Drift(env_a, env_b, tuple(differences), snapshot.errors, len(both))
 
@@ -119,6 +121,12 @@ def compare(name: str, a: Shape, b: Shape) -> Iterator[Difference]:
             if left_value != right_value:
                 unit = " s" if label == "draining" else ""
                 yield Difference(name, label, f"{left_value}{unit}", f"{right_value}{unit}")
+
+
+def behind(name: str, a: ServiceState, b: ServiceState) -> Iterator[Difference]:
+    """A service behind its family's newest revision on one side only (a half-done release)."""
+    if a.behind != b.behind:
+        yield Difference(name, "revision", a.revision_text, b.revision_text)
 
 
 def _containers(name: str, a: ContainerDefinition, b: ContainerDefinition) -> Iterator[Difference]:

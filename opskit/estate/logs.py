@@ -47,13 +47,21 @@ class LogLine:
     event_id: str
 
 
-def sources(estate: Estate, env: str, service: str, task: str | None = None) -> list[LogSource]:
-    """Each awslogs container of the service's current task definition."""
+def sources(
+    estate: Estate, env: str, service: str, task: str | None = None, container: str | None = None
+) -> list[LogSource]:
+    """Each awslogs container of the service's current task definition (or only ``container``:
+    a sidecar's stream is ``<prefix>/<sidecar>/<task id>``, beside the main container's)."""
     region = estate.config.environment(env).region
     ecs = EcsReader(estate.accounts.client(env, "ecs", region=region), f"{env} ({region})")
     with ThreadPoolExecutor(4) as pool:
         _, raw = find_service(ecs, estate.config, env, service, pool)
     definition = estate.task_definition(env, raw.get("taskDefinition", ""))
+    names = [c.name for c in definition.containers]
+    if container is not None and container not in names:
+        known = ", ".join(names)
+        raise UsageError(f"--container {container}: {service} in {env} has no such container "
+                         f"({known})")  # fmt: skip
     found = [
         LogSource(
             container=c.name,
@@ -63,7 +71,7 @@ def sources(estate: Estate, env: str, service: str, task: str | None = None) -> 
             task=task or "",
         )
         for c in definition.containers
-        if c.log_group
+        if c.log_group and (container is None or c.name == container)
     ]
     if not found:
         raise UsageError(f"{service} in {env} has no container logging to CloudWatch (awslogs)")

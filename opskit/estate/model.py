@@ -100,6 +100,13 @@ class TaskState:
     stop_kind: StopKind = StopKind.none
     container_instance: str = ""  # container instance id (EC2 launch type)
     containers: tuple[ContainerState, ...] = ()
+    group: str = ""  # "service:NAME" for a service's task, else e.g. "family:backfill"
+    started_by: str = ""  # the deployment id, or who ran it ("ops/backfill", "events-rule/…")
+
+    @property
+    def standalone(self) -> bool:
+        """Run by RunTask, a schedule or a batch job rather than by a service."""
+        return not self.service
 
 
 @dataclass(frozen=True)
@@ -266,6 +273,30 @@ class ServiceState:
     utilization: Utilization = field(default_factory=Utilization)
     definition: TaskDefinitionState | None = None  # detail depth
     created_at: dt.datetime | None = None
+    latest_revision: int | None = None  # newest ACTIVE revision of its family; None: unknown
+
+    @property
+    def revision(self) -> int | None:
+        """The revision it runs (of its PRIMARY deployment)."""
+        number = self.task_definition.rsplit(":", 1)[-1]
+        return int(number) if number.isdigit() else None
+
+    @property
+    def behind(self) -> int:
+        """How many revisions newer than the one it runs its family has (0: up to date)."""
+        if self.latest_revision is None or self.revision is None:
+            return 0
+        return max(0, self.latest_revision - self.revision)
+
+    @property
+    def revision_text(self) -> str:
+        """``running :4, latest :5`` when behind, else ``:4`` (``:4, latest ?`` if unknown)."""
+        running = f":{self.revision}" if self.revision is not None else self.task_definition
+        if self.latest_revision is None:
+            return f"running {running}, latest ?"
+        if self.behind:
+            return f"running {running}, latest :{self.latest_revision}"
+        return f"running {running} (latest)"
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -293,6 +324,22 @@ class InstanceState:
 
 
 @dataclass(frozen=True)
+class ScheduledTask:
+    """An EventBridge rule or EventBridge Scheduler schedule that runs ECS tasks on a cluster."""
+
+    source: str  # "rule" (EventBridge) | "schedule" (EventBridge Scheduler)
+    name: str  # the rule's name, or "group/name" of a schedule
+    expression: str  # rate(1 hour), cron(…), at(…); "" for a rule on an event pattern
+    state: str  # ENABLED | DISABLED
+    cluster: str  # the target cluster's name
+    task_definition: str  # family:revision (or the family: its latest revision)
+    count: int = 1
+    group: str = ""
+    launch_type: str = ""
+    region: str = ""
+
+
+@dataclass(frozen=True)
 class ClusterState:
     """An ECS cluster and what runs on it; ``concern`` comes from the config."""
 
@@ -304,6 +351,8 @@ class ClusterState:
     instances: tuple[InstanceState, ...] = ()
     services: tuple[ServiceState, ...] = ()
     utilization: Utilization = field(default_factory=Utilization)
+    tasks: tuple[TaskState, ...] = ()  # standalone tasks: RunTask, schedules, batch
+    schedules: tuple[ScheduledTask, ...] | None = ()  # None: could not be read
 
     def service(self, name: str) -> ServiceState | None:
         return next((s for s in self.services if s.name == name), None)
@@ -326,7 +375,12 @@ class ClusterState:
 
     @property
     def running_tasks(self) -> int:
-        return sum(s.running for s in self.services)
+        """Services' running tasks and standalone ones."""
+        return sum(s.running for s in self.services) + self.standalone_running
+
+    @property
+    def standalone_running(self) -> int:
+        return sum(1 for t in self.tasks if t.last_status == "RUNNING")
 
 
 @dataclass(frozen=True)
@@ -347,6 +401,7 @@ class EnvironmentState:
     dns: tuple[DnsRecord, ...] = ()
     calls: Mapping[str, int] = field(default_factory=dict)  # "ecs.DescribeServices" -> n
     seconds: float = 0.0
+    warnings: tuple[str, ...] = ()  # parts left unknown that fail nothing (e.g. schedules)
 
     @property
     def ok(self) -> bool:

@@ -89,6 +89,8 @@ def task(raw: AwsDict) -> TaskState:
         else StopKind.none,
         container_instance=arn_name(raw.get("containerInstanceArn", "") or ""),
         containers=containers,
+        group=group,
+        started_by=raw.get("startedBy", "") or "",
     )
 
 

@@ -28,7 +28,7 @@ from opskit.aws.elbv2 import ElbReader
 from opskit.aws.route53 import DnsReader
 from opskit.errors import OpskitError
 from opskit.estate.metrics import CPU, MEMORY, UNHEALTHY, MetricQuery, MetricsSource
-from opskit.estate.model import Series
+from opskit.estate.model import ScheduledTask, Series
 
 AwsDict = Mapping[str, Any]
 T = TypeVar("T")
@@ -59,6 +59,9 @@ class RawRegion:
     series: dict[str, Series] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    latest: dict[str, int] = field(default_factory=dict)  # family -> newest ACTIVE revision
+    schedules: list[ScheduledTask] | None = field(default_factory=list)  # None: unknown
+    warnings: list[str] = field(default_factory=list)  # unknown parts that fail nothing
 
 
 def cluster_key(cluster: str, metric: str) -> str:
@@ -119,6 +122,8 @@ class RegionRead:
                 chains.submit(self._guard, label, self._tasks, ecs, arn)
             if self.metrics is not None:
                 chains.submit(self._guard, "metrics", self._utilization, [*listed, balancers])
+            chains.submit(self._soft, "revisions", self._revisions, ecs, listed)
+            chains.submit(self._soft, "schedules", self._schedules)
         return self.raw
 
     # -- chains ---------------------------------------------------------------------
@@ -128,6 +133,53 @@ class RegionRead:
             chain(*args)
         except OpskitError as error:
             self.raw.errors.append(f"{label}: {error}")
+
+    def _soft(self, label: str, chain: Callable[..., None], *args: Any) -> None:
+        """A chain whose failure leaves its part unknown and fails nothing else."""
+        try:
+            chain(*args)
+        except OpskitError as error:
+            if label == "schedules":
+                self.raw.schedules = None
+            self.raw.warnings.append(f"{label} unknown: {error}")
+
+    def _revisions(self, ecs: EcsReader, needed: Sequence[Future[Any]]) -> None:
+        """The newest ACTIVE revision of each family a service runs: one call per family.
+
+        DescribeTaskDefinition with a bare family answers its latest ACTIVE revision
+        (ListTaskDefinitions' ``familyPrefix`` is a prefix: "api" lists "api-worker" too).
+        """
+        for future in needed:
+            future.result()
+        families = sorted(
+            {
+                str(s.get("taskDefinition", "")).rsplit("/", 1)[-1].rsplit(":", 1)[0]
+                for services in list(self.raw.services.values())
+                for s in services
+            }
+            - {""}
+        )
+
+        def latest(family: str) -> int | str:
+            try:
+                return int(ecs.describe_task_definition(family).get("revision", 0))
+            except OpskitError as error:  # e.g. no ACTIVE revision left: that one unknown
+                return str(error)
+
+        answers = self._each(latest, families)
+        self.raw.latest = {
+            f: a for f, a in zip(families, answers, strict=True) if isinstance(a, int)
+        }
+        failed = [a for a in answers if isinstance(a, str)]
+        if failed:
+            self.raw.warnings.append(f"latest revision unknown for {len(failed)}: {failed[0]}")
+
+    def _schedules(self) -> None:
+        from opskit.estate.schedules import rule_tasks, schedule_tasks
+
+        found = rule_tasks(self.client("events"), self.where, self.region, self._each)
+        found += schedule_tasks(self.client("scheduler"), self.where, self.region, self._each)
+        self.raw.schedules = found
 
     def _services(self, ecs: EcsReader, cluster: str) -> None:
         arns = ecs.list_services(cluster)

@@ -19,6 +19,9 @@ so a moto upgrade that changes one fails loudly.
    A client cannot set an environ key that is not an HTTP header, so this cannot be forged.
 3. Exact account ids. moto's Organizations gives created accounts random ids; the config
    names exact ones. ``next_account_ids`` queues the ids the next CreateAccount calls get.
+4. Every container of a task. moto's ``Task`` carries only its task definition's first
+   container, so a sidecar (a log router, an agent, a proxy) never shows in DescribeTasks;
+   AWS lists one container per container definition, each with its own name and image.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def apply() -> None:
     _patch_signature_payload()
     _patch_preauthorized()
     _patch_account_ids()
+    _patch_task_containers()
     _applied = True
 
 
@@ -108,6 +112,30 @@ def _patch_account_ids() -> None:
         return str(original())
 
     utils.make_random_account_id = make_account_id
+
+
+def _patch_task_containers() -> None:
+    from moto.ecs import models
+
+    original = models.Task.__init__
+    make: Any = models.Container  # abstract to mypy (CloudFormation hooks), concrete to moto
+
+    def __init__(self: Any, cluster: Any, task_definition: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, cluster, task_definition, *args, **kwargs)
+        containers = []
+        for definition in task_definition.container_definitions:
+            container: Any = make(task_definition)
+            container.image = definition.get("image")
+            container.cpu = definition.get("cpu", 0)
+            container.memory = definition.get("memory")
+            container.environment = definition.get("environment")
+            container.name = definition.get("name")
+            container.command = definition.get("command")
+            containers.append(container)
+        self.containers = containers or self.containers
+
+    task: Any = models.Task
+    task.__init__ = __init__
 
 
 @contextmanager

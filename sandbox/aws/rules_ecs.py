@@ -17,6 +17,8 @@ ListTasks ignores ``serviceName`` and lists stopped tasks by default. AWS:
 - ListTasks lists the tasks of exactly that cluster, of ``serviceName`` if given (the
   service's tasks carry the group ``service:NAME``), with desiredStatus RUNNING unless
   another is asked for.
+- DescribeTaskDefinition with a bare family describes its latest ACTIVE revision (moto:
+  the highest revision, even a deregistered one); ``ClientException`` when none is active.
 """
 
 from __future__ import annotations
@@ -137,3 +139,15 @@ for _operation, (_key, _default, _maximum) in PAGED.items():
     _paged(_operation, _key, _default, _maximum)
 for _operation, (_name, _limit) in BATCHES.items():
     _batch(_operation, _name, _limit)
+
+
+@override("ecs", "DescribeTaskDefinition")
+def describe_task_definition(call: AwsCall) -> dict[str, Any] | None:
+    name = str(call.params.get("taskDefinition", "")).rsplit("/", 1)[-1]
+    if not name or ":" in name:
+        return None  # family:revision or a full ARN: moto answers it as AWS does
+    revisions = call.backend().task_definitions.get(name, {})
+    active = [number for number, d in revisions.items() if d.status == "ACTIVE"]
+    if not active:
+        raise AwsApiError("ClientException", "Unable to describe task definition.")
+    return call.forward({**call.params, "taskDefinition": f"{name}:{max(active)}"})

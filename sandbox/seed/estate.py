@@ -43,6 +43,7 @@ from sandbox.seed.cloudwatch import store_for
 from sandbox.seed.context import EstateContext, backend
 from sandbox.seed.dns import seed_traffic, seed_zone
 from sandbox.seed.ecs import seed_clusters, seed_services
+from sandbox.seed.extras import seed_extras
 from sandbox.seed.logs import create_log_groups, seed_logs
 from sandbox.seed.metrics import seed_history
 from sandbox.seed.network import Network, seed_network, seed_target_groups
@@ -90,6 +91,7 @@ def seed_estate(ctx: EstateContext) -> SeedReport:
     for plan in plans:
         seed_traffic(ctx, plan, networks, by_name)
     report.took("dns", started)
+    seed_extras(ctx, plans)  # sidecar, a service behind, standalone and scheduled tasks
     report.environments = len(plans)
     log.info("sandbox estate seeded: %s", report)
     return report

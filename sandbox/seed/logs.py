@@ -196,6 +196,24 @@ def crash_lines(service: Any, when: float, out_of_memory: bool) -> list[tuple[fl
     return [(when + i * 0.001, line) for i, line in enumerate(trace)]
 
 
+def sidecar_startup(
+    task_definition: Any, task_id: str, when: float
+) -> list[tuple[str, str, list[tuple[float, str]]]]:
+    """(group, stream, lines) of each awslogs container after the first (the sidecars): the
+    line it prints when it starts."""
+    out = []
+    for container in task_definition.container_definitions[1:]:
+        options = (container.get("logConfiguration") or {}).get("options") or {}
+        if "awslogs-group" not in options:
+            continue
+        name = str(container.get("name", ""))
+        image = str(container.get("image", ""))
+        stream = stream_name(name, task_id, options.get("awslogs-stream-prefix", STREAM_PREFIX))
+        line = f"{_stamp(when)} INFO  {name} starting ({image})"
+        out.append((options["awslogs-group"], stream, [(when, line)]))
+    return out
+
+
 def now() -> float:
     return time.time()
 

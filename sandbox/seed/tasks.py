@@ -157,16 +157,18 @@ def create_task(
     task.version = 1
     task.enable_execute_command = False
     task.last_status = status
-    container: Any = task.containers[0]
-    container.last_status = "PENDING"
-    container.exitCode = None
-    container.health_status = "UNKNOWN"
-    container.runtime_id = hashlib.sha256(task.id.encode()).hexdigest()
-    container.image_digest = "sha256:" + hashlib.sha256(str(container.image).encode()).hexdigest()
-    if address is not None and task.attachments:
-        container.network_interfaces = [
-            {"attachmentId": task.attachments[0]["id"], "privateIpv4Address": address}
-        ]
+    for container in task.containers:  # every container of the definition (moto_patches)
+        container.last_status = "PENDING"
+        container.exitCode = None
+        container.health_status = "UNKNOWN"
+        container.runtime_id = hashlib.sha256(f"{task.id}/{container.name}".encode()).hexdigest()
+        container.image_digest = (
+            "sha256:" + hashlib.sha256(str(container.image).encode()).hexdigest()
+        )
+        if address is not None and task.attachments:
+            container.network_interfaces = [
+                {"attachmentId": task.attachments[0]["id"], "privateIpv4Address": address}
+            ]
     ecs.update_container_instance_resources(host.instance, requirements)
     tasks = dict(ecs.tasks.get(cluster_name, {}))
     tasks[task.task_arn] = task
@@ -212,9 +214,10 @@ def mark_running(task: Any, now: Any = None) -> None:
     task.pull_stopped_at = now
     task.started_at = now
     task.health_status = "HEALTHY"
-    container = task.containers[0]
-    container.last_status = "RUNNING"
-    container.health_status = "HEALTHY"
+    for index, container in enumerate(task.containers):
+        container.last_status = "RUNNING"
+        # the first (essential) container has the health check; sidecars here have none
+        container.health_status = "HEALTHY" if index == 0 else "UNKNOWN"
 
 
 def begin_stop(
@@ -250,11 +253,11 @@ def finish_stop(ecs: Any, task: Any, host: Host | None) -> None:
     task.execution_stopped_at = getattr(task, "execution_stopped_at", None) or now
     task.connectivity = None
     task.health_status = "UNKNOWN"
-    container = task.containers[0]
-    container.last_status = "STOPPED"
-    container.health_status = "UNKNOWN"
-    if container.exitCode is None and getattr(task, "started_at", None) is not None:
-        container.exitCode = 0  # stopped by ECS after it ran: SIGTERM, a clean exit
+    for container in task.containers:
+        container.last_status = "STOPPED"
+        container.health_status = "UNKNOWN"
+        if container.exitCode is None and getattr(task, "started_at", None) is not None:
+            container.exitCode = 0  # stopped by ECS after it ran: SIGTERM, a clean exit
     if host is not None:
         ecs.update_container_instance_resources(
             host.instance, task.resource_requirements, removing=True

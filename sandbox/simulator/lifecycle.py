@@ -15,7 +15,7 @@ import time
 from typing import Any, Protocol
 
 from sandbox.seed import targets as estate_targets
-from sandbox.seed.logs import crash_lines, startup_lines
+from sandbox.seed.logs import crash_lines, sidecar_startup, startup_lines, write
 from sandbox.seed.tasks import (
     begin_stop,
     choose_host,
@@ -120,6 +120,9 @@ def _run(rt: Runtime, svc: ServiceSim, ts: TaskSim) -> None:
     source = rt.log_source(svc, ts.task)
     broken = is_broken(ts.task.containers[0].image)
     rt.write_logs(svc, ts, startup_lines(source, time.time(), broken))
+    definition = svc.account.ecs.describe_task_definition(ts.task.task_definition_arn)
+    for log_group, stream, lines in sidecar_startup(definition, ts.task.id, time.time()):
+        write(svc.account.logs, log_group, stream, lines)  # each sidecar's own stream
     if broken:
         scheduler.at(scheduler.scaled(BROKEN_EXIT_S), lambda: exited(rt, svc, ts, 1, None))
         rt.reconcile_soon(svc)

@@ -33,7 +33,10 @@ def test_detail_read_of_a_service(estate: Estate, alice_workspace: Workspace) ->
     }  # fmt: skip
     assert "app.prod.acme.internal" in service.dns_names
     assert service.definition is not None
-    (container,) = service.definition.containers
+    container, sidecar = service.definition.containers  # the sandbox's datadog-agent
+    assert (sidecar.name, sidecar.essential, sidecar.log_group) == (
+        "datadog-agent", False, "/ecs/app-web",
+    )  # fmt: skip
     assert container.ports == (spec.port,) and container.tag == service.tags[0]
     assert set(spec.env) | set(spec.secrets) <= set(container.env_names)
     assert container.log_group == "/ecs/app-web"

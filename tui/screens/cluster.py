@@ -19,6 +19,13 @@ from tui.aggregate import cluster_load
 from tui.format import count_cell, health_words, level, pct, spark
 from tui.messages import Chosen, Navigate
 from tui.screens.base import DashScreen
+from tui.screens.cluster_tabs import (
+    SCHEDULE_COLUMNS,
+    TASK_COLUMNS,
+    revision_cell,
+    schedule_rows,
+    standalone_rows,
+)
 from tui.state import EstateView
 from tui.widgets.estate_table import matches
 from tui.widgets.host_map import HostGroup, HostMap
@@ -36,6 +43,7 @@ def service_row(service: ServiceState) -> Row:
             Text(service.name, style="bold"),
             count_cell(service),
             ", ".join(service.tags),
+            revision_cell(service),
             Text(pct(cpu), style=level(cpu)),
             Text(pct(mem), style=level(mem)),
             Text(spark(cpu_values, 12), style=level(cpu)),
@@ -63,8 +71,13 @@ class ClusterScreen(DashScreen):
         with TabbedContent(id="cluster-tabs"):
             with TabPane("Services", id="tab-services"):
                 yield KeyedTable(
-                    ("service", "tasks", "tags", "cpu", "mem", "cpu 1h", "health"), id="services"
+                    ("service", "tasks", "tags", "rev", "cpu", "mem", "cpu 1h", "health"),
+                    id="services",
                 )
+            with TabPane("Standalone tasks", id="tab-standalone"):
+                yield KeyedTable(TASK_COLUMNS, id="standalone")
+            with TabPane("Schedules", id="tab-schedules"):
+                yield KeyedTable(SCHEDULE_COLUMNS, id="schedules")
             with TabPane("Hosts", id="tab-hosts"):
                 yield HostMap(id="cluster-hosts")
 
@@ -86,7 +99,10 @@ class ClusterScreen(DashScreen):
         text.append(cluster.name, style="bold")
         text.append(f" ({cluster.concern})", style="dim")
         text.append(f" · {len(cluster.instances)} hosts · {len(cluster.services)} svc · ")
-        text.append(f"{cluster.running_tasks} tasks · reserved cpu {pct(load.cpu_reserved)}")
+        text.append(f"{cluster.running_tasks} tasks")
+        if cluster.tasks:
+            text.append(f" ({cluster.standalone_running} standalone)", style="dim")
+        text.append(f" · reserved cpu {pct(load.cpu_reserved)}")
         text.append(f" mem {pct(load.mem_reserved)}")
         head.update(text)
         self.query_one(UtilizationPanel).utilization = cluster.utilization
@@ -94,9 +110,13 @@ class ClusterScreen(DashScreen):
             [
                 service_row(s)
                 for s in sorted(cluster.services, key=lambda s: s.name)
-                if matches(self.needle, s.name, *s.tags)
+                if matches(self.needle, s.name, *s.tags, "behind" if s.behind else "")
             ]
         )
+        self.query_one("#standalone", KeyedTable).fill(
+            standalone_rows(cluster, self.dash.now, self.needle)
+        )
+        self.query_one("#schedules", KeyedTable).fill(schedule_rows(cluster, self.needle))
         status = view.env(self.env or "")
         colour = status.colour if status else "white"
         self.query_one(HostMap).groups = (
@@ -109,6 +129,18 @@ class ClusterScreen(DashScreen):
             self.post_message(
                 Navigate("service", self.env or "", self.cluster, event.row_key.value)
             )
+        elif event.data_table.id == "standalone" and event.row_key.value:
+            event.stop()
+            self._open_task(event.row_key.value)
+
+    def _open_task(self, task_id: str) -> None:
+        """A standalone task's details (its containers, why it stopped) over this screen."""
+        from tui.screens.task import TaskScreen
+
+        cluster = self.state(self.dash.estate)
+        task = next((t for t in cluster.tasks if t.id == task_id), None) if cluster else None
+        if task is not None:
+            self.app.push_screen(TaskScreen(self.env or "", "", self.cluster, task))
 
     def action_open(self) -> None:
         key = self.query_one("#services", KeyedTable).key_at_cursor()

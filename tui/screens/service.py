@@ -150,6 +150,8 @@ class ServiceScreen(DashScreen):
         text.append(f" / {service.cluster}  ", style="dim")
         text.append_text(count_cell(service))
         text.append(f"  pending {service.pending}  {service.task_definition}", style="dim")
+        if service.behind:
+            text.append(f" (latest :{service.latest_revision})", style="bold yellow")
         text.append(f"  tags {', '.join(service.tags) or '-'}\n")
         words = health_words(service.health)
         text.append(words, style="green" if words == "healthy" else "bold red")

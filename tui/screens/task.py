@@ -35,6 +35,9 @@ def task_table(task: TaskState, clock: dt.datetime) -> Table:
     )
     table.add_row("health", styled(task.health))
     table.add_row("definition", task.task_definition)
+    if task.standalone:
+        table.add_row("group", task.group or "-")
+        table.add_row("started by", task.started_by or "-")
     table.add_row("host", task.container_instance or "-")
     table.add_row("started", f"{ago(task.started_at, clock)} ago" if task.started_at else "-")
     if task.stopped_at or task.stopped_reason:
@@ -76,18 +79,25 @@ class TaskScreen(ReportsWorkerErrors, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="task", classes="dialog"):
             yield Static(
-                Text(f"task {self.ecs_task.id} of {self.service} in {self.env}", style="bold"),
+                Text(f"task {self.ecs_task.id} of {self._owner} in {self.env}", style="bold"),
                 classes="dialog-title",
             )
             yield Static(task_table(self.ecs_task, self.dash.now), id="task-body")
         yield Footer()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "logs" and self.ecs_task.standalone:
+            return False  # the logs screen reads a service's containers; none owns this task
         if action == "stop_task":
             return self.ecs_task.desired_status != "STOPPED" and not self.dash.change_block(
                 self.env
             )
         return True
+
+    @property
+    def _owner(self) -> str:
+        task = self.ecs_task
+        return self.service or f"{task.group or 'no group'} (started by {task.started_by or '?'})"
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -124,6 +124,8 @@ class EnvCard(Vertical):
         sep = " · " if wide else " "
         tasks = f"{summary.tasks}/{summary.desired}" + (" tasks" if wide else "")
         text.append(f"{summary.services} svc{sep}{tasks}")
+        if summary.standalone:
+            text.append(f" +{summary.standalone}" + (" standalone" if wide else ""), style="dim")
         if summary.attention:
             needs = f"{summary.attention} need attention" if wide else f"{summary.attention}!"
             text.append(f"{sep}{needs}", style="bold red")

@@ -128,7 +128,8 @@ def _rows(view: EstateView, needle: str, wide: bool) -> list[tuple[str, Cells]]:
         if attention_only and all(s.health.ok for s in states):
             continue
         tags = " ".join(t for s in states for t in s.tags)
-        if not matches(needle, service, cluster, concern, tags):
+        behind = "behind" if any(s.behind for s in states) else ""  # `/behind` finds them
+        if not matches(needle, service, cluster, concern, tags, behind):
             continue
         if pending_cluster is not None:
             out.append(pending_cluster)
@@ -188,6 +189,8 @@ def service_text(service: ServiceState, wide: bool) -> Text:
     if wide:
         cpu = service.utilization.cpu.latest if service.utilization.cpu else None
         text.append(f" {','.join(service.tags)}", style="dim")
+        if service.behind:
+            text.append(f" :{service.revision}→:{service.latest_revision}", style="yellow")
         text.append(" cpu ", style="dim")
         text.append(pct(cpu), style=level(cpu))
     return text
