@@ -1,0 +1,75 @@
+"""Screens on the live sandbox where what matters is what AWS holds: the prod deploy
+plan read at 80x24, target groups' draining timeouts, DNS values.
+
+Expected values come from boto3 reading the sandbox as the test user, never from opskit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from textual.widgets import Input
+from tui_pilot import loaded, until
+
+from opskit.config import Config
+from tui.app import OpskitApp
+from tui.library import LibrarySource
+from tui.screens.ask import AskScreen
+from tui.screens.plan import PlanScreen
+from tui.screens.service import ServiceScreen
+from tui.settings import Settings
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+LONG = 3000
+
+
+def live_app(config: Config, **options: Any) -> OpskitApp:
+    settings = Settings.from_config(config, **options)
+    return OpskitApp(config, LibrarySource(config, None), settings)
+
+
+def on_screen(app: OpskitApp) -> list[str]:
+    """The terminal's lines as drawn now (every layer: the modal over the screen)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def test_a_prod_deploy_plan_shows_before_and_after_at_80x24(
+    config: Config, sandbox: Any, aws_as: Callable[[str], Any]
+) -> None:
+    ecs = aws_as("alice").client("ecs", env="prod")
+    described = ecs.describe_services(cluster="api", services=["api"])["services"][0]
+    family_rev = described["taskDefinition"].rsplit("/", 1)[-1]  # e.g. api:3
+    app = live_app(config, envs=("prod",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        app.open("service", "prod", "api", "api")
+        screen = app.screen
+        assert isinstance(screen, ServiceScreen)
+        await pilot.press("ctrl+u", *"prod", "enter")
+        assert "prod" in app.unlocked
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, AskScreen))
+        app.screen.query_one(Input).value = "7.7.7-rc.20261207"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, PlanScreen), LONG)
+        plan = app.screen
+        assert isinstance(plan, PlanScreen)
+        await pilot.pause(0.2)
+        lines = on_screen(app)
+        assert len(lines) == 24
+        image_rows = [line for line in lines if "image:" in line]
+        assert image_rows, "\n".join(lines)
+        assert all("→" in row and "7.7.7-rc.20261207" in row for row in image_rows), lines
+        td_row = next(line for line in lines if "taskDefinition" in line)
+        assert family_rev in td_row and "→" in td_row and "arn:aws" not in td_row
+        text = "\n".join(lines)
+        assert "type its name to apply" in text and "Apply" in text and "Cancel" in text
+        confirm = plan.query_one("#plan-confirm", Input)
+        assert confirm.region.bottom <= 24 and confirm.has_focus
+        await pilot.press("escape")  # nothing applied
+        assert (
+            ecs.describe_services(cluster="api", services=["api"])["services"][0]["taskDefinition"]
+            == described["taskDefinition"]
+        )
