@@ -236,7 +236,8 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
         if self.settings.read_only:
             return "read-only session"
         if self.config.environments[env].protected and env not in self.unlocked:
-            return f"{env} is protected: read-only until unlocked (ctrl+u)"
+            key = self.keymap.get("app.unlock", "ctrl+u").split(",")[0]
+            return f"{env} is locked: {key} (protected: read-only until unlocked)"
         return ""
 
     def mode_text(self, env: str | None = None) -> str:

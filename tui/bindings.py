@@ -26,6 +26,7 @@ OVERVIEW = [
     Binding("enter", "open", "Open", id="overview.open", show=False),
     Binding("e", "environment", "Env", id="overview.environment"),
     Binding("h", "hosts", "Hosts", id="overview.hosts"),
+    Binding("l", "logs", "Logs", id="overview.logs", show=False),
     Binding("w", "toggle_wide", "Wide", id="overview.wide", show=False),
 ]
 
@@ -42,6 +43,7 @@ CLUSTER = [
     FILTER,
     Binding("enter", "open", "Open", id="cluster.open", show=False),
     Binding("h", "hosts", "Hosts", id="cluster.hosts"),
+    Binding("l", "logs", "Logs", id="cluster.logs", show=False),
 ]
 
 SERVICE = [

@@ -61,7 +61,9 @@ async def test_drill_down_every_level_and_back(fake_app: AppFactory) -> None:
     app = fake_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot)
-        await pilot.press("right", "right", "right", "e")  # prod column, environment
+        await pilot.press("right", "right", "right", "e")  # prod column: the picker offers it
+        await until(pilot, lambda: not isinstance(app.screen, OverviewScreen))
+        await pilot.press("enter")  # first
         assert isinstance(app.screen, EnvironmentScreen) and app.screen.env == "prod"
         await pilot.pause()
         clusters = app.screen.query_one("#clusters", KeyedTable)

@@ -119,5 +119,15 @@ class ClusterScreen(DashScreen):
         if message.kind != "host":  # focusing a tile only selects it
             super().chosen(message)
 
+    def action_logs(self) -> None:
+        """Logs of the service under the cursor."""
+        key = self.query_one("#services", KeyedTable).key_at_cursor()
+        if not key:
+            self.notify("choose a service first", timeout=3)
+            return
+        from tui.screens.logs import LogsScreen
+
+        self.app.push_screen(LogsScreen(self.env or "", key))
+
     def action_hosts(self) -> None:
         self.post_message(Navigate("hosts", self.env or ""))

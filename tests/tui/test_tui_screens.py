@@ -1,0 +1,133 @@
+"""Pilot tests on fixed data for the screens of issue 14: keys that work where the README
+says (the actions menu's letters, ``e``'s picker, ``l``), refusals that say why, the plan
+dialog at 80x24."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from tui_pilot import loaded, until
+
+from opskit.changes.plan import Diff, Plan
+from tui.app import OpskitApp
+from tui.screens.ask import AskScreen
+from tui.screens.cluster import ClusterScreen
+from tui.screens.environment import EnvironmentScreen
+from tui.screens.logs import LogsScreen
+from tui.screens.menu import MenuScreen
+from tui.screens.plan import PlanScreen
+from tui.screens.service import ServiceScreen
+from tui.source import ActionKind, ActionRequest
+from tui.widgets.estate_table import EstateTable
+
+pytestmark = pytest.mark.anyio
+AppFactory = Callable[..., OpskitApp]
+
+
+def on_screen(app: OpskitApp) -> list[str]:
+    """The terminal's lines as drawn now (the modal over the screen beneath)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def notes(app: OpskitApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_the_actions_menu_letters_pick_the_action(fake_app: AppFactory) -> None:
+    app = fake_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        app.open("service", "dev", "api", "api")
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, MenuScreen))
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, AskScreen))
+        assert "Scale api in dev" in app.screen.title_text  # type: ignore[attr-defined]
+        await pilot.press("escape", "a")
+        await until(pilot, lambda: isinstance(app.screen, MenuScreen))
+        await pilot.press("r")  # restart asks nothing: straight to the plan
+        await until(pilot, lambda: isinstance(app.screen, PlanScreen))
+        assert [r.kind for r in app.source.planned] == [ActionKind.restart]  # type: ignore[attr-defined]
+
+
+async def test_a_refused_key_says_why(fake_app: AppFactory) -> None:
+    app = fake_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        app.open("service", "prod", "api", "api")
+        await pilot.press("s")
+        assert isinstance(app.screen, ServiceScreen)
+        assert any("prod is locked: ctrl+u" in n for n in notes(app)), notes(app)
+        assert app.source.planned == []  # type: ignore[attr-defined]
+
+
+async def test_a_read_only_session_says_so(fake_app: AppFactory) -> None:
+    app = fake_app(read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        app.open("service", "dev", "api", "api")
+        await pilot.press("a")
+        assert isinstance(app.screen, ServiceScreen)
+        assert any("read-only session" in n for n in notes(app)), notes(app)
+
+
+async def test_e_offers_every_environment(fake_app: AppFactory) -> None:
+    app = fake_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, MenuScreen))
+        menu = app.screen
+        assert isinstance(menu, MenuScreen)
+        assert [item[0] for item in menu.items] == ["dev", "stage", "prod"]
+        await pilot.press("3")
+        await until(pilot, lambda: isinstance(app.screen, EnvironmentScreen))
+        assert app.screen.env == "prod"  # type: ignore[attr-defined]
+
+
+async def test_l_opens_logs_where_the_readme_says(fake_app: AppFactory) -> None:
+    app = fake_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        table = app.screen.query_one(EstateTable)
+        table.move_cursor(row=table.get_row_index("s:api/tracking"), column=2)  # stage
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, LogsScreen))
+        logs = app.screen
+        assert isinstance(logs, LogsScreen)
+        assert (logs.env, logs.service, logs.task_id) == ("stage", "tracking", None)
+        await pilot.press("escape")
+        app.open("cluster", "dev", "app")
+        await until(pilot, lambda: isinstance(app.screen, ClusterScreen))
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, LogsScreen))
+        assert app.screen.env == "dev" and app.screen.service  # type: ignore[attr-defined]
+
+
+async def test_the_plan_keeps_after_values_and_buttons_in_view(fake_app: AppFactory) -> None:
+    app = fake_app()
+    long_after = "registry.example.com/team/api@sha256:" + "ab12" * 16
+    diffs = tuple(
+        Diff(f"prod/ecs/service/api/svc{i}", "image:api", f"repo/svc{i}:1.0.{i}", long_after)
+        for i in range(12)
+    )
+    plan = Plan(
+        "deploy",
+        "deploy 12 services",
+        "prod",
+        "444444444444",
+        "eu-west-1",
+        "deploy",
+        diffs,
+        notes=("no soak evidence",),
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        app.push_screen(PlanScreen(ActionRequest(ActionKind.deploy, "prod"), plan, True))
+        await pilot.pause(0.3)
+        text = "\n".join(on_screen(app))
+        assert "svc0" in text and "1.0.0" in text and "api@sha256:ab12ab12ab12" in text
+        assert "no soak evidence" in text
+        assert "deploy 12 services" in text  # the title stays while the diffs scroll
+        assert "type its name to apply" in text and "Apply" in text and "Cancel" in text
