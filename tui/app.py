@@ -26,7 +26,7 @@ from opskit.audit import ChangeEntry
 from opskit.changes.plan import Plan
 from opskit.config import Config
 from opskit.errors import OpskitError
-from opskit.estate import ServiceState
+from opskit.estate import EnvironmentState, ServiceState, TargetGroupState
 from tui import bindings
 from tui.commands import ChangeCommands, EstateCommands
 from tui.keymap import load_keymap
@@ -47,6 +47,8 @@ from tui.messages import (
     Navigate,
     PlanReady,
     SpendArrived,
+    TargetsArrived,
+    TargetsWanted,
     UnlockWanted,
 )
 from tui.screens.overview import OverviewScreen
@@ -366,6 +368,21 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
         for screen in self.screen_stack:
             if isinstance(screen, ServiceScreen) and (screen.env, screen.service) == (env, service):
                 screen.post_message(DetailArrived(detail))
+
+    def on_targets_wanted(self, message: TargetsWanted) -> None:
+        status = self.estate.env(message.env)
+        if status is not None and status.state is not None:
+            self._read_targets(status.state)
+
+    @work(thread=True, exit_on_error=False, group="targets", description="target groups")
+    def _read_targets(self, env: EnvironmentState) -> None:
+        groups = self.source.targets(env)
+        self.call_from_thread(self._deliver_targets, env.name, groups)
+
+    def _deliver_targets(self, env: str, groups: tuple[TargetGroupState, ...]) -> None:
+        for screen in self.screen_stack:
+            if getattr(screen, "env", None) == env and hasattr(screen, "on_targets_arrived"):
+                screen.post_message(TargetsArrived(env, groups))
 
     def on_logs_wanted(self, message: LogsWanted) -> None:
         self._read_logs(message)

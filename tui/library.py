@@ -22,7 +22,7 @@ from opskit.audit import ChangeEntry, Journal, changes
 from opskit.changes.plan import Plan
 from opskit.config import Config
 from opskit.errors import OpskitError, UsageError
-from opskit.estate import EnvironmentState, ServiceState, Snapshot
+from opskit.estate import EnvironmentState, ServiceState, Snapshot, TargetGroupState
 from tui.carry import carry_utilization
 from tui.source import ActionKind, ActionRequest, LogBatch, LogLine, Outcome, Progress
 
@@ -111,6 +111,9 @@ class LibrarySource:
 
     def detail(self, env: str, service: str) -> ServiceState:
         return self._estate_ready().service(env, service)
+
+    def targets(self, env: EnvironmentState) -> tuple[TargetGroupState, ...]:
+        return self._estate_ready(utilization=False).targets(env)
 
     def logs(self, env: str, service: str, task: str | None, cursor: Any) -> LogBatch:
         from opskit.estate import logs

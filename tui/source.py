@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from opskit.audit import ChangeEntry
 from opskit.changes.plan import Plan
-from opskit.estate import ServiceState, Snapshot
+from opskit.estate import EnvironmentState, ServiceState, Snapshot, TargetGroupState
 
 Progress = Callable[[str], None]
 
@@ -99,6 +99,10 @@ class Source(Protocol):
 
     def detail(self, env: str, service: str) -> ServiceState:
         """One service at detail depth (targets, task definition, stopped tasks, events)."""
+        ...
+
+    def targets(self, env: EnvironmentState) -> tuple[TargetGroupState, ...]:
+        """``env``'s target groups with their targets and draining timeout (detail depth)."""
         ...
 
     def logs(self, env: str, service: str, task: str | None, cursor: Any) -> LogBatch:

@@ -10,7 +10,9 @@ import pytest
 from tui_pilot import loaded, until
 
 from opskit.changes.plan import Diff, Plan
+from opskit.estate.model import DnsRecord
 from tui.app import OpskitApp
+from tui.records import record_text
 from tui.screens.ask import AskScreen
 from tui.screens.cluster import ClusterScreen
 from tui.screens.environment import EnvironmentScreen
@@ -20,6 +22,7 @@ from tui.screens.plan import PlanScreen
 from tui.screens.service import ServiceScreen
 from tui.source import ActionKind, ActionRequest
 from tui.widgets.estate_table import EstateTable
+from tui.widgets.keyed_table import KeyedTable
 
 pytestmark = pytest.mark.anyio
 AppFactory = Callable[..., OpskitApp]
@@ -131,3 +134,37 @@ async def test_the_plan_keeps_after_values_and_buttons_in_view(fake_app: AppFact
         assert "no soak evidence" in text
         assert "deploy 12 services" in text  # the title stays while the diffs scroll
         assert "type its name to apply" in text and "Apply" in text and "Cancel" in text
+
+
+async def test_target_groups_show_their_draining_timeout(fake_app: AppFactory) -> None:
+    app = fake_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        app.open("env", "dev")
+        screen = app.screen
+        assert isinstance(screen, EnvironmentScreen)
+        await until(pilot, lambda: bool(screen.detailed))
+        table = screen.query_one("#tgs", KeyedTable)
+        draining = {str(table.get_row(k)[0]): str(table.get_row(k)[4]) for k in table.rows}
+        assert draining and set(draining.values()) == {"300s"}, draining
+
+
+def test_dns_values_read_as_text() -> None:
+    zone = "dev.acme.internal"
+    soa = DnsRecord(
+        zone, zone, "SOA",
+        ("ns-2048.awsdns-64.com. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400",),
+    )  # fmt: skip
+    assert record_text(soa) == (
+        "ns-2048.awsdns-64.com, awsdns-hostmaster.amazon.com, serial 1, refresh 7200s, "
+        "retry 900s, expire 1209600s, min ttl 86400s"
+    )
+    ns = DnsRecord(zone, zone, "NS", ("ns-1.awsdns-1.com.", "ns-2.awsdns-2.net."))
+    assert record_text(ns) == "ns-1.awsdns-1.com, ns-2.awsdns-2.net"
+    txt = DnsRecord(zone, f"x.{zone}", "TXT", ('"v=spf1 include:a" "ws.example ~all"',))
+    assert record_text(txt) == "v=spf1 include:aws.example ~all"
+    alias = DnsRecord(zone, f"api.{zone}", "A", (), "dualstack.dev-api-1.elb.amazonaws.com.")
+    assert record_text(alias) == "dev-api-1.elb.amazonaws.com"
+    assert record_text(DnsRecord(zone, f"api.{zone}", "A", (), "x", load_balancer="dev-api")) == (
+        "dev-api"
+    )

@@ -17,9 +17,11 @@ from opskit.config import Config
 from tui.app import OpskitApp
 from tui.library import LibrarySource
 from tui.screens.ask import AskScreen
+from tui.screens.environment import EnvironmentScreen
 from tui.screens.plan import PlanScreen
 from tui.screens.service import ServiceScreen
 from tui.settings import Settings
+from tui.widgets.keyed_table import KeyedTable
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 LONG = 3000
@@ -73,3 +75,27 @@ async def test_a_prod_deploy_plan_shows_before_and_after_at_80x24(
             ecs.describe_services(cluster="api", services=["api"])["services"][0]["taskDefinition"]
             == described["taskDefinition"]
         )
+
+
+async def test_target_groups_and_dns_show_what_aws_holds(
+    config: Config, sandbox: Any, aws_as: Callable[[str], Any]
+) -> None:
+    elb = aws_as("alice").client("elbv2", env="dev")
+    expected = {}
+    for group in elb.describe_target_groups()["TargetGroups"]:
+        attributes = elb.describe_target_group_attributes(TargetGroupArn=group["TargetGroupArn"])
+        values = {a["Key"]: a["Value"] for a in attributes["Attributes"]}
+        expected[group["TargetGroupName"]] = values["deregistration_delay.timeout_seconds"] + "s"
+    app = live_app(config, envs=("dev",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        app.open("env", "dev")
+        screen = app.screen
+        assert isinstance(screen, EnvironmentScreen)
+        await until(pilot, lambda: bool(screen.detailed), LONG)
+        tgs = screen.query_one("#tgs", KeyedTable)
+        shown = {str(tgs.get_row(k)[0]): str(tgs.get_row(k)[4]) for k in tgs.rows}
+        assert shown == expected
+        dns = screen.query_one("#dns", KeyedTable)
+        soa = [tuple(map(str, dns.get_row(k))) for k in dns.rows if str(dns.get_row(k)[1]) == "SOA"]
+        assert soa and "{" not in soa[0][2] and "serial 1" in soa[0][2], soa

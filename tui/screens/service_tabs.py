@@ -12,6 +12,7 @@ from rich.text import Text
 
 from opskit.estate import EnvironmentState, ServiceState, TaskState
 from tui.format import ago, short_id
+from tui.records import record_text
 from tui.widgets.estate_table import matches
 from tui.widgets.keyed_table import Row
 
@@ -132,7 +133,7 @@ def dns_rows(env: EnvironmentState, service: ServiceState) -> list[Row]:
             (
                 r.name,
                 r.type,
-                r.load_balancer or r.alias_target or ", ".join(r.values),
+                record_text(r),
                 r.set_identifier or "-",
                 "-" if r.weight is None else str(r.weight),
             ),
