@@ -180,7 +180,7 @@ async def test_feed_shows_journal_changes_and_ecs_events(fake_app: AppFactory) -
         table = app.screen.query_one("#feed", KeyedTable)
         keys = rows(table)
         assert {"change:c1", "change:c2", "change:c3"} <= set(keys)
-        assert any(k.startswith("event:prod:integrations") for k in keys)
+        assert any(k.startswith("fold:prod:integrations") for k in keys)  # a crash loop, folded
         await pilot.press("slash", *"rolled")
         assert rows(table) == ["change:c2"]
 

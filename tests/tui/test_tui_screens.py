@@ -4,18 +4,25 @@ dialog at 80x24."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Sequence
 
 import pytest
+import tui_sample as sample
+from tui_fake import FakeSource, journal_records
 from tui_pilot import loaded, until
 
+from opskit.audit import ChangeEntry, changes
 from opskit.changes.plan import Diff, Plan
+from opskit.estate import ServiceEvent
 from opskit.estate.model import DnsRecord
 from tui.app import OpskitApp
+from tui.feed import folded_events
 from tui.records import record_text
 from tui.screens.ask import AskScreen
 from tui.screens.cluster import ClusterScreen
 from tui.screens.environment import EnvironmentScreen
+from tui.screens.feed import FeedScreen
 from tui.screens.logs import LogsScreen
 from tui.screens.menu import MenuScreen
 from tui.screens.plan import PlanScreen
@@ -168,3 +175,73 @@ def test_dns_values_read_as_text() -> None:
     assert record_text(DnsRecord(zone, f"api.{zone}", "A", (), "x", load_balancer="dev-api")) == (
         "dev-api"
     )
+
+
+class OldJournal(FakeSource):
+    """The fixed journal plus a change two days back: the feed spans days."""
+
+    def changes(self, limit: int) -> Sequence[ChangeEntry]:
+        old = dt.timedelta(days=2)
+        records = []
+        for record in journal_records()[:2]:
+            at = dt.datetime.fromisoformat(record["at"].replace("Z", "+00:00")) - old
+            stamp = at.isoformat().replace("+00:00", "Z")
+            records.append({**record, "change_id": "c0", "at": stamp})
+        return changes(records + journal_records())[-limit:]
+
+
+async def test_the_feed_pins_changes_dates_days_and_filters_by_change(
+    fake_app: AppFactory,
+) -> None:
+    app = fake_app(OldJournal())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("f")
+        await until(pilot, lambda: isinstance(app.screen, FeedScreen))
+        table = app.screen.query_one("#feed", KeyedTable)
+        await until(pilot, lambda: table.row_count > 0)
+        keys = [str(k.value) for k in table.rows]
+        kinds = [str(table.get_row(k)[2]) for k in keys]
+        pinned = ["change:c3", "change:c2", "change:c1"]  # the last day's, newest first
+        assert keys[:3] == pinned, keys
+        assert kinds[3] == "event" and "change:c0" in keys[3:]  # two days old: by its time
+        assert (
+            str(table.get_row("change:c0")[0]) == "02-28 13:41:00"
+        )  # its outcome, 49 min before NOW, 2 days back
+        assert str(table.get_row("change:c3")[0]) == "03-02 14:20:00"
+        await pilot.press("slash", *"change", "enter")
+        await pilot.pause()
+        kept = [str(k.value) for k in table.rows]
+        assert sorted(kept) == ["change:c0", *sorted(pinned)], kept
+
+
+def test_a_crash_loop_folds_into_one_line_per_kind_of_event() -> None:
+    start = sample.NOW - dt.timedelta(minutes=30)
+    events = [
+        ServiceEvent(
+            start + dt.timedelta(minutes=2 * i),
+            f"(service integrations) has started 1 tasks: (task {i:08x}-aaaa-bbbb).",
+        )
+        for i in range(12)
+    ]
+    unable = "(service integrations) is unable to consistently start tasks successfully."
+    events.append(ServiceEvent(start + dt.timedelta(minutes=1), unable))
+    events.sort(key=lambda e: e.at or start, reverse=True)  # ECS lists the newest first
+    items = folded_events("prod", "integrations", events)
+    texts = [i.text for i in items]
+    assert texts[0] == "has started 1 tasks: (task 0000000b).  ×12 since 14:00:00", texts
+    assert texts[1:] == ["is unable to consistently start tasks successfully."]
+    assert items[1].at == start + dt.timedelta(minutes=1)
+    assert len({i.key for i in items}) == 2
+
+
+async def test_the_feed_folds_the_crash_looping_service(fake_app: AppFactory) -> None:
+    app = fake_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("f")
+        await until(pilot, lambda: isinstance(app.screen, FeedScreen))
+        table = app.screen.query_one("#feed", KeyedTable)
+        await until(pilot, lambda: table.row_count > 0)
+        folded = [str(k.value) for k in table.rows if str(k.value).startswith("fold:")]
+        assert folded and all(":integrations:" in key for key in folded)

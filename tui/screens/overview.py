@@ -17,7 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui import bindings
-from tui.feed import feed_items
+from tui.feed import feed_items, spans_days
 from tui.messages import Navigate
 from tui.screens.base import DashScreen
 from tui.screens.feed import FEED_COLUMNS, feed_row
@@ -70,8 +70,8 @@ class OverviewScreen(DashScreen):
         self.set_class(self.size.height >= TALL, "-tall")
         if self.size.height >= TALL:
             colours = {e.name: e.colour for e in view.envs}
-            items = feed_items(view, self.dash.journal, FEED_ROWS)
-            rows = [feed_row(i, colours) for i in items]
+            items = feed_items(view, self.dash.journal, FEED_ROWS, now=self.dash.now)
+            rows = [feed_row(i, colours, spans_days(items)) for i in items]
             self.query_one("#overview-feed", KeyedTable).fill(rows)
 
     def tick(self, now: dt.datetime) -> None:
