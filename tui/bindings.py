@@ -91,6 +91,12 @@ HOST_MAP = [
     Binding("up", "move_row(-1)", "Host above", show=False, id="hostmap.up"),
 ]
 
+TABLE = [
+    Binding("o", "sort_next", "Sort", id="table.sort", show=False),
+    Binding("O", "sort_reverse", "Reverse sort", id="table.reverse", show=False),
+    Binding("c", "copy_id", "Copy id", id="table.copy", show=False),
+]
+
 PLAN = [Binding("escape", "cancel", "Close", id="plan.cancel")]
 
 ASK = [Binding("escape", "cancel", "Cancel", id="ask.cancel")]
@@ -107,6 +113,7 @@ AREAS: dict[str, list[Binding]] = {
     "Hosts": HOSTS + HOST_MAP,
     "Change feed": FEED,
     "Logs": LOGS,
+    "Tables": TABLE,
     "Filter bar": FILTER_BAR,
     "Help": HELP,
     "Plan": PLAN,

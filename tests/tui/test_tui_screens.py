@@ -245,3 +245,39 @@ async def test_the_feed_folds_the_crash_looping_service(fake_app: AppFactory) ->
         await until(pilot, lambda: table.row_count > 0)
         folded = [str(k.value) for k in table.rows if str(k.value).startswith("fold:")]
         assert folded and all(":integrations:" in key for key in folded)
+
+
+async def test_any_column_sorts_and_the_sort_survives_a_refresh(fake_app: AppFactory) -> None:
+    app = fake_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        app.open("cluster", "prod", "app")
+        await until(pilot, lambda: isinstance(app.screen, ClusterScreen))
+        table = app.screen.query_one("#services", KeyedTable)
+        await until(pilot, lambda: table.row_count == 4)
+        given = [str(k.value) for k in table.rows]
+        await pilot.press("o", "O")  # by service name, then reversed
+        names = [str(k.value) for k in table.rows]
+        assert names == sorted(given, reverse=True)
+        cpu = 3  # service, tasks, tags, cpu
+        table.sort_by(cpu)
+        cells = [str(table.get_row(k)[cpu]) for k in table.rows]
+        values = [float(c.rstrip("%")) for c in cells]
+        assert values == sorted(values), cells
+        app.screen.show(app.estate)  # a refresh keeps the order
+        assert [str(table.get_row(k)[cpu]) for k in table.rows] == cells
+        assert "▲" in str(table.ordered_columns[cpu].label)
+
+
+async def test_c_copies_the_id_under_the_cursor(fake_app: AppFactory) -> None:
+    app = fake_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        app.open("service", "dev", "api", "api")
+        screen = app.screen
+        assert isinstance(screen, ServiceScreen)
+        await until(pilot, lambda: screen.detail is not None)
+        expected = screen.detail.tasks[0].id if screen.detail else ""
+        await pilot.press("c")
+        assert app.clipboard == expected and expected
+        assert any(f"copied {expected}" in n for n in notes(app))
