@@ -264,7 +264,9 @@ async def test_any_column_sorts_and_the_sort_survives_a_refresh(fake_app: AppFac
         cells = [str(table.get_row(k)[cpu]) for k in table.rows]
         values = [float(c.rstrip("%")) for c in cells]
         assert values == sorted(values), cells
-        app.screen.show(app.estate)  # a refresh keeps the order
+        screen = app.screen
+        assert isinstance(screen, ClusterScreen)
+        screen.show(app.estate)  # a refresh keeps the order
         assert [str(table.get_row(k)[cpu]) for k in table.rows] == cells
         assert "▲" in str(table.ordered_columns[cpu].label)
 
