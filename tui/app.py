@@ -46,6 +46,7 @@ from tui.messages import (
     LogsWanted,
     Navigate,
     PlanReady,
+    RawWanted,
     SpendArrived,
     TargetsArrived,
     TargetsWanted,
@@ -383,6 +384,21 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
         for screen in self.screen_stack:
             if getattr(screen, "env", None) == env and hasattr(screen, "on_targets_arrived"):
                 screen.post_message(TargetsArrived(env, groups))
+
+    def on_raw_wanted(self, message: RawWanted) -> None:
+        self.notify("reading the AWS description…", timeout=2)
+        self._read_raw(message)
+
+    @work(thread=True, exit_on_error=False, group="raw", description="raw JSON")
+    def _read_raw(self, wanted: RawWanted) -> None:
+        data = self.source.raw(wanted.env, wanted.service, wanted.cluster, wanted.task)
+        what = f"task {wanted.task}" if wanted.task else f"service {wanted.service}"
+        self.call_from_thread(self._show_raw, f"{what} in {wanted.env}", data)
+
+    def _show_raw(self, title: str, data: object) -> None:
+        from tui.screens.raw import RawScreen
+
+        self.push_screen(RawScreen(title, data))
 
     def on_logs_wanted(self, message: LogsWanted) -> None:
         self._read_logs(message)

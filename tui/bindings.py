@@ -57,12 +57,14 @@ SERVICE = [
     Binding("d", "deploy", "Deploy", id="service.deploy", show=False),
     Binding("b", "rollback", "Rollback", id="service.rollback", show=False),
     Binding("x", "stop_task", "Stop task", id="service.stop_task", show=False),
+    Binding("y", "raw", "Raw JSON", id="service.raw", show=False),
 ]
 
 TASK = [
     BACK,
     Binding("l", "logs", "Logs", id="task.logs"),
     Binding("x", "stop_task", "Stop task", id="task.stop"),
+    Binding("y", "raw", "Raw JSON", id="task.raw"),
 ]
 
 HOSTS = [
@@ -103,6 +105,11 @@ ASK = [Binding("escape", "cancel", "Cancel", id="ask.cancel")]
 
 MENU = [Binding("escape", "cancel", "Cancel", id="menu.cancel")]
 
+RAW = [
+    Binding("escape", "cancel", "Close", id="raw.cancel"),
+    Binding("c", "copy", "Copy JSON", id="raw.copy"),
+]
+
 AREAS: dict[str, list[Binding]] = {
     "Everywhere": APP,
     "Overview": OVERVIEW,
@@ -119,4 +126,5 @@ AREAS: dict[str, list[Binding]] = {
     "Plan": PLAN,
     "Ask": ASK,
     "Actions menu": MENU,
+    "Raw JSON": RAW,
 }

@@ -115,6 +115,14 @@ class LibrarySource:
     def targets(self, env: EnvironmentState) -> tuple[TargetGroupState, ...]:
         return self._estate_ready(utilization=False).targets(env)
 
+    def raw(self, env: str, service: str, cluster: str, task: str | None) -> Any:
+        from opskit.estate.raw import describe_service, describe_task
+
+        accounts, config = self.workspace.accounts, self.config
+        if task:
+            return describe_task(accounts, config, env, cluster, task)
+        return describe_service(accounts, config, env, service)
+
     def logs(self, env: str, service: str, task: str | None, cursor: Any) -> LogBatch:
         from opskit.estate import logs
 

@@ -208,3 +208,14 @@ class TargetsArrived(Message):
         super().__init__()
         self.env = env
         self.groups = tuple(groups)
+
+
+class RawWanted(Message):
+    """Up to the app: show a service (or one of its tasks) as AWS described it."""
+
+    def __init__(self, env: str, service: str, cluster: str, task: str | None = None) -> None:
+        super().__init__()
+        self.env = env
+        self.service = service
+        self.cluster = cluster
+        self.task = task

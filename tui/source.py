@@ -105,6 +105,11 @@ class Source(Protocol):
         """``env``'s target groups with their targets and draining timeout (detail depth)."""
         ...
 
+    def raw(self, env: str, service: str, cluster: str, task: str | None) -> Any:
+        """The service (and its task definition), or one task, as AWS described it,
+        secrets redacted."""
+        ...
+
     def logs(self, env: str, service: str, task: str | None, cursor: Any) -> LogBatch:
         """Log lines after ``cursor`` (None: the last few minutes) of a service or task."""
         ...

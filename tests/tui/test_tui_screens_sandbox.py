@@ -6,6 +6,7 @@ Expected values come from boto3 reading the sandbox as the test user, never from
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from tui.library import LibrarySource
 from tui.screens.ask import AskScreen
 from tui.screens.environment import EnvironmentScreen
 from tui.screens.plan import PlanScreen
+from tui.screens.raw import RawScreen
 from tui.screens.service import ServiceScreen
 from tui.settings import Settings
 from tui.widgets.keyed_table import KeyedTable
@@ -99,3 +101,33 @@ async def test_target_groups_and_dns_show_what_aws_holds(
         dns = screen.query_one("#dns", KeyedTable)
         soa = [tuple(map(str, dns.get_row(k))) for k in dns.rows if str(dns.get_row(k)[1]) == "SOA"]
         assert soa and "{" not in soa[0][2] and "serial 1" in soa[0][2], soa
+
+
+async def test_y_shows_the_service_as_aws_described_it_secrets_redacted(
+    config: Config, sandbox: Any, aws_as: Callable[[str], Any]
+) -> None:
+    ecs = aws_as("alice").client("ecs", env="dev")
+    described = ecs.describe_services(cluster="app", services=["billing"])["services"][0]
+    definition = ecs.describe_task_definition(taskDefinition=described["taskDefinition"])
+    variables = definition["taskDefinition"]["containerDefinitions"][0]["environment"]
+    secrets = config.services["billing"].secrets
+    hidden = [v["value"] for v in variables if v["name"] in secrets]
+    assert hidden, variables
+    app = live_app(config, envs=("dev",))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        app.open("service", "dev", "app", "billing")
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, RawScreen), LONG)
+        raw = app.screen
+        assert isinstance(raw, RawScreen)
+        data = json.loads(raw.text)
+        assert data["service"]["serviceArn"] == described["serviceArn"]
+        assert data["service"]["taskDefinition"] == described["taskDefinition"]
+        shown = data["taskDefinition"]["containerDefinitions"][0]["environment"]
+        assert {v["name"]: v["value"] for v in shown if v["name"] in secrets} == {
+            name: "***" for name in secrets
+        }
+        assert not any(secret in raw.text for secret in hidden)
+        await pilot.press("c")
+        assert app.clipboard == raw.text

@@ -89,6 +89,12 @@ class FakeSource:
         groups = {tg.arn: tg for _, s in env.services() for tg in s.target_groups}
         return tuple(dataclasses.replace(g, deregistration_delay=300) for g in groups.values())
 
+    def raw(self, env: str, service: str, cluster: str, task: str | None) -> Any:
+        self.calls += 2
+        if task:
+            return {"taskArn": task, "lastStatus": "RUNNING"}
+        return {"service": {"serviceName": service, "clusterArn": cluster}}
+
     def logs(self, env: str, service: str, task: str | None, cursor: Any) -> LogBatch:
         start = int(cursor or 0)
         lines = tuple(

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from opskit.estate import EnvironmentState, ServiceState, TaskState
 from tui import bindings
 from tui.format import ago, count_cell, health_words
-from tui.messages import ChangeRequested, DetailArrived, DetailWanted
+from tui.messages import ChangeRequested, DetailArrived, DetailWanted, RawWanted
 from tui.screens.base import DashScreen
 from tui.screens.service_tabs import (
     definition_text,
@@ -195,6 +195,13 @@ class ServiceScreen(DashScreen):
         keys = {b.action: self.dash.keymap.get(b.id or "", b.key) for b in bindings.SERVICE}
         items = [(action, keys.get(action, key), text) for action, key, text in MENU]
         self.app.push_screen(MenuScreen(f"Change {self.service} in {self.env}", items), done)
+
+    def action_raw(self) -> None:
+        """The service and its task definition as AWS described them (secrets redacted)."""
+        service = self.current()
+        self.post_message(
+            RawWanted(self.env or "", self.service, service.cluster if service else "")
+        )
 
     def action_logs(self) -> None:
         from tui.screens.logs import LogsScreen
