@@ -44,6 +44,9 @@ CLUSTER = [
     Binding("enter", "open", "Open", id="cluster.open", show=False),
     Binding("h", "hosts", "Hosts", id="cluster.hosts"),
     Binding("l", "logs", "Logs", id="cluster.logs", show=False),
+    Binding("space", "mark", "Mark", id="cluster.mark"),
+    Binding("r", "batch_restart", "Restart", id="cluster.restart"),
+    Binding("s", "batch_scale", "Scale", id="cluster.scale"),
 ]
 
 SERVICE = [

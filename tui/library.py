@@ -242,6 +242,13 @@ class LibrarySource:
             return StopTaskChange(
                 env, request.cluster, str(params["task"]), f"stopped with opskit tui by {who}"
             )
+        if kind is ActionKind.batch:
+            from opskit.changes.batch import BatchChange
+
+            count = params.get("count")
+            services = tuple(str(s) for s in params["services"])
+            number = int(count) if count is not None else None
+            return BatchChange(env, str(params["action"]), services, number)
         if kind is ActionKind.draining:
             from opskit.changes.draining import DrainingChange
 

@@ -30,6 +30,7 @@ class ActionKind(StrEnum):
     rollback = "rollback"
     stop_task = "stop-task"
     draining = "draining"
+    batch = "batch"
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Button, Input
 from tui_pilot import loaded, until
 
+from opskit.audit import Journal
 from opskit.config import Config
 from tui.app import OpskitApp
 from tui.library import LibrarySource
 from tui.screens.ask import AskScreen
+from tui.screens.cluster import ClusterScreen
 from tui.screens.environment import EnvironmentScreen
 from tui.screens.plan import PlanScreen
 from tui.screens.raw import RawScreen
@@ -131,3 +134,51 @@ async def test_y_shows_the_service_as_aws_described_it_secrets_redacted(
         assert not any(secret in raw.text for secret in hidden)
         await pilot.press("c")
         assert app.clipboard == raw.text
+
+
+async def test_marked_services_restart_through_one_plan(
+    config: Config, sandbox: Any, aws_as: Callable[[str], Any], opskit_state_dir: Path
+) -> None:
+    ecs = aws_as("alice").client("ecs", env="dev")
+
+    def primaries() -> dict[str, str]:
+        found = ecs.describe_services(cluster="api", services=["api", "tracking"])["services"]
+        return {
+            s["serviceName"]: next(d["id"] for d in s["deployments"] if d["status"] == "PRIMARY")
+            for s in found
+        }
+
+    before = primaries()
+    app = live_app(config, envs=("dev",))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        app.open("cluster", "dev", "api")
+        await until(pilot, lambda: bool(app.screen.query("#services")))
+        screen = app.screen
+        assert isinstance(screen, ClusterScreen)
+        table = screen.query_one("#services", KeyedTable)
+        await until(pilot, lambda: table.row_count >= 2)
+        for name in ("api", "tracking"):
+            table.move_cursor(row=table.get_row_index(name))
+            await pilot.press("space")
+        assert screen.marked == {"api", "tracking"}
+        assert "●" in str(table.get_row("api")[0])
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, PlanScreen), LONG)
+        plan = app.screen
+        assert isinstance(plan, PlanScreen)
+        resources = {d.resource.rsplit("/", 1)[-1] for d in plan.plan.diffs}
+        assert plan.plan.change == "batch" and resources == {"api", "tracking"}
+        assert {d.before for d in plan.plan.diffs} == set(before.values())
+        plan.query_one("#plan-apply", Button).press()
+        await until(pilot, lambda: plan.outcome is not None, LONG)
+        assert plan.outcome is not None and plan.outcome.outcome == "applied", plan.outcome
+    after = primaries()
+    assert all(after[name] != before[name] for name in before), (before, after)
+    records = [
+        r
+        for r in Journal(opskit_state_dir / "journal.jsonl").records()
+        if r["change_id"] == plan.plan.id
+    ]
+    assert [r["type"] for r in records] == ["intent", "outcome"]
+    assert len(records[0]["what"]["diffs"]) == 2

@@ -127,6 +127,7 @@ class FakeSource:
             ),
             ActionKind.stop_task: ("task", "RUNNING", "STOPPED"),
             ActionKind.draining: ("deregistration_delay", 300, request.params.get("seconds")),
+            ActionKind.batch: ("desiredCount", 1, request.params.get("count")),
         }
         field, before, value = after[request.kind]
         return Plan(
