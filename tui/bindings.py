@@ -54,6 +54,7 @@ SERVICE = [
     FILTER,
     Binding("enter", "open_task", "Task", id="service.task", show=False),
     Binding("l", "logs", "Logs", id="service.logs"),
+    Binding("p", "previous_logs", "Previous run", id="service.previous"),
     Binding("a", "actions", "Actions", id="service.actions"),
     Binding("s", "scale", "Scale", id="service.scale", show=False),
     Binding("r", "restart", "Restart", id="service.restart", show=False),

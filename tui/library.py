@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from opskit.workspace import Workspace
 
 FIRST_LOGS = dt.timedelta(minutes=10)
+TASK_LOGS = dt.timedelta(hours=1)  # one task's logs: as long as ECS keeps a stopped task
 METRICS_SECONDS = 60.0  # CloudWatch's utilization points are a minute apart
 
 
@@ -132,7 +133,8 @@ class LibrarySource:
         if found is None:
             found = self._log_sources[key] = logs.sources(estate, env, service, task)
         now = dt.datetime.now(dt.UTC)
-        start, seen = cursor if cursor else (now - FIRST_LOGS, frozenset())
+        first = now - (TASK_LOGS if task else FIRST_LOGS)
+        start, seen = cursor if cursor else (first, frozenset())
         lines = logs.read(estate, env, found, since=now - start + dt.timedelta(seconds=1))
         new = [line for line in lines if line.at >= start and line.event_id not in seen]
         if lines:

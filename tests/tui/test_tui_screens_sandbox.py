@@ -22,6 +22,7 @@ from tui.library import LibrarySource
 from tui.screens.ask import AskScreen
 from tui.screens.cluster import ClusterScreen
 from tui.screens.environment import EnvironmentScreen
+from tui.screens.logs import LogsScreen
 from tui.screens.plan import PlanScreen
 from tui.screens.raw import RawScreen
 from tui.screens.service import ServiceScreen
@@ -182,3 +183,32 @@ async def test_marked_services_restart_through_one_plan(
     ]
     assert [r["type"] for r in records] == ["intent", "outcome"]
     assert len(records[0]["what"]["diffs"]) == 2
+
+
+async def test_p_opens_the_logs_of_the_task_that_stopped_last(
+    config: Config, sandbox: Any, aws_as: Callable[[str], Any]
+) -> None:
+    ecs = aws_as("alice").client("ecs", env="dev")
+    app = live_app(config, envs=("dev",))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        app.open("service", "dev", "app", "integrations")  # crash-looping in the sandbox
+        screen = app.screen
+        assert isinstance(screen, ServiceScreen)
+        await until(pilot, lambda: screen.detail is not None, LONG)
+        arns = ecs.list_tasks(cluster="app", serviceName="integrations", desiredStatus="STOPPED")
+        described = ecs.describe_tasks(cluster="app", tasks=arns["taskArns"])["tasks"]
+        done = [t for t in described if t.get("stoppedAt") and t["group"] == "service:integrations"]
+        assert done, described
+        known = {t.id for t in screen.detail.tasks} if screen.detail else set()
+        last = max(
+            (t for t in done if t["taskArn"].rsplit("/", 1)[-1] in known),
+            key=lambda t: t["stoppedAt"],
+        )
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, LogsScreen))
+        logs = app.screen
+        assert isinstance(logs, LogsScreen)
+        assert logs.task_id == last["taskArn"].rsplit("/", 1)[-1]
+        await until(pilot, lambda: len(logs.lines) > 0, LONG)
+        assert {line.task for line in logs.lines} <= {logs.task_id, logs.task_id[:8]}
