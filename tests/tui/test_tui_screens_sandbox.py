@@ -211,4 +211,5 @@ async def test_p_opens_the_logs_of_the_task_that_stopped_last(
         assert isinstance(logs, LogsScreen)
         assert logs.task_id == last["taskArn"].rsplit("/", 1)[-1]
         await until(pilot, lambda: len(logs.lines) > 0, LONG)
-        assert {line.task for line in logs.lines} <= {logs.task_id, logs.task_id[:8]}
+        task_id = logs.task_id or ""
+        assert {line.task for line in logs.lines} <= {task_id, task_id[:8]}
