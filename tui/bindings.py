@@ -45,8 +45,8 @@ CLUSTER = [
     Binding("h", "hosts", "Hosts", id="cluster.hosts"),
     Binding("l", "logs", "Logs", id="cluster.logs", show=False),
     Binding("space", "mark", "Mark", id="cluster.mark"),
-    Binding("r", "batch_restart", "Restart", id="cluster.restart"),
-    Binding("s", "batch_scale", "Scale", id="cluster.scale"),
+    Binding("r", "batch_restart", "Restart", id="cluster.restart", show=False),
+    Binding("s", "batch_scale", "Scale", id="cluster.scale", show=False),
 ]
 
 SERVICE = [
@@ -54,7 +54,7 @@ SERVICE = [
     FILTER,
     Binding("enter", "open_task", "Task", id="service.task", show=False),
     Binding("l", "logs", "Logs", id="service.logs"),
-    Binding("p", "previous_logs", "Previous run", id="service.previous"),
+    Binding("p", "previous_logs", "Previous run", id="service.previous", show=False),
     Binding("a", "actions", "Actions", id="service.actions"),
     Binding("s", "scale", "Scale", id="service.scale", show=False),
     Binding("r", "restart", "Restart", id="service.restart", show=False),

@@ -283,3 +283,20 @@ async def test_c_copies_the_id_under_the_cursor(fake_app: AppFactory) -> None:
         await pilot.press("c")
         assert app.clipboard == expected and expected
         assert any(f"copied {expected}" in n for n in notes(app))
+
+
+async def test_stopped_tasks_show_their_exit_codes(fake_app: AppFactory) -> None:
+    app = fake_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        app.open("service", "dev", "app", "integrations")
+        screen = app.screen
+        assert isinstance(screen, ServiceScreen)
+        await until(pilot, lambda: screen.detail is not None)
+        table = screen.query_one("#tasks", KeyedTable)
+        stopped = [t for t in screen.detail.tasks if t.last_status == "STOPPED"]  # type: ignore[union-attr]
+        assert stopped
+        for task in stopped:
+            codes = {c.exit_code for c in task.containers if c.exit_code is not None}
+            why = str(table.get_row(task.id)[-1])
+            assert why.startswith(f"exit {codes.pop()} · "), why
