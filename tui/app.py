@@ -26,7 +26,7 @@ from opskit.audit import ChangeEntry
 from opskit.changes.plan import Plan
 from opskit.config import Config
 from opskit.errors import OpskitError
-from opskit.estate import ServiceState
+from opskit.estate import EnvironmentState, ServiceState, TargetGroupState
 from tui import bindings
 from tui.commands import ChangeCommands, EstateCommands
 from tui.keymap import load_keymap
@@ -46,7 +46,10 @@ from tui.messages import (
     LogsWanted,
     Navigate,
     PlanReady,
+    RawWanted,
     SpendArrived,
+    TargetsArrived,
+    TargetsWanted,
     UnlockWanted,
 )
 from tui.screens.overview import OverviewScreen
@@ -236,7 +239,8 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
         if self.settings.read_only:
             return "read-only session"
         if self.config.environments[env].protected and env not in self.unlocked:
-            return f"{env} is protected: read-only until unlocked (ctrl+u)"
+            key = self.keymap.get("app.unlock", "ctrl+u").split(",")[0]
+            return f"{env} is locked: {key} (protected: read-only until unlocked)"
         return ""
 
     def mode_text(self, env: str | None = None) -> str:
@@ -365,6 +369,36 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
         for screen in self.screen_stack:
             if isinstance(screen, ServiceScreen) and (screen.env, screen.service) == (env, service):
                 screen.post_message(DetailArrived(detail))
+
+    def on_targets_wanted(self, message: TargetsWanted) -> None:
+        status = self.estate.env(message.env)
+        if status is not None and status.state is not None:
+            self._read_targets(status.state)
+
+    @work(thread=True, exit_on_error=False, group="targets", description="target groups")
+    def _read_targets(self, env: EnvironmentState) -> None:
+        groups = self.source.targets(env)
+        self.call_from_thread(self._deliver_targets, env.name, groups)
+
+    def _deliver_targets(self, env: str, groups: tuple[TargetGroupState, ...]) -> None:
+        for screen in self.screen_stack:
+            if getattr(screen, "env", None) == env and hasattr(screen, "on_targets_arrived"):
+                screen.post_message(TargetsArrived(env, groups))
+
+    def on_raw_wanted(self, message: RawWanted) -> None:
+        self.notify("reading the AWS description…", timeout=2)
+        self._read_raw(message)
+
+    @work(thread=True, exit_on_error=False, group="raw", description="raw JSON")
+    def _read_raw(self, wanted: RawWanted) -> None:
+        data = self.source.raw(wanted.env, wanted.service, wanted.cluster, wanted.task)
+        what = f"task {wanted.task}" if wanted.task else f"service {wanted.service}"
+        self.call_from_thread(self._show_raw, f"{what} in {wanted.env}", data)
+
+    def _show_raw(self, title: str, data: object) -> None:
+        from tui.screens.raw import RawScreen
+
+        self.push_screen(RawScreen(title, data))
 
     def on_logs_wanted(self, message: LogsWanted) -> None:
         self._read_logs(message)

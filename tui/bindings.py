@@ -26,6 +26,7 @@ OVERVIEW = [
     Binding("enter", "open", "Open", id="overview.open", show=False),
     Binding("e", "environment", "Env", id="overview.environment"),
     Binding("h", "hosts", "Hosts", id="overview.hosts"),
+    Binding("l", "logs", "Logs", id="overview.logs", show=False),
     Binding("w", "toggle_wide", "Wide", id="overview.wide", show=False),
 ]
 
@@ -42,6 +43,10 @@ CLUSTER = [
     FILTER,
     Binding("enter", "open", "Open", id="cluster.open", show=False),
     Binding("h", "hosts", "Hosts", id="cluster.hosts"),
+    Binding("l", "logs", "Logs", id="cluster.logs", show=False),
+    Binding("space", "mark", "Mark", id="cluster.mark"),
+    Binding("r", "batch_restart", "Restart", id="cluster.restart", show=False),
+    Binding("s", "batch_scale", "Scale", id="cluster.scale", show=False),
 ]
 
 SERVICE = [
@@ -49,18 +54,21 @@ SERVICE = [
     FILTER,
     Binding("enter", "open_task", "Task", id="service.task", show=False),
     Binding("l", "logs", "Logs", id="service.logs"),
+    Binding("p", "previous_logs", "Previous run", id="service.previous", show=False),
     Binding("a", "actions", "Actions", id="service.actions"),
     Binding("s", "scale", "Scale", id="service.scale", show=False),
     Binding("r", "restart", "Restart", id="service.restart", show=False),
     Binding("d", "deploy", "Deploy", id="service.deploy", show=False),
     Binding("b", "rollback", "Rollback", id="service.rollback", show=False),
     Binding("x", "stop_task", "Stop task", id="service.stop_task", show=False),
+    Binding("y", "raw", "Raw JSON", id="service.raw", show=False),
 ]
 
 TASK = [
     BACK,
     Binding("l", "logs", "Logs", id="task.logs"),
     Binding("x", "stop_task", "Stop task", id="task.stop"),
+    Binding("y", "raw", "Raw JSON", id="task.raw"),
 ]
 
 HOSTS = [
@@ -89,11 +97,22 @@ HOST_MAP = [
     Binding("up", "move_row(-1)", "Host above", show=False, id="hostmap.up"),
 ]
 
+TABLE = [
+    Binding("o", "sort_next", "Sort", id="table.sort", show=False),
+    Binding("O", "sort_reverse", "Reverse sort", id="table.reverse", show=False),
+    Binding("c", "copy_id", "Copy id", id="table.copy", show=False),
+]
+
 PLAN = [Binding("escape", "cancel", "Close", id="plan.cancel")]
 
 ASK = [Binding("escape", "cancel", "Cancel", id="ask.cancel")]
 
 MENU = [Binding("escape", "cancel", "Cancel", id="menu.cancel")]
+
+RAW = [
+    Binding("escape", "cancel", "Close", id="raw.cancel"),
+    Binding("c", "copy", "Copy JSON", id="raw.copy"),
+]
 
 AREAS: dict[str, list[Binding]] = {
     "Everywhere": APP,
@@ -105,9 +124,11 @@ AREAS: dict[str, list[Binding]] = {
     "Hosts": HOSTS + HOST_MAP,
     "Change feed": FEED,
     "Logs": LOGS,
+    "Tables": TABLE,
     "Filter bar": FILTER_BAR,
     "Help": HELP,
     "Plan": PLAN,
     "Ask": ASK,
     "Actions menu": MENU,
+    "Raw JSON": RAW,
 }

@@ -22,7 +22,7 @@ from opskit.audit import ChangeEntry, Journal, changes
 from opskit.changes.plan import Plan
 from opskit.config import Config
 from opskit.errors import OpskitError, UsageError
-from opskit.estate import EnvironmentState, ServiceState, Snapshot
+from opskit.estate import EnvironmentState, ServiceState, Snapshot, TargetGroupState
 from tui.carry import carry_utilization
 from tui.source import ActionKind, ActionRequest, LogBatch, LogLine, Outcome, Progress
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from opskit.workspace import Workspace
 
 FIRST_LOGS = dt.timedelta(minutes=10)
+TASK_LOGS = dt.timedelta(hours=1)  # one task's logs: as long as ECS keeps a stopped task
 METRICS_SECONDS = 60.0  # CloudWatch's utilization points are a minute apart
 
 
@@ -112,6 +113,17 @@ class LibrarySource:
     def detail(self, env: str, service: str) -> ServiceState:
         return self._estate_ready().service(env, service)
 
+    def targets(self, env: EnvironmentState) -> tuple[TargetGroupState, ...]:
+        return self._estate_ready(utilization=False).targets(env)
+
+    def raw(self, env: str, service: str, cluster: str, task: str | None) -> Any:
+        from opskit.estate.raw import describe_service, describe_task
+
+        accounts, config = self.workspace.accounts, self.config
+        if task:
+            return describe_task(accounts, config, env, cluster, task)
+        return describe_service(accounts, config, env, service)
+
     def logs(self, env: str, service: str, task: str | None, cursor: Any) -> LogBatch:
         from opskit.estate import logs
 
@@ -121,7 +133,8 @@ class LibrarySource:
         if found is None:
             found = self._log_sources[key] = logs.sources(estate, env, service, task)
         now = dt.datetime.now(dt.UTC)
-        start, seen = cursor if cursor else (now - FIRST_LOGS, frozenset())
+        first = now - (TASK_LOGS if task else FIRST_LOGS)
+        start, seen = cursor if cursor else (first, frozenset())
         lines = logs.read(estate, env, found, since=now - start + dt.timedelta(seconds=1))
         new = [line for line in lines if line.at >= start and line.event_id not in seen]
         if lines:
@@ -231,6 +244,13 @@ class LibrarySource:
             return StopTaskChange(
                 env, request.cluster, str(params["task"]), f"stopped with opskit tui by {who}"
             )
+        if kind is ActionKind.batch:
+            from opskit.changes.batch import BatchChange
+
+            count = params.get("count")
+            services = tuple(str(s) for s in params["services"])
+            number = int(count) if count is not None else None
+            return BatchChange(env, str(params["action"]), services, number)
         if kind is ActionKind.draining:
             from opskit.changes.draining import DrainingChange
 

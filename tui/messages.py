@@ -12,7 +12,7 @@ from textual.message import Message
 
 from opskit.audit import ChangeEntry
 from opskit.changes.plan import Plan
-from opskit.estate import ServiceState, Snapshot
+from opskit.estate import ServiceState, Snapshot, TargetGroupState
 from tui.source import ActionRequest, LogBatch, Outcome
 
 
@@ -191,3 +191,31 @@ class UnlockWanted(Message):
     def __init__(self, env: str) -> None:
         super().__init__()
         self.env = env
+
+
+class TargetsWanted(Message):
+    """Up to the app: read ``env``'s target groups in detail; ``TargetsArrived`` comes back."""
+
+    def __init__(self, env: str) -> None:
+        super().__init__()
+        self.env = env
+
+
+class TargetsArrived(Message):
+    """``env``'s target groups with targets and draining timeouts."""
+
+    def __init__(self, env: str, groups: Sequence[TargetGroupState]) -> None:
+        super().__init__()
+        self.env = env
+        self.groups = tuple(groups)
+
+
+class RawWanted(Message):
+    """Up to the app: show a service (or one of its tasks) as AWS described it."""
+
+    def __init__(self, env: str, service: str, cluster: str, task: str | None = None) -> None:
+        super().__init__()
+        self.env = env
+        self.service = service
+        self.cluster = cluster
+        self.task = task

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from opskit.audit import ChangeEntry
 from opskit.changes.plan import Plan
-from opskit.estate import ServiceState, Snapshot
+from opskit.estate import EnvironmentState, ServiceState, Snapshot, TargetGroupState
 
 Progress = Callable[[str], None]
 
@@ -30,6 +30,7 @@ class ActionKind(StrEnum):
     rollback = "rollback"
     stop_task = "stop-task"
     draining = "draining"
+    batch = "batch"
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,15 @@ class Source(Protocol):
 
     def detail(self, env: str, service: str) -> ServiceState:
         """One service at detail depth (targets, task definition, stopped tasks, events)."""
+        ...
+
+    def targets(self, env: EnvironmentState) -> tuple[TargetGroupState, ...]:
+        """``env``'s target groups with their targets and draining timeout (detail depth)."""
+        ...
+
+    def raw(self, env: str, service: str, cluster: str, task: str | None) -> Any:
+        """The service (and its task definition), or one task, as AWS described it,
+        secrets redacted."""
         ...
 
     def logs(self, env: str, service: str, task: str | None, cursor: Any) -> LogBatch:

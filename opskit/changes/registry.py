@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from opskit.changes.batch import BatchChange
 from opskit.changes.deploy import DeployChange
 from opskit.changes.draining import DrainingChange
 from opskit.changes.monitors import MonitorsChange
@@ -23,6 +24,7 @@ KINDS: dict[str, type[Change]] = {
         DrainingChange,
         TrafficShiftChange,
         MonitorsChange,
+        BatchChange,
     )
 }
 

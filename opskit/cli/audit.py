@@ -91,23 +91,10 @@ def show(
     if output is Output.json:
         print_json({**entry.summary_row(), "records": entry.records})
         return
-    first = entry.first
-    how: dict[str, Any] = dict(first.get("how", {}))
-    runbook = how.pop("runbook", None) or {}
-    details = {
-        **entry.summary_row(),
-        "who": first.get("who", {}),
-        "where": first.get("where", {}),
-        "how": how,
-        "runbook": runbook or None,
-        "params": first.get("params", {}),
-        "records": ", ".join(f"#{r['seq']} {r['type']}" for r in entry.records),
-        "timings": (entry.outcome or {}).get("timings"),
-        "data": (entry.outcome or {}).get("data"),
-    }
-    emit(details, output, title=f"change {entry.change_id}")
-    diffs = first.get("what", {}).get("diffs", [])
-    emit(diffs, output, columns=["resource", "field", "before", "after"], title="diffs")
+    from opskit.cli.audit_show import change_view
+    from opskit.cli.common import _console
+
+    _console().print(change_view(entry))
 
 
 @audit_app.command("verify")

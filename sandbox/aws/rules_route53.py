@@ -5,16 +5,22 @@ and ignores StartRecordIdentifier: a page boundary inside a set of weighted reco
 name and type, different SetIdentifier) makes the next page repeat the earlier ones. AWS
 orders records by reversed name labels, type, then set identifier, and returns
 NextRecordIdentifier when the next record has one.
+
+moto 5.2.5 also wraps the zone's SOA value twice (``{'Value': 'ns-… hostmaster… 1 7200 …'}``
+as the text of the value); AWS's SOA is the plain seven fields, naming
+``awsdns-hostmaster.amazon.com.``.
 """
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 
 from sandbox.aws.overrides import AwsApiError, AwsCall, override
 
 MAX_ITEMS = 300
 _EVERYTHING = "1000000"
+HOSTMASTER = " awsdns-hostmaster.amazon.com."
 
 
 def _key(name: str, kind: str, identifier: str) -> tuple[list[str], str, str]:
@@ -41,7 +47,8 @@ def list_resource_record_sets(call: AwsCall) -> dict[str, Any]:
     if size < 1:
         raise AwsApiError("InvalidInput", "MaxItems must be at least 1")
     params["MaxItems"] = _EVERYTHING
-    records = sorted(call.forward(params).get("ResourceRecordSets", []), key=_record_key)
+    forwarded = call.forward(params).get("ResourceRecordSets", [])
+    records = sorted((_plain_soa(r) for r in forwarded), key=_record_key)
     if start_name:
         start = _key(start_name, start_type or "", start_id or "")
         records = [r for r in records if _record_key(r) >= start]
@@ -57,3 +64,19 @@ def list_resource_record_sets(call: AwsCall) -> dict[str, Any]:
         if following.get("SetIdentifier"):
             result["NextRecordIdentifier"] = following["SetIdentifier"]
     return result
+
+
+def _plain_soa(record: dict[str, Any]) -> dict[str, Any]:
+    """The SOA record with its value as AWS writes it (moto's double wrap undone)."""
+    if record.get("Type") != "SOA":
+        return record
+    values = []
+    for item in record.get("ResourceRecords", []):
+        value = item.get("Value", "")
+        if value.startswith("{"):
+            try:
+                value = str(ast.literal_eval(value).get("Value", value))
+            except (ValueError, SyntaxError, AttributeError):
+                pass
+        values.append({"Value": value.replace(" hostmaster.example.com.", HOSTMASTER)})
+    return {**record, "ResourceRecords": values}

@@ -23,6 +23,7 @@ import pytest
 from opskit.audit import Journal, changes
 from opskit.audit.signing import HmacSigner, Signer
 from opskit.changes import Engine, Plan
+from opskit.changes.batch import BatchChange
 from opskit.changes.deploy import DeployChange
 from opskit.changes.draining import DrainingChange
 from opskit.changes.monitors import MonitorsChange
@@ -90,6 +91,11 @@ def _restart(ws: Workspace) -> tuple[Change, Callable[[Json], None]]:
     return RestartChange("dev", "billing"), _first_after("new (billing:1, not forced)")
 
 
+def _batch(ws: Workspace) -> tuple[Change, Callable[[Json], None]]:
+    batch = BatchChange("dev", "restart", ("billing", "app-jobs"))
+    return batch, _first_after("new (billing:1, not forced)")
+
+
 def _rollback(ws: Workspace) -> tuple[Change, Callable[[Json], None]]:
     arn = _service(ws, "dev", "cdn", "cdn-edge")["taskDefinition"]
     revision = int(arn.rsplit(":", 1)[1])
@@ -142,6 +148,7 @@ CASES = {
     "draining": _draining,
     "traffic-shift": _traffic,
     "datadog-monitors": _monitors,
+    "batch": _batch,
 }
 
 

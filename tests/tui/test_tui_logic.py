@@ -97,6 +97,9 @@ def test_feed_merges_changes_and_events_newest_first(config: Config) -> None:
     items = feed_items(view, changes(journal_records()))
     times = [i.at for i in items if i.at]
     assert times == sorted(times, reverse=True)
+    pinned = feed_items(view, changes(journal_records()), now=sample.NOW)  # changes on top
+    kinds = [i.kind for i in pinned]
+    assert kinds == sorted(kinds) and kinds[0] == "change" and "event" in kinds
     statuses = {i.key: i.status for i in items if i.kind == "change"}
     assert statuses == {"change:c1": "applied", "change:c2": "rolled_back", "change:c3": "refused"}
     assert len({i.key for i in items}) == len(items)

@@ -6,6 +6,7 @@ so tests can check what the app asked for.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -15,7 +16,7 @@ import tui_sample as sample
 from opskit.audit import ChangeEntry, changes
 from opskit.changes.plan import Diff, Plan
 from opskit.errors import AwsError
-from opskit.estate import ServiceState, Snapshot
+from opskit.estate import EnvironmentState, ServiceState, Snapshot, TargetGroupState
 from tui.source import ActionKind, ActionRequest, LogBatch, LogLine, Outcome, Progress
 
 
@@ -82,6 +83,18 @@ class FakeSource:
         assert found is not None
         return found
 
+    def targets(self, env: EnvironmentState) -> tuple[TargetGroupState, ...]:
+        """Every group of the environment's services, draining as the sample's detail has it."""
+        self.calls += 2
+        groups = {tg.arn: tg for _, s in env.services() for tg in s.target_groups}
+        return tuple(dataclasses.replace(g, deregistration_delay=300) for g in groups.values())
+
+    def raw(self, env: str, service: str, cluster: str, task: str | None) -> Any:
+        self.calls += 2
+        if task:
+            return {"taskArn": task, "lastStatus": "RUNNING"}
+        return {"service": {"serviceName": service, "clusterArn": cluster}}
+
     def logs(self, env: str, service: str, task: str | None, cursor: Any) -> LogBatch:
         start = int(cursor or 0)
         lines = tuple(
@@ -114,6 +127,7 @@ class FakeSource:
             ),
             ActionKind.stop_task: ("task", "RUNNING", "STOPPED"),
             ActionKind.draining: ("deregistration_delay", 300, request.params.get("seconds")),
+            ActionKind.batch: ("desiredCount", 1, request.params.get("count")),
         }
         field, before, value = after[request.kind]
         return Plan(

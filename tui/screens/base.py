@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
@@ -146,6 +147,21 @@ class DashScreen(ReportsWorkerErrors, Screen[None]):
         self.post_message(
             Navigate(message.kind, message.env, message.cluster, message.service, message.item)
         )
+
+    def on_key(self, event: events.Key) -> None:
+        """A key bound to a change that is refused here says why instead of doing nothing."""
+        mine = self._bindings.copy()
+        if self.app._keymap:
+            mine.apply_keymap(self.app._keymap)
+        for binding in mine.key_to_bindings.get(event.key, []):
+            if self.check_action(binding.action, ()) is False:
+                event.stop()
+                self.notify(self.refusal(), severity="warning", timeout=4)
+                return
+
+    def refusal(self) -> str:
+        """Why a change key does nothing on this screen."""
+        return self.dash.change_block(self.env or "") or "nothing to change here"
 
     def may_change(self, env: str | None) -> bool:
         """Whether change actions are offered here (hidden when read-only or locked)."""

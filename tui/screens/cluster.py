@@ -17,7 +17,7 @@ from opskit.estate import ClusterState, ServiceState
 from tui import bindings
 from tui.aggregate import cluster_load
 from tui.format import count_cell, health_words, level, pct, spark
-from tui.messages import Chosen, Navigate
+from tui.messages import ChangeRequested, Chosen, Navigate
 from tui.screens.base import DashScreen
 from tui.screens.cluster_tabs import (
     SCHEDULE_COLUMNS,
@@ -26,6 +26,7 @@ from tui.screens.cluster_tabs import (
     schedule_rows,
     standalone_rows,
 )
+from tui.source import ActionKind, ActionRequest
 from tui.state import EstateView
 from tui.widgets.estate_table import matches
 from tui.widgets.host_map import HostGroup, HostMap
@@ -33,14 +34,14 @@ from tui.widgets.keyed_table import KeyedTable, Row
 from tui.widgets.utilization import UtilizationPanel
 
 
-def service_row(service: ServiceState) -> Row:
+def service_row(service: ServiceState, marked: bool = False) -> Row:
     cpu = service.utilization.cpu.latest if service.utilization.cpu else None
     mem = service.utilization.memory.latest if service.utilization.memory else None
     cpu_values = service.utilization.cpu.values if service.utilization.cpu else ()
     return (
         service.name,
         (
-            Text(service.name, style="bold"),
+            Text.assemble(("● " if marked else "  ", "bold yellow"), (service.name, "bold")),
             count_cell(service),
             ", ".join(service.tags),
             revision_cell(service),
@@ -61,6 +62,7 @@ class ClusterScreen(DashScreen):
         super().__init__()
         self.env = env
         self.cluster = cluster
+        self.marked: frozenset[str] = frozenset()  # services marked for a batch action
 
     def crumbs(self) -> tuple[str, ...]:
         return (self.env or "", self.cluster)
@@ -108,7 +110,7 @@ class ClusterScreen(DashScreen):
         self.query_one(UtilizationPanel).utilization = cluster.utilization
         self.query_one("#services", KeyedTable).fill(
             [
-                service_row(s)
+                service_row(s, s.name in self.marked)
                 for s in sorted(cluster.services, key=lambda s: s.name)
                 if matches(self.needle, s.name, *s.tags, "behind" if s.behind else "")
             ]
@@ -150,6 +152,71 @@ class ClusterScreen(DashScreen):
     def chosen(self, message: Chosen) -> None:
         if message.kind != "host":  # focusing a tile only selects it
             super().chosen(message)
+
+    def action_logs(self) -> None:
+        """Logs of the service under the cursor."""
+        key = self.query_one("#services", KeyedTable).key_at_cursor()
+        if not key:
+            self.notify("choose a service first", timeout=3)
+            return
+        from tui.screens.logs import LogsScreen
+
+        self.app.push_screen(LogsScreen(self.env or "", key))
+
+    # -- batch actions: mark services, then one plan over all of them ---------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("batch_restart", "batch_scale"):
+            return self.may_change(self.env)
+        return True
+
+    def action_mark(self) -> None:
+        """Mark (or unmark) the service under the cursor for a batch action."""
+        key = self.query_one("#services", KeyedTable).key_at_cursor()
+        if key:
+            self.marked = self.marked ^ {key}
+            self.show(self.dash.estate)
+            self.notify(f"{len(self.marked)} marked: r restarts them, s scales them", timeout=3)
+
+    def _targets(self) -> list[str]:
+        """The marked services, else the one under the cursor."""
+        if self.marked:
+            return sorted(self.marked)
+        key = self.query_one("#services", KeyedTable).key_at_cursor()
+        return [key] if key else []
+
+    def action_batch_restart(self) -> None:
+        services = self._targets()
+        if services:
+            self._batch("restart", services)
+
+    def action_batch_scale(self) -> None:
+        from tui.screens.ask import AskScreen, int_between
+
+        services = self._targets()
+        if not services:
+            return
+
+        def done(value: str | None) -> None:
+            if value:
+                self._batch("scale", services, int(value))
+
+        self.app.push_screen(
+            AskScreen(
+                f"Scale {len(services)} services in {self.env}: {', '.join(services)}",
+                "desired count for each (each within its bounds)",
+                value="1",
+                validator=int_between(0, 5000),
+            ),
+            done,
+        )
+
+    def _batch(self, action: str, services: list[str], count: int | None = None) -> None:
+        params = {"action": action, "services": tuple(services), "count": count}
+        request = ActionRequest(ActionKind.batch, self.env or "", "", self.cluster, params)
+        self.post_message(ChangeRequested(request))
+        self.marked = frozenset()
+        self.show(self.dash.estate)
 
     def action_hosts(self) -> None:
         self.post_message(Navigate("hosts", self.env or ""))

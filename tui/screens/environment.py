@@ -15,11 +15,12 @@ from textual.binding import BindingType
 from textual.widget import Widget
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
-from opskit.estate import Series, Utilization
+from opskit.estate import Series, TargetGroupState, Utilization
 from tui import bindings
 from tui.aggregate import cluster_load, env_summary
 from tui.format import ago, level, pct, spark
-from tui.messages import ChangeRequested, Navigate
+from tui.messages import ChangeRequested, Navigate, TargetsArrived, TargetsWanted
+from tui.records import record_text
 from tui.screens.base import DashScreen
 from tui.source import ActionKind, ActionRequest
 from tui.state import EnvStatus, EstateView
@@ -36,6 +37,7 @@ class EnvironmentScreen(DashScreen):
     def __init__(self, env: str) -> None:
         super().__init__()
         self.env = env
+        self.detailed: dict[str, TargetGroupState] = {}  # arn -> with its draining timeout
 
     def crumbs(self) -> tuple[str, ...]:
         return (self.env or "",)
@@ -69,6 +71,17 @@ class EnvironmentScreen(DashScreen):
 
     def ready(self) -> None:
         self.query_one("#clusters", KeyedTable).focus()
+        self.reread()
+
+    def reread(self) -> None:
+        """Read the target groups' attributes (draining timeout): two calls per group, so
+        on opening the screen, on ctrl+r and after a change, not on every refresh."""
+        if self.dash.user != "connecting…":
+            self.post_message(TargetsWanted(self.env or ""))
+
+    def on_targets_arrived(self, message: TargetsArrived) -> None:
+        self.detailed = {group.arn: group for group in message.groups}
+        self.show(self.dash.estate)
 
     def status(self) -> EnvStatus | None:
         return self.dash.estate.env(self.env or "")
@@ -116,10 +129,10 @@ class EnvironmentScreen(DashScreen):
                 if matches(needle, lb.name, lb.dns_name)
             ]
         )
-        groups = {tg.arn: tg for tg in state.target_groups}
+        groups = {tg.arn: self.detailed.get(tg.arn, tg) for tg in state.target_groups}
         for _, service in state.services():
             for tg in service.target_groups:
-                groups.setdefault(tg.arn, tg)
+                groups.setdefault(tg.arn, self.detailed.get(tg.arn, tg))
         self.query_one("#tgs", KeyedTable).fill(
             [
                 (
@@ -143,7 +156,7 @@ class EnvironmentScreen(DashScreen):
                     (
                         r.name,
                         r.type,
-                        r.load_balancer or r.alias_target or ", ".join(r.values),
+                        record_text(r),
                         r.set_identifier or "-",
                         "-" if r.weight is None else str(r.weight),
                     ),

@@ -6,6 +6,7 @@ matches environment, service, change kind, status or text.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -14,7 +15,7 @@ from textual.binding import BindingType
 from textual.widget import Widget
 
 from tui import bindings
-from tui.feed import FeedItem, feed_items
+from tui.feed import FeedItem, feed_items, spans_days
 from tui.format import clock
 from tui.screens.base import DashScreen
 from tui.state import EstateView
@@ -50,25 +51,31 @@ class FeedScreen(DashScreen):
         colours = {e.name: e.colour for e in view.envs}
         items = [
             i
-            for i in feed_items(view, self.dash.journal)
-            if matches(self.needle, i.env, i.subject, i.status, i.text, i.who)
+            for i in feed_items(view, self.dash.journal, now=self.dash.now)
+            if matches(self.needle, i.env, i.kind, i.subject, i.status, i.text, i.who)
         ]
-        self.query_one(KeyedTable).fill([feed_row(i, colours) for i in items])
+        dated = spans_days(items)
+        self.query_one(KeyedTable).fill([feed_row(i, colours, dated) for i in items])
 
 
-def feed_row(item: FeedItem, colours: dict[str, str]) -> Row:
+def feed_row(item: FeedItem, colours: dict[str, str], dated: bool = False) -> Row:
     """One feed line: time (UTC), environment, change or event, subject, outcome, text.
 
-    Times are absolute, so a line never changes once shown (nothing to redraw per tick).
+    Times are absolute, so a line never changes once shown (nothing to redraw per tick);
+    ``dated`` adds the day (``03-01 14:30:00``) when the lines span more than one.
     """
     text = Text(no_wrap=True, overflow="ellipsis")
     if item.who:
         text.append(f"{item.who}: ", style="bold")
     text.append(item.text)
+    day = item.at.astimezone(dt.UTC).strftime("%m-%d ") if dated and item.at else ""
     return (
         item.key,
         (
-            clock(item.at),
+            Text(
+                day + clock(item.at),
+                style="bold" if item.pinned else "",
+            ),
             Text(item.env, style=colours.get(item.env, "")),
             Text(item.kind, style="bold" if item.kind == "change" else "dim"),
             item.subject,

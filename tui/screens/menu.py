@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
@@ -41,6 +41,14 @@ class MenuScreen(ReportsWorkerErrors, ModalScreen[str | None]):
                 ),
                 id="menu-options",
             )
+
+    def on_key(self, event: events.Key) -> None:
+        """An item's own key picks it (``a`` then ``s``), as the menu shows."""
+        for action, key, _ in self.items:
+            if event.key in key.split(","):
+                event.stop()
+                self.dismiss(action)
+                return
 
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:

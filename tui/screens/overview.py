@@ -17,7 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui import bindings
-from tui.feed import feed_items
+from tui.feed import feed_items, spans_days
 from tui.messages import Navigate
 from tui.screens.base import DashScreen
 from tui.screens.feed import FEED_COLUMNS, feed_row
@@ -70,8 +70,8 @@ class OverviewScreen(DashScreen):
         self.set_class(self.size.height >= TALL, "-tall")
         if self.size.height >= TALL:
             colours = {e.name: e.colour for e in view.envs}
-            items = feed_items(view, self.dash.journal, FEED_ROWS)
-            rows = [feed_row(i, colours) for i in items]
+            items = feed_items(view, self.dash.journal, FEED_ROWS, now=self.dash.now)
+            rows = [feed_row(i, colours, spans_days(items)) for i in items]
             self.query_one("#overview-feed", KeyedTable).fill(rows)
 
     def tick(self, now: dt.datetime) -> None:
@@ -87,10 +87,36 @@ class OverviewScreen(DashScreen):
             self.chosen(chosen)
 
     def action_environment(self) -> None:
+        """Pick an environment (its number, or arrows and enter); the cursor's is first."""
+        from tui.screens.menu import MenuScreen
+
         chosen = self.query_one(EstateTable).chosen_at_cursor()
-        env = chosen.env if chosen else (self.dash.settings.envs or ("",))[0]
-        if env:
-            self.post_message(Navigate("env", env))
+        envs = list(self.dash.settings.envs)
+        if chosen and chosen.env in envs and self.query_one(EstateTable).cursor_column:
+            envs.remove(chosen.env)
+            envs.insert(0, chosen.env)
+        items = []
+        for number, env in enumerate(envs, 1):
+            status = self.dash.estate.env(env)
+            why = status.error if status and status.error else ""
+            where = f"account {status.state.account}" if status and status.state else ""
+            items.append((env, str(number), f"{env}  {why or where}".rstrip()))
+
+        def done(env: str | None) -> None:
+            if env:
+                self.post_message(Navigate("env", env))
+
+        self.app.push_screen(MenuScreen("Open an environment", items), done)
+
+    def action_logs(self) -> None:
+        """Logs of the service under the cursor, in the cursor's environment."""
+        chosen = self.query_one(EstateTable).chosen_at_cursor()
+        if chosen is None or chosen.kind != "service" or not chosen.env:
+            self.notify("put the cursor on a service's environment cell for its logs", timeout=3)
+            return
+        from tui.screens.logs import LogsScreen
+
+        self.app.push_screen(LogsScreen(chosen.env, chosen.service))
 
     def action_hosts(self) -> None:
         chosen = self.query_one(EstateTable).chosen_at_cursor()

@@ -13,28 +13,18 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Input, Log, ProgressBar, Static
+from textual.widgets import Button, Input, Log, ProgressBar, Static
 
 from opskit.changes.plan import Plan
 from tui import bindings
 from tui.messages import ApplyRequested
+from tui.plan_diff import diff_renderable
 from tui.source import ActionRequest, Outcome
 from tui.workers import ReportsWorkerErrors
 
 OUTCOME_STYLE = {"applied": "bold green", "refused": "bold yellow"}
-
-
-def value_text(value: object) -> str:
-    """A diff value on one line (``-`` for None)."""
-    if value is None:
-        return "-"
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value) or "[]"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items()) or "{}"
-    return str(value)
 
 
 class PlanScreen(ReportsWorkerErrors, ModalScreen[None]):
@@ -59,45 +49,58 @@ class PlanScreen(ReportsWorkerErrors, ModalScreen[None]):
             where.append(f"  account {plan.account_id} · {plan.region}", style="dim")
             where.append(f" · needs {plan.access} · plan {plan.id}", style="dim")
             yield Static(where, id="plan-where")
-            if plan.notes:
-                yield Static(Text("\n".join(plan.notes), style="italic"), id="plan-notes")
-            table: DataTable[str | Text] = DataTable(id="plan-diff", cursor_type="row")
-            yield table
-            if plan.empty:
-                yield Static("Nothing to change: live state already matches.", id="plan-empty")
-            elif self.protected:
-                yield Static(
-                    Text(f"{plan.env} is protected: type its name to apply.", style="bold red"),
-                    id="plan-protected",
-                )
-                yield Input(placeholder=plan.env, id="plan-confirm")
-            yield ProgressBar(total=None, show_eta=False, id="plan-progress")
-            yield Log(id="plan-log", max_lines=200)
-            yield Static("", id="plan-outcome")
-            with Horizontal(id="plan-buttons"):
-                yield Button(
-                    "Apply",
-                    id="plan-apply",
-                    variant="error" if self.protected else "primary",
-                    disabled=self.protected or plan.empty,
-                )
-                yield Button("Cancel", id="plan-cancel")
+            with VerticalScroll(id="plan-body"):
+                if plan.notes:
+                    yield Static(Text("\n".join(plan.notes), style="italic"), id="plan-notes")
+                yield Static(diff_renderable(plan.diffs), id="plan-diff")
+                if plan.empty:
+                    yield Static("Nothing to change: live state already matches.", id="plan-empty")
+                yield ProgressBar(total=None, show_eta=False, id="plan-progress")
+                yield Log(id="plan-log", max_lines=200)
+                yield Static("", id="plan-outcome")
+            with Vertical(id="plan-foot"):
+                if self.protected and not plan.empty:
+                    yield Static(
+                        Text(f"{plan.env} is protected: type its name to apply.", style="bold red"),
+                        id="plan-protected",
+                    )
+                with Horizontal(id="plan-buttons"):
+                    if self.protected and not plan.empty:
+                        yield Input(placeholder=plan.env, id="plan-confirm", compact=True)
+                    yield Button(
+                        "Apply",
+                        id="plan-apply",
+                        variant="error" if self.protected else "primary",
+                        disabled=self.protected or plan.empty,
+                        compact=True,
+                    )
+                    yield Button("Cancel", id="plan-cancel", compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#plan-diff", DataTable)
-        table.add_columns("resource", "field", "before", "after")
-        for diff in self.plan.diffs:
-            table.add_row(
-                diff.resource,
-                diff.field,
-                Text(value_text(diff.before), style="red"),
-                Text(value_text(diff.after), style="green"),
-            )
+        self.call_after_refresh(self._fit)
         confirm = self.query("#plan-confirm")
         if confirm:
             confirm.first().focus()
         elif not self.plan.empty:
             self.query_one("#plan-apply", Button).focus()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        """Let only the diffs scroll: the title, where, confirm line and buttons stay."""
+        fixed = sum(
+            widget.outer_size.height
+            for widget in (
+                self.query_one(".dialog-title"),
+                self.query_one("#plan-where"),
+                self.query_one("#plan-foot"),
+            )
+        )
+        body = self.query_one("#plan-body")
+        height = max(3, self.size.height - 2 - fixed)
+        if body.styles.max_height is None or body.styles.max_height.value != height:
+            body.styles.max_height = height
 
     @on(Input.Changed, "#plan-confirm")
     def _typed(self, event: Input.Changed) -> None:

@@ -8,6 +8,7 @@ app; they are hidden when the session or the environment is read-only.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
@@ -20,7 +21,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from opskit.estate import EnvironmentState, ServiceState, TaskState
 from tui import bindings
 from tui.format import ago, count_cell, health_words
-from tui.messages import ChangeRequested, DetailArrived, DetailWanted
+from tui.messages import ChangeRequested, DetailArrived, DetailWanted, RawWanted
 from tui.screens.base import DashScreen
 from tui.screens.service_tabs import (
     definition_text,
@@ -197,6 +198,30 @@ class ServiceScreen(DashScreen):
         keys = {b.action: self.dash.keymap.get(b.id or "", b.key) for b in bindings.SERVICE}
         items = [(action, keys.get(action, key), text) for action, key, text in MENU]
         self.app.push_screen(MenuScreen(f"Change {self.service} in {self.env}", items), done)
+
+    def action_raw(self) -> None:
+        """The service and its task definition as AWS described them (secrets redacted)."""
+        service = self.current()
+        self.post_message(
+            RawWanted(self.env or "", self.service, service.cluster if service else "")
+        )
+
+    def action_previous_logs(self) -> None:
+        """Logs of the previous run: the task that stopped last (ECS keeps stopped tasks
+        about an hour), e.g. a crash-looping container's last words."""
+        from tui.screens.logs import LogsScreen
+
+        service = self.detail
+        stopped = [t for t in service.tasks if t.stopped_at] if service else []
+        if not stopped:
+            self.notify("no stopped task in the last hour", timeout=3)
+            return
+        last = max(stopped, key=lambda t: t.stopped_at or dt.datetime.min.replace(tzinfo=dt.UTC))
+        exits = ", ".join(
+            f"{c.name} exit {c.exit_code}" for c in last.containers if c.exit_code is not None
+        )
+        self.notify(f"task {last.id[:8]} stopped: {exits or last.stopped_reason}", timeout=4)
+        self.app.push_screen(LogsScreen(self.env or "", self.service, last.id))
 
     def action_logs(self) -> None:
         from tui.screens.logs import LogsScreen

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from opskit.estate import EnvironmentState, ServiceState, TaskState
 from tui.format import ago, short_id
+from tui.records import record_text
 from tui.widgets.estate_table import matches
 from tui.widgets.keyed_table import Row
 
@@ -43,6 +44,16 @@ def task_reason(task: TaskState) -> str:
     return kind + task.stopped_reason
 
 
+def stopped_text(task: TaskState) -> str:
+    """Why a task stopped, with its containers' exit codes first (``exit 137 · …``)."""
+    reason = task_reason(task)
+    codes = [str(c.exit_code) for c in task.containers if c.exit_code is not None]
+    if task.last_status != "STOPPED" or not codes:
+        return reason
+    exits = f"exit {','.join(dict.fromkeys(codes))}"
+    return f"{exits} · {reason}" if reason else exits
+
+
 def task_rows(service: ServiceState, now: dt.datetime, needle: str = "") -> list[Row]:
     tasks = sorted(service.tasks, key=lambda t: (t.last_status == "STOPPED", t.id))
     return [
@@ -55,7 +66,7 @@ def task_rows(service: ServiceState, now: dt.datetime, needle: str = "") -> list
                 ago(t.started_at, now),
                 t.task_definition.rsplit("/", 1)[-1],
                 short_id(t.container_instance) or "-",
-                Text(task_reason(t), style="red"),
+                Text(stopped_text(t), style="red"),
             ),
         )
         for t in tasks
@@ -132,7 +143,7 @@ def dns_rows(env: EnvironmentState, service: ServiceState) -> list[Row]:
             (
                 r.name,
                 r.type,
-                r.load_balancer or r.alias_target or ", ".join(r.values),
+                record_text(r),
                 r.set_identifier or "-",
                 "-" if r.weight is None else str(r.weight),
             ),

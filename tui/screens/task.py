@@ -16,7 +16,7 @@ from textual.widgets import Footer, Static
 from opskit.estate import TaskState
 from tui import bindings
 from tui.format import ago
-from tui.messages import ChangeRequested
+from tui.messages import ChangeRequested, RawWanted
 from tui.screens.service_tabs import styled, task_reason
 from tui.source import ActionKind, ActionRequest
 from tui.workers import ReportsWorkerErrors
@@ -107,6 +107,10 @@ class TaskScreen(ReportsWorkerErrors, ModalScreen[None]):
 
         self.dismiss(None)
         self.app.push_screen(LogsScreen(self.env, self.service, self.ecs_task.id))
+
+    def action_raw(self) -> None:
+        """This task as DescribeTasks returned it (secrets redacted)."""
+        self.app.post_message(RawWanted(self.env, self.service, self.cluster, self.ecs_task.arn))
 
     def action_stop_task(self) -> None:
         self.dismiss(None)
