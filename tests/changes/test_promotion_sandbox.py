@@ -26,6 +26,7 @@ from opskit.changes.in_order import apply_in_order
 from opskit.changes.monitors import MonitorsChange
 from opskit.changes.promote import PromoteChange
 from opskit.config.promotion_section import EnvPolicy, Promotion
+from opskit.errors import RefusedError
 from opskit.workspace import Workspace
 from sandbox.state import SandboxInfo
 
@@ -198,8 +199,22 @@ def test_promote_refuses_a_tag_that_moved_in_ecr(
 # ------------------------------------------------------------------ bake gate
 
 
+def _search(sandbox: SandboxInfo, query: str) -> list[dict[str, Any]]:
+    """Datadog's monitor search, over raw HTTP."""
+    import urllib.parse
+    import urllib.request
+
+    url = f"{sandbox.datadog_url}/api/v1/monitor/search?query={urllib.parse.quote(query)}"
+    headers = {
+        "DD-API-KEY": sandbox.datadog_keys["api_key"],
+        "DD-APPLICATION-KEY": sandbox.datadog_keys["app_key"],
+    }
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as answer:
+        return list(json.load(answer)["monitors"])
+
+
 def test_a_monitor_going_to_alert_during_the_bake_rolls_the_change_back(
-    workspace: Make, aws_as: Callable[[str], Any]
+    workspace: Make, aws_as: Callable[[str], Any], sandbox: SandboxInfo
 ) -> None:
     ws = _with(workspace(), bake_seconds=3000)
     engine = Engine.from_workspace(ws)
@@ -214,6 +229,16 @@ def test_a_monitor_going_to_alert_during_the_bake_rolls_the_change_back(
         assert "bake gate: app/app-jobs: monitor '" in result.detail
         assert "running below desired" in result.detail and "went to Alert" in result.detail
         assert _service(aws_as, "dev", "app", "app-jobs")["taskDefinition"] == before
+
+        # the crash-looping service's monitor is in Alert, a healthy one's is OK…
+        looping = _search(sandbox, 'tag:"env:dev" tag:"service:integrations" running')
+        healthy = _search(sandbox, 'tag:"env:dev" tag:"service:tracking" running')
+        assert [m["status"] for m in looping] == ["Alert"] and looping[0]["last_triggered_ts"]
+        assert [m["status"] for m in healthy] == ["OK"]
+        # …so integrations has not soaked in dev: promoting it is refused, naming the monitor
+        soaked = _with(ws, soak_minutes={"dev": {"stage": 0}})
+        with pytest.raises(RefusedError, match=r"monitor '.*integrations.*' \(\d+\) is in Alert"):
+            Engine.from_workspace(soaked).plan(PromoteChange("dev", "stage", ("integrations",)))
     finally:
         client = monitors.client(ws.config)
         from opskit.datadog import monitor_api
