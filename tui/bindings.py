@@ -55,6 +55,7 @@ SERVICE = [
     Binding("d", "deploy", "Deploy", id="service.deploy", show=False),
     Binding("b", "rollback", "Rollback", id="service.rollback", show=False),
     Binding("x", "stop_task", "Stop task", id="service.stop_task", show=False),
+    Binding("p", "promote", "Promote", id="service.promote", show=False),
 ]
 
 TASK = [

@@ -30,6 +30,7 @@ class ActionKind(StrEnum):
     rollback = "rollback"
     stop_task = "stop-task"
     draining = "draining"
+    promote = "promote"
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class ActionRequest:
     """One change the user asked for, before it is planned.
 
     ``service`` is empty for environment-wide changes (draining); ``params`` holds what
-    the user typed (``count``, ``tag``, ``revision``, ``task``, ``seconds``).
+    the user typed (``count``, ``tag``, ``revision``, ``task``, ``seconds``, ``source``).
     """
 
     kind: ActionKind
