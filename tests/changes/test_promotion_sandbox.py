@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -93,12 +94,16 @@ def _opskit(state: Path, config: Path, *args: str) -> subprocess.CompletedProces
     )
 
 
-def _config(tmp_path: Path, changes: str = "", extra: str = "") -> Path:
-    """The repository's environments.toml with more lines in [changes] and at the end."""
+def _config(tmp_path: Path, changes: str = "", extra: str = "", soak: str = "") -> Path:
+    """The repository's environments.toml with more lines in [changes], another
+    ``[promotion] soak_minutes`` and more lines at the end."""
     text = (ROOT / "environments.toml").read_text()
     text = text.replace(
         "[changes]\nread_only = false\n", f"[changes]\nread_only = false\n{changes}"
     )
+    if soak:
+        text = re.sub(r"(?m)^soak_minutes = .*$", f"soak_minutes = {soak}", text)
+        assert soak in text
     path = tmp_path / "environments.toml"
     path.write_text(text + "\n" + extra)
     return path
@@ -148,7 +153,7 @@ def test_promote_refuses_a_source_that_has_not_soaked(
     base = Engine.from_workspace(workspace())
     base.apply(base.plan(DeployChange("dev", ("tracking",), ("3.8.0",))))
     before = _service(aws_as, "stage", "api", "tracking")["taskDefinition"]
-    config = _config(tmp_path, extra="[promotion]\nsoak_minutes = { dev = { stage = 600 } }\n")
+    config = _config(tmp_path, soak="{ dev = { stage = 600 } }")
 
     run = _opskit(state, config, "promote", "tracking", "--from", "dev", "--to", "stage")
 
@@ -186,7 +191,7 @@ def test_promote_refuses_a_tag_that_moved_in_ecr(
     moved = push("two")
     assert moved != first
     before = _service(aws_as, "stage", "cdn", "cdn-edge")["taskDefinition"]
-    config = _config(tmp_path, extra="[promotion]\nsoak_minutes = { dev = { stage = 0 } }\n")
+    config = _config(tmp_path, soak="{ dev = { stage = 0 } }")
 
     run = _opskit(state, config, "promote", "cdn-edge", "--from", "dev", "--to", "stage")
 
