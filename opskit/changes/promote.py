@@ -98,7 +98,7 @@ class PromoteChange:
         target_tds = read_services(ctx, targets)
         for name, target in zip(names, targets, strict=True):
             source = service_ref(config, self.source, name)
-            lines, problems, images = self._source(ctx, source, minutes)
+            lines, problems, images, described = self._source(ctx, source)
             refused += problems
             if problems:
                 continue
@@ -124,7 +124,11 @@ class PromoteChange:
             if not wanted:
                 notes.append(f"{name}: {self.env} {target_td} already runs what {self.source} runs")
                 continue
-            notes += lines
+            soak = check(ctx, source, described, minutes)  # only what would be promoted
+            if not soak.ok:
+                refused += soak.failed
+                continue
+            notes += lines + [f"{name}: {line}" for line in soak.evidence]
             diffs.append(
                 Diff(target.resource, "taskDefinition", td["taskDefinitionArn"], NEW_REVISION)
             )
@@ -153,9 +157,10 @@ class PromoteChange:
         )
 
     def _source(
-        self, ctx: ChangeContext, ref: ServiceRef, minutes: int
-    ) -> tuple[list[str], list[str], dict[str, tuple[str, str]]]:
-        """(note lines, refusals, container -> (digest, source image)) of the source."""
+        self, ctx: ChangeContext, ref: ServiceRef
+    ) -> tuple[list[str], list[str], dict[str, tuple[str, str]], Mapping[str, Any]]:
+        """(note lines, refusals, container -> (digest, source image), the described
+        service) of the source."""
         ecs = ctx.reader(ref.env, "ecs")
         service = aws_ecs.describe_service(ecs, ref.cluster, ref.service)
         td_arn = str(service["taskDefinition"])
@@ -189,10 +194,7 @@ class PromoteChange:
                 continue
             images[cname] = (digest, image)
             notes.append(f"{ref.service}: {cname} {image} = {digest}")
-        soak = check(ctx, ref, service, minutes)
-        notes += soak.evidence
-        problems += soak.failed
-        return notes, problems, images
+        return notes, problems, images, service
 
     def _moved(self, ctx: ChangeContext, ref: ServiceRef, image: str, digest: str) -> str | None:
         """Why ``image``'s tag no longer means ``digest`` (None: it does, or is not ECR)."""

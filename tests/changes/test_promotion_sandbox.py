@@ -135,7 +135,7 @@ def test_promote_deploys_the_source_digest_and_links_the_source_deployment(
 
     plan = engine.plan(PromoteChange("stage", "dev", ("api",)))
     assert any(stage_deployment in note for note in plan.notes)
-    assert any(note.startswith("soak stage api steady on api:") for note in plan.notes)
+    assert any(note.startswith("api: soak stage api steady on api:") for note in plan.notes)
     result = engine.apply(plan)
 
     assert result.outcome == "applied", result.detail
@@ -241,6 +241,8 @@ def test_a_monitor_going_to_alert_during_the_bake_rolls_the_change_back(
         assert [m["status"] for m in looping] == ["Alert"] and looping[0]["last_triggered_ts"]
         assert [m["status"] for m in healthy] == ["OK"]
         # …so integrations has not soaked in dev: promoting it is refused, naming the monitor
+        base = Engine.from_workspace(workspace())
+        base.apply(base.plan(DeployChange("dev", ("integrations",), ("0.19.9",))), wait=False)
         soaked = _with(ws, soak_minutes={"dev": {"stage": 0}})
         with pytest.raises(RefusedError, match=r"monitor '.*integrations.*' \(\d+\) is in Alert"):
             Engine.from_workspace(soaked).plan(PromoteChange("dev", "stage", ("integrations",)))
