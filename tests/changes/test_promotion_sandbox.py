@@ -340,3 +340,33 @@ def test_required_promotion_and_blast_radius_refuse_deploy(
     assert two.returncode == 7, two.stderr
     assert "touches 2 services, the blast-radius limit of dev is 1" in two.stderr
     assert _service(aws_as, "dev", "api", "api")["taskDefinition"] == before
+
+
+def test_max_replace_share_bounds_how_many_tasks_a_rollout_replaces_at_once(
+    workspace: Make, aws_as: Callable[[str], Any]
+) -> None:
+    from opskit.changes.service_changes import ScaleChange
+
+    base = Engine.from_workspace(workspace())
+    original = _service(aws_as, "dev", "api", "api-worker")
+    base.apply(base.plan(ScaleChange("dev", "api-worker", 4)))
+    ws = _with(workspace(), policy={"dev": EnvPolicy(max_replace_share=0.25)})
+    engine = Engine.from_workspace(ws)
+    try:
+        result = engine.apply(engine.plan(DeployChange("dev", ("api-worker",), ("1.44.2",))))
+        assert result.outcome == "applied", result.detail
+        configuration = _service(aws_as, "dev", "api", "api-worker")["deploymentConfiguration"]
+        # one task of four at a time: ECS may run 5 (125 %), and stops none before time
+        assert configuration["maximumPercent"] == 125
+        assert configuration["minimumHealthyPercent"] == 100
+        assert (
+            configuration["deploymentCircuitBreaker"]
+            == original["deploymentConfiguration"]["deploymentCircuitBreaker"]
+        )
+    finally:
+        aws_as("alice").client("ecs", env="dev", access="deploy").update_service(
+            cluster="api",
+            service="api-worker",
+            deploymentConfiguration=original["deploymentConfiguration"],
+        )
+        base.apply(base.plan(ScaleChange("dev", "api-worker", int(original["desiredCount"]))))
