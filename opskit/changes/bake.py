@@ -6,7 +6,8 @@ services' managed Datadog monitors (monitor search: status, ``last_triggered_ts`
 CloudWatch metric alarms on them (DescribeAlarms, state ALARM). A monitor that triggers
 after the change began (or enters ``Alert`` during the bake) or an alarm that enters ALARM
 during it fails the change: services that have a previous revision go back to it (the
-rollback deploy uses), and the outcome names the monitor. 0 seconds: no gate.
+rollback deploy uses), and the outcome names the monitor. 0 seconds: no gate. A traffic
+shift's health gate asks ``alerted_since`` after every step.
 """
 
 from __future__ import annotations
@@ -66,6 +67,16 @@ def bake(ctx: ChangeContext, plan: Plan, applied: Applied, result: Result, since
     data = {**result.data, "bake": {"seconds": seconds, "monitors": watched, "alerted": None}}
     detail = f"{result.detail}; baked {seconds} s, no monitor alerted ({watched} watched)"
     return Result("applied", detail, data, result.timings)
+
+
+def alerted_since(ctx: ChangeContext, ref: ServiceRef, since: float) -> str | None:
+    """The first managed monitor of ``ref`` in Alert that triggered at or after ``since``
+    (epoch seconds), as one line; None when there is none (a traffic step's gate)."""
+    for monitor in _monitors(ctx, ref):
+        fired = int(monitor.get("last_triggered_ts") or 0)
+        if monitor.get("status") == "Alert" and fired >= int(since):
+            return f"monitor '{monitor.get('name')}' ({monitor.get('id')}) went to Alert"
+    return None
 
 
 def _names(refs: Sequence[ServiceRef]) -> str:

@@ -21,6 +21,7 @@ from opskit.audit import utc_now
 from opskit.changes.attempts import attempt_id
 from opskit.changes.bake import bake
 from opskit.changes.guard import Confirm, guard
+from opskit.changes.interrupt import interruptible
 from opskit.changes.plan import Plan, stale_diffs
 from opskit.changes.protocol import Applied, Result
 from opskit.changes.rollout import _restore
@@ -112,7 +113,7 @@ def apply_in_order(
     resources = sorted({r for p in guarded for r in p.resources})
     label = f"{guarded[0].change} {guarded[0].id} (+{count - 1})"
     done: list[tuple[Plan, str, Applied, Result]] = []
-    with engine.locks.hold(resources, engine.actor.user, label):
+    with interruptible(), engine.locks.hold(resources, engine.actor.user, label):
         for index, plan in enumerate(guarded):
             attempt, began, clock = attempts[index], time.time(), time.monotonic()
             engine.journal.append(engine._record(plan, role, attempt=attempt))
