@@ -117,6 +117,15 @@ def state(sandbox: SandboxInfo, opskit_state_dir: Path) -> Path:
 # ------------------------------------------------------------------ promote
 
 
+def test_the_same_image_reports_the_same_digest_in_every_environment(
+    aws_as: Callable[[str], Any],
+) -> None:
+    stage, prod = (_digests(aws_as, env, "cdn", "cdn-edge") for env in ("stage", "prod"))
+    assert _image(aws_as, "stage", "cdn", "cdn-edge") == _image(aws_as, "prod", "cdn", "cdn-edge")
+    assert len(stage) == 1 and stage == prod
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", next(iter(stage)))
+
+
 def test_promote_deploys_the_source_digest_and_links_the_source_deployment(
     workspace: Make, aws_as: Callable[[str], Any]
 ) -> None:
