@@ -99,8 +99,8 @@ class PromoteChange:
         for name, target in zip(names, targets, strict=True):
             source = service_ref(config, self.source, name)
             lines, problems, images, described = self._source(ctx, source)
-            refused += problems
-            if problems:
+            if problems:  # say every condition that fails, the soak's too
+                refused += problems + check(ctx, source, described, minutes).failed
                 continue
             td = target_tds[target]
             now = running_digests(

@@ -154,6 +154,9 @@ def test_promote_deploys_the_source_digest_and_links_the_source_deployment(
     assert [r["type"] for r in records] == ["intent", "outcome"]
     assert stage_deployment in json.dumps(records[0])
     assert engine.plan(PromoteChange("stage", "dev", ("api",))).empty  # nothing left to promote
+    # a tag deploys over a promoted digest (same repository)
+    base.apply(base.plan(DeployChange("dev", ("api",), ("1.43.8",))))
+    assert _image(aws_as, "dev", "api", "api") == "ghcr.io/acme/api:1.43.8"
 
 
 def test_promote_refuses_a_source_that_has_not_soaked(
