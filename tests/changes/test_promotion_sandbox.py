@@ -337,12 +337,16 @@ def test_required_promotion_and_blast_radius_refuse_deploy(
     state: Path, tmp_path: Path, aws_as: Callable[[str], Any]
 ) -> None:
     before = _service(aws_as, "dev", "api", "api")["taskDefinition"]
-    policy = "[changes.policy.dev]\nrequire_promotion = true\n"
+    prod_before = _service(aws_as, "prod", "api", "api")["taskDefinition"]
+    policy = "[changes.policy.prod]\nrequire_promotion = true\n"
     refused = _opskit(
-        state, _config(tmp_path, extra=policy), "deploy", "api", "--env", "dev", "--image", "1.45.0"
-    )
+        state, _config(tmp_path, extra=policy),
+        "deploy", "api", "--env", "prod", "--image", "1.45.0", "--confirm", "prod",
+    )  # fmt: skip
     assert refused.returncode == 7, refused.stderr
-    assert "dev takes images only through promotion" in refused.stderr
+    assert "prod takes images only through promotion" in refused.stderr
+    assert "opskit promote SERVICE --from ENV --to prod" in refused.stderr
+    assert _service(aws_as, "prod", "api", "api")["taskDefinition"] == prod_before
     limit = "[changes.policy.dev]\nmax_services = 1\n"
     (tmp_path / "b").mkdir()
     two = _opskit(
