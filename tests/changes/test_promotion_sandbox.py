@@ -386,3 +386,25 @@ def test_max_replace_share_bounds_how_many_tasks_a_rollout_replaces_at_once(
             deploymentConfiguration=original["deploymentConfiguration"],
         )
         base.apply(base.plan(ScaleChange("dev", "api-worker", int(original["desiredCount"]))))
+
+
+def test_a_multi_service_deploy_goes_one_service_at_a_time_from_the_cli(
+    state: Path, aws_as: Callable[[str], Any]
+) -> None:
+    run = _opskit(
+        state, ROOT / "environments.toml",
+        "deploy", "api-worker", "app-jobs", "--env", "dev", "--image", "9.9.1", "-o", "json",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    answer = json.loads(run.stdout)
+    assert [r["outcome"] for r in answer["results"]] == ["applied", "applied"]
+    assert _image(aws_as, "dev", "api", "api-worker") == "ghcr.io/acme/api-worker:9.9.1"
+    assert _image(aws_as, "dev", "app", "app-jobs") == "ghcr.io/acme/app-jobs:9.9.1"
+    journal = [json.loads(line) for line in (state / "journal.jsonl").read_text().splitlines()]
+    steps = [(r["type"], r["summary"].rsplit(": ", 1)[-1]) for r in journal[-4:]]
+    assert steps == [
+        ("intent", "api-worker]"),
+        ("intent", "app-jobs]"),
+        ("outcome", "api-worker]"),
+        ("outcome", "app-jobs]"),
+    ]
