@@ -62,6 +62,8 @@ SERVICE = [
     Binding("b", "rollback", "Rollback", id="service.rollback", show=False),
     Binding("x", "stop_task", "Stop task", id="service.stop_task", show=False),
     Binding("y", "raw", "Raw JSON", id="service.raw", show=False),
+
+    Binding("P", "promote", "Promote", id="service.promote", show=False),
 ]
 
 TASK = [

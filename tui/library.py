@@ -255,6 +255,10 @@ class LibrarySource:
             from opskit.changes.draining import DrainingChange
 
             return DrainingChange(env, int(params["seconds"]))
+        if kind is ActionKind.promote:
+            from opskit.changes.promote import PromoteChange
+
+            return PromoteChange(str(params["source"]), env, (service,))
         raise UsageError(f"unknown change '{kind}'")
 
     def _service_name(self, request: ActionRequest) -> str:

@@ -32,13 +32,15 @@ class ActionKind(StrEnum):
     draining = "draining"
     batch = "batch"
 
+    promote = "promote"
+
 
 @dataclass(frozen=True)
 class ActionRequest:
     """One change the user asked for, before it is planned.
 
     ``service`` is empty for environment-wide changes (draining); ``params`` holds what
-    the user typed (``count``, ``tag``, ``revision``, ``task``, ``seconds``).
+    the user typed (``count``, ``tag``, ``revision``, ``task``, ``seconds``, ``source``).
     """
 
     kind: ActionKind

@@ -80,7 +80,11 @@ def change_record(
             "role": role,
             "access": plan["access"],
         },
-        "what": {"diffs": plan["diffs"], "planned_at": plan["created_at"]},
+        "what": {
+            "diffs": plan["diffs"],
+            "planned_at": plan["created_at"],
+            **({"notes": list(plan["notes"])} if plan.get("notes") else {}),  # soak evidence…
+        },
         "how": {
             **origin.to_json(),
             "opskit_version": __version__,

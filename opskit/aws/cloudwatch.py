@@ -80,3 +80,22 @@ class MetricsReader:
                 params["NextToken"] = token
         except Exception as error:
             raise translate(error, f"{self.where}: CloudWatch GetMetricData") from None
+
+
+def alarms_in_alarm(client: CloudWatchClient, cluster: str, service: str) -> list[str]:
+    """Names of the metric alarms on this ECS service (dimensions ClusterName and
+    ServiceName) that are in ALARM now (DescribeAlarms, every page)."""
+    found: list[str] = []
+    try:
+        pages = client.get_paginator("describe_alarms").paginate(
+            StateValue="ALARM", AlarmTypes=["MetricAlarm"]
+        )
+        for page in pages:
+            for alarm in page.get("MetricAlarms", []):
+                dims = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
+                ours = dims.get("ClusterName") in (None, cluster)
+                if dims.get("ServiceName") == service and ours:
+                    found.append(str(alarm["AlarmName"]))
+    except Exception as error:
+        raise translate(error, "CloudWatch DescribeAlarms") from None
+    return found

@@ -214,9 +214,12 @@ def update_service(
     task_definition: str | None = None,
     desired_count: int | None = None,
     force_new_deployment: bool = False,
+    deployment_configuration: Mapping[str, Any] | None = None,
 ) -> ServiceTypeDef:
     """UpdateService with only the given settings; returns the updated service."""
     kwargs: dict[str, Any] = {"cluster": cluster, "service": service}
+    if deployment_configuration is not None:
+        kwargs["deploymentConfiguration"] = dict(deployment_configuration)
     if task_definition is not None:
         kwargs["taskDefinition"] = task_definition
     if desired_count is not None:

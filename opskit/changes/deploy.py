@@ -181,5 +181,7 @@ def _apply_spec(current: str, spec: str) -> str:
 
 
 def _repository(image: str) -> str:
+    """``ghcr.io/acme/api`` of ``…/api:1.42.0`` and of ``…/api@sha256:…`` (a promoted one)."""
+    image = image.split("@", 1)[0]
     name, _, tag = image.rpartition(":")
     return name if name and "/" not in tag else image

@@ -154,13 +154,19 @@ class Engine:
     def plan(self, change: Change) -> Plan:
         """Plan ``change`` against live state (nothing mutated), with secrets redacted.
 
-        When AWS denies reading the live state, the denial is journaled (``denied``)."""
+        When AWS denies reading the live state, the denial is journaled (``denied``); a
+        change that refuses at planning (promote's soak) is journaled ``refused``."""
         try:
             plan = change.plan(self.context())
         except AuthError as denial:
             with contextlib.suppress(AuthError):  # who we are may be unknowable too
                 stub = unplanned(change, self.config, "denied")
                 self.record_stopped(stub, "denied", str(denial))
+            raise
+        except RefusedError as refusal:  # e.g. promote: the source has not soaked
+            with contextlib.suppress(AuthError):
+                stub = unplanned(change, self.config, "refused")
+                self.record_stopped(stub, "refused", str(refusal))
             raise
         redact = self.journal.redactor
         diffs = tuple(
@@ -178,6 +184,7 @@ class Engine:
         ask: Confirm | None = None,
         wait: bool = True,
         timeout: float | None = None,
+        override_freeze: str | None = None,
     ) -> Result:
         """Guard, lock, journal, apply, verify, journal and notify ``plan``.
 
@@ -195,10 +202,19 @@ class Engine:
         attempt = attempt_id(plan.id)
         operator_access = self.access if self.access is not None else plan.access
         try:
-            guard(plan, self.config, access=operator_access, confirm=confirm, ask=ask)
+            overridden = guard(
+                plan,
+                self.config,
+                access=operator_access,
+                confirm=confirm,
+                ask=ask,
+                override_freeze=override_freeze,
+            )
         except RefusedError as refusal:
             self._finish(plan, Result("refused", str(refusal)), attempt=attempt)
             raise
+        if overridden:  # the reason goes on every record of the attempt
+            plan = dataclasses.replace(plan, notes=(*plan.notes, overridden))
         role = self.config.role_arn(plan.env, operator_access)
         ctx = self.context(wait=wait, timeout=timeout)
         try:
@@ -224,6 +240,7 @@ class Engine:
         ask: Confirm | None = None,
         wait: bool = True,
         timeout: float | None = None,
+        override_freeze: str | None = None,
     ) -> Result:
         """Apply a saved plan (signature already checked) only if it is what its intent does.
 
@@ -251,7 +268,14 @@ class Engine:
 
         access = self.access or plan.access
         try:
-            guard(plan, self.config, access=access, confirm=confirm, ask=asked)
+            guard(
+                plan,
+                self.config,
+                access=access,
+                confirm=confirm,
+                ask=asked,
+                override_freeze=override_freeze,
+            )
             try:
                 fresh = self.plan(change_for(plan))
             except UsageError as error:
@@ -272,7 +296,9 @@ class Engine:
             self._finish(plan, Result("refused", str(refusal)), attempt=attempt_id(plan.id))
             raise
         confirmed = confirm if confirm is not None else (answers[0] if answers else None)
-        return self.apply(plan, confirm=confirmed, wait=wait, timeout=timeout)
+        return self.apply(
+            plan, confirm=confirmed, wait=wait, timeout=timeout, override_freeze=override_freeze
+        )
 
     def record_stopped(self, plan: Plan | None, outcome: Outcome, reason: str) -> None:
         """Journal a change stopped before it was planned or applied (one record saying
@@ -291,8 +317,11 @@ class Engine:
         attempt: str,
         came: list[str],
     ) -> Result:
-        """Stale check, apply and verify under the lock; journal the outcome."""
+        """Stale check, apply, verify and bake under the lock; journal the outcome."""
+        from opskit.changes.bake import bake
+
         timings: dict[str, Any] = {"started_at": started}
+        began = time.time()
         try:
             stop_if(came)  # a signal while the intent was written
             stale = stale_diffs(plan, change.live(ctx, plan))
@@ -304,6 +333,10 @@ class Engine:
             verifying = time.monotonic()
             result = change.verify(ctx, plan, applied)  # waits until settled (changes/settled.py)
             timings["verify_s"] = round(time.monotonic() - verifying, 3)
+            baked = bake(ctx, plan, applied, result, since=began)  # its monitors watch it
+            if baked is not result:
+                timings["bake_s"] = round(time.monotonic() - verifying - timings["verify_s"], 3)
+            result = baked
         except KeyboardInterrupt as stop:
             name = signal_name(stop)
             state: dict[str, Any] = {"unread": "interrupted again: live state not read"}

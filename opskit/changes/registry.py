@@ -7,6 +7,7 @@ from opskit.changes.deploy import DeployChange
 from opskit.changes.draining import DrainingChange
 from opskit.changes.monitors import MonitorsChange
 from opskit.changes.plan import Plan
+from opskit.changes.promote import PromoteChange
 from opskit.changes.protocol import Change
 from opskit.changes.service_changes import RestartChange, RollbackChange, ScaleChange
 from opskit.changes.stop_task import StopTaskChange
@@ -25,6 +26,8 @@ KINDS: dict[str, type[Change]] = {
         TrafficShiftChange,
         MonitorsChange,
         BatchChange,
+
+        PromoteChange,
     )
 }
 

@@ -12,15 +12,34 @@ from collections.abc import Mapping
 from typing import Any
 
 from opskit.aws import ecs as aws_ecs
+from opskit.changes.policy import max_percent
 from opskit.changes.protocol import Applied, ChangeContext, Result
 from opskit.changes.targets import ServiceRef
 from opskit.changes.waiting import Watch, short_td, wait_settled
 
 
 def switch(ctx: ChangeContext, ref: ServiceRef, task_definition: str) -> str:
-    """Point ``ref`` at ``task_definition``; return the id of the deployment ECS started."""
+    """Point ``ref`` at ``task_definition``; return the id of the deployment ECS started.
+
+    With a blast-radius limit (``[changes.policy.ENV] max_replace_share``) the rollout's
+    ``maximumPercent`` is set so that no more than that share of tasks is replaced at once,
+    and ``minimumHealthyPercent`` to 100 (none stopped before its replacement is healthy).
+    """
     ecs = ctx.writer(ref.env, "ecs")
-    service = aws_ecs.update_service(ecs, ref.cluster, ref.service, task_definition=task_definition)
+    configuration = None
+    if ref.env in ctx.config.changes.policy:
+        live = aws_ecs.describe_service(ctx.reader(ref.env, "ecs"), ref.cluster, ref.service)
+        limit = max_percent(ctx.config, ref.env, int(live.get("desiredCount", 0)))
+        if limit is not None:
+            current = dict(live.get("deploymentConfiguration") or {})
+            configuration = {**current, "maximumPercent": limit, "minimumHealthyPercent": 100}
+    service = aws_ecs.update_service(
+        ecs,
+        ref.cluster,
+        ref.service,
+        task_definition=task_definition,
+        deployment_configuration=configuration,
+    )
     return primary_deployment(service)
 
 

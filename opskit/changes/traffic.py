@@ -13,6 +13,7 @@ and the change ends ``rolled_back``.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -21,6 +22,7 @@ from opskit.aws import ecs as aws_ecs
 from opskit.aws import elbv2 as aws_elbv2
 from opskit.aws import route53 as aws_route53
 from opskit.aws.cloudwatch import MetricsReader, metric_query
+from opskit.changes.bake import alerted_since
 from opskit.changes.plan import Access, Diff, Plan, resource_id
 from opskit.changes.protocol import Applied, ChangeContext, Result
 from opskit.changes.targets import service_ref
@@ -126,12 +128,13 @@ class TrafficShiftChange:
         sets = self._sets(ctx, shift, zone_id)
         route53 = ctx.writer(shift.zone_env, "route53")
         good = {s: int(r["Weight"]) for s, r in sets.items()}
+        began = time.time()  # a monitor of the receiving service triggered since fails a step
         for step in plan.params["steps"]:
             weights = split(good, self.to, step)
             aws_route53.set_weights(route53, zone_id, sets, weights)
             ctx.progress(f"{shift.record}: {self.to} at {step}% ({_show(weights)})")
             ctx.sleep(float(plan.params["pause_seconds"]) / ctx.time_factor)
-            problem = self._gate(ctx, shift)
+            problem = self._gate(ctx, shift, began)
             if problem:
                 aws_route53.set_weights(route53, zone_id, sets, good)
                 ctx.progress(f"{shift.record}: gate failed at {step}% ({problem}); restored")
@@ -153,7 +156,7 @@ class TrafficShiftChange:
             return Result("failed", f"weights not as planned on {', '.join(wrong)}", applied.data)
         return Result("applied", f"traffic at {_show(weights)}", applied.data)
 
-    def _gate(self, ctx: ChangeContext, shift: TrafficShift) -> str | None:
+    def _gate(self, ctx: ChangeContext, shift: TrafficShift, since: float = 0.0) -> str | None:
         """Why the receiving environment is not healthy enough, or None."""
         env = shift.sets[self.to]
         ref = service_ref(ctx.config, env, shift.service)
@@ -170,7 +173,8 @@ class TrafficShiftChange:
         rate = error_rate(ctx.reader(env, "cloudwatch"), aws_elbv2.target_groups(elb, arns))
         if rate is not None and rate > self.max_error_rate:
             return f"{env} {ref.service} 5xx rate {rate:.1%} > {self.max_error_rate:.1%}"
-        return None
+        alerted = alerted_since(ctx, ref, since) if since else None
+        return f"{env} {ref.service}: {alerted}" if alerted else None
 
 
 # One flapping target among many must not stop a ramp; a receiving side that is mostly

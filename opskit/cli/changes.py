@@ -34,10 +34,18 @@ NoWait = Annotated[bool, typer.Option("--no-wait", help="Start the change; do no
 Timeout = Annotated[
     float | None, typer.Option("--timeout", help="Seconds to wait before rolling back.")
 ]
+OverrideFreeze = Annotated[
+    bool,
+    typer.Option("--override-freeze", help="Change during a freeze (admin only; needs --reason)."),
+]
+Reason = Annotated[
+    str | None, typer.Option("--reason", help="Why the freeze is overridden (journaled).")
+]
 
 
 def register(app: typer.Typer) -> None:
     app.command("deploy")(deploy)
+    app.command("promote")(promote)
     app.command("scale")(scale)
     app.command("restart")(restart)
     app.command("rollback")(rollback)
@@ -65,15 +73,65 @@ def deploy(
     dry_run: DryRun = False,
     confirm: Confirm = None,
     access: Access = "deploy",
+    override_freeze: OverrideFreeze = False,
+    reason: Reason = None,
     output: OutputOption = Output.table,
 ) -> None:
     """Deploy new image tag(s): new task definition revision, rolled out, waited for;
-    rolled back automatically if it fails."""
+    rolled back automatically if it fails. Several services go one at a time, all or
+    nothing: a failure at one rolls back those already changed, last first."""
     from opskit.changes import validate
     from opskit.changes.deploy import DeployChange
 
+    override = _override(override_freeze, reason)
     change = DeployChange(env, tuple(services), validate.image_specs(image))
-    _run(ctx, change, plan_out, dry_run, confirm, access, output, not no_wait, timeout)
+    _run(ctx, change, plan_out, dry_run, confirm, access, output, not no_wait, timeout, override)
+
+
+def promote(
+    ctx: typer.Context,
+    services: Annotated[
+        list[str] | None, typer.Argument(help="Service(s): NAME or CLUSTER/NAME.")
+    ] = None,
+    source: Annotated[
+        str, typer.Option("--from", help="The environment that proved the images.")
+    ] = "stage",
+    env: Annotated[str, typer.Option("--to", help="The environment to promote to.")] = "prod",
+    all_services: Annotated[
+        bool, typer.Option("--all", help="Every service whose running digests differ.")
+    ] = False,
+    no_wait: NoWait = False,
+    timeout: Timeout = None,
+    plan_out: PlanOut = None,
+    dry_run: DryRun = False,
+    confirm: Confirm = None,
+    access: Access = "deploy",
+    override_freeze: OverrideFreeze = False,
+    reason: Reason = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Deploy to --to exactly the image digests --from runs, once --from has soaked
+    ([promotion] soak_minutes: steady, no failed deployment, no monitor in alert);
+    refused (exit 7) otherwise, saying which condition failed."""
+    from opskit.changes.promote import PromoteChange
+    from opskit.errors import UsageError
+
+    if all_services and services:
+        raise UsageError("promote: give SERVICE names or --all, not both")
+    override = _override(override_freeze, reason)
+    change = PromoteChange(source, env, tuple(services or ()), all_services)
+    _run(ctx, change, plan_out, dry_run, confirm, access, output, not no_wait, timeout, override)
+
+
+def _override(override_freeze: bool, reason: str | None) -> str | None:
+    """The freeze override's reason; UsageError when one comes without the other."""
+    from opskit.errors import UsageError
+
+    if override_freeze and not (reason or "").strip():
+        raise UsageError("--override-freeze needs --reason TEXT (it is journaled)")
+    if reason is not None and not override_freeze:
+        raise UsageError("--reason goes with --override-freeze")
+    return reason.strip() if override_freeze and reason else None
 
 
 def scale(
@@ -87,13 +145,16 @@ def scale(
     dry_run: DryRun = False,
     confirm: Confirm = None,
     access: Access = "deploy",
+    override_freeze: OverrideFreeze = False,
+    reason: Reason = None,
     output: OutputOption = Output.table,
 ) -> None:
     """Set a service's desired count (within its bounds in environments.toml)."""
     from opskit.changes.service_changes import ScaleChange
 
     change = ScaleChange(env, service, count)
-    _run(ctx, change, plan_out, dry_run, confirm, access, output, not no_wait, timeout)
+    override = _override(override_freeze, reason)
+    _run(ctx, change, plan_out, dry_run, confirm, access, output, not no_wait, timeout, override)
 
 
 def restart(
@@ -106,13 +167,16 @@ def restart(
     dry_run: DryRun = False,
     confirm: Confirm = None,
     access: Access = "deploy",
+    override_freeze: OverrideFreeze = False,
+    reason: Reason = None,
     output: OutputOption = Output.table,
 ) -> None:
     """Replace every task of a service (forced new deployment)."""
     from opskit.changes.service_changes import RestartChange
 
     change = RestartChange(env, service)
-    _run(ctx, change, plan_out, dry_run, confirm, access, output, not no_wait, timeout)
+    override = _override(override_freeze, reason)
+    _run(ctx, change, plan_out, dry_run, confirm, access, output, not no_wait, timeout, override)
 
 
 def rollback(
@@ -128,6 +192,8 @@ def rollback(
     dry_run: DryRun = False,
     confirm: Confirm = None,
     access: Access = "deploy",
+    override_freeze: OverrideFreeze = False,
+    reason: Reason = None,
     output: OutputOption = Output.table,
 ) -> None:
     """Switch a service back to its previous (or a named) task definition revision."""
@@ -135,7 +201,8 @@ def rollback(
     from opskit.changes.service_changes import RollbackChange
 
     change = RollbackChange(env, service, validate.revision(revision))
-    _run(ctx, change, plan_out, dry_run, confirm, access, output, not no_wait, timeout)
+    override = _override(override_freeze, reason)
+    _run(ctx, change, plan_out, dry_run, confirm, access, output, not no_wait, timeout, override)
 
 
 def stop_task(
@@ -227,6 +294,8 @@ def apply(
     access: Annotated[
         str | None, typer.Option("--access", help="Access level (default: the plan's).")
     ] = None,
+    override_freeze: OverrideFreeze = False,
+    reason: Reason = None,
     output: OutputOption = Output.table,
 ) -> None:
     """Apply a saved plan exactly as reviewed: its signature checked, its intent planned
@@ -240,7 +309,8 @@ def apply(
     plan = Plan.load(plan_file, plan_signers(ws.config, ws.state_dir, ws.accounts))
     engine = _engine(ctx, access)
     _show_plan(plan, output)
-    _apply(engine, plan, confirm, output, not no_wait, timeout, saved=True)
+    override = _override(override_freeze, reason)
+    _apply(engine, plan, confirm, output, not no_wait, timeout, saved=True, override=override)
 
 
 def _engine(ctx: typer.Context, access: str | None) -> Engine:
@@ -269,6 +339,7 @@ def _run(
     output: Output,
     wait: bool,
     timeout: float | None,
+    override: str | None = None,
 ) -> None:
     from opskit.changes import validate
 
@@ -288,7 +359,10 @@ def _run(
             _show_plan(plan, output)
         return
     _show_plan(plan, output)
-    _apply(engine, plan, confirm, output, wait, timeout)
+    if len(plan.resources) > 1 and plan.change in ("deploy", "promote"):
+        _apply_in_order(engine, plan, confirm, output, wait, timeout, override)
+        return
+    _apply(engine, plan, confirm, output, wait, timeout, override=override)
 
 
 def _show_plan(plan: Plan, output: Output) -> None:
@@ -318,17 +392,54 @@ def _apply(
     timeout: float | None,
     *,
     saved: bool = False,
+    override: str | None = None,
 ) -> None:
     from opskit.changes import ChangeNotApplied
 
     ask = _ask if sys.stdin.isatty() else None
     run = engine.apply_saved if saved else engine.apply
     try:
-        result = run(plan, confirm=confirm, ask=ask, wait=wait, timeout=timeout)
+        result = run(
+            plan, confirm=confirm, ask=ask, wait=wait, timeout=timeout, override_freeze=override
+        )
     except ChangeNotApplied as failed:
         _show_result(plan, failed.result, output)
         raise
     _show_result(plan, result, output)
+
+
+def _apply_in_order(
+    engine: Engine,
+    plan: Plan,
+    confirm: str | None,
+    output: Output,
+    wait: bool,
+    timeout: float | None,
+    override: str | None,
+) -> None:
+    """Several services, one at a time, all or nothing (``opskit.changes.in_order``)."""
+    from opskit.changes import ChangeNotApplied
+    from opskit.changes.in_order import apply_in_order, split
+
+    ask = _ask if sys.stdin.isatty() else None
+    try:
+        results = apply_in_order(
+            engine,
+            split(plan),
+            confirm=confirm,
+            ask=ask,
+            wait=wait,
+            timeout=timeout,
+            override_freeze=override,
+        )
+    except ChangeNotApplied as failed:
+        _show_result(plan, failed.result, output)
+        raise
+    if output is Output.json:
+        print_json({"plan": plan.to_json(), "results": [r.to_json() for r in results]})
+        return
+    for result in results:
+        print(f"{result.outcome}: {result.detail}")
 
 
 def _show_result(plan: Plan, result: Result, output: Output) -> None:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraint
 
 from opskit.config.costs_section import CostsSettings
 from opskit.config.datadog_section import DatadogSettings
+from opskit.config.promotion_section import EnvPolicy, Promotion
 from opskit.config.runbooks_section import RunbooksSettings
 from opskit.config.urls import HttpUrl
 from opskit.errors import UsageError
@@ -176,6 +177,7 @@ class Changes(Section):
     read_only: bool = False
     freeze: Freeze | None = None
     deploy_timeout_seconds: Annotated[int, Field(ge=10, le=7200)] = 900
+    policy: dict[Name, EnvPolicy] = Field(default_factory=dict)
 
 
 class Metrics(Section):
@@ -213,6 +215,7 @@ class Config(Section):
     tui: Tui = Field(default_factory=Tui)
     runbooks: RunbooksSettings = Field(default_factory=RunbooksSettings)
     sandbox: Sandbox = Field(default_factory=Sandbox)
+    promotion: Promotion = Field(default_factory=Promotion)
 
     _path: Path = PrivateAttr(default=Path("environments.toml"))
 

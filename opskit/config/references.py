@@ -27,6 +27,7 @@ def check_references(config: Config) -> list[Problem]:
         *_traffic(config),
         *_login(config),
         *_freeze(config),
+        *_promotion(config),
         *config.costs.reference_problems(list(config.environments)),
     ]
 
@@ -145,3 +146,16 @@ def _freeze(config: Config) -> Iterator[Problem]:
             ("changes", "freeze", "until"),
             f"until {freeze.until} is before from {freeze.from_}: the freeze would never apply",
         )
+
+
+def _promotion(config: Config) -> Iterator[Problem]:
+    known = config.environments
+    for env in config.changes.policy:
+        if env not in known:
+            path = ("changes", "policy", env)
+            yield path, f"unknown environment '{env}' (known: {_known(known)})"
+    for source, targets in config.promotion.soak_minutes.items():
+        for env in (source, *targets):
+            if env not in known:
+                path = ("promotion", "soak_minutes", source)
+                yield path, f"unknown environment '{env}' (known: {_known(known)})"

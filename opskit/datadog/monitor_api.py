@@ -116,3 +116,23 @@ def delete(client: DatadogClient, monitor_id: int) -> None:
         f"delete monitor {monitor_id}",
         lambda api: _monitors_api(api).delete_monitor(monitor_id=monitor_id),
     )
+
+
+def service_monitors(client: DatadogClient, env: str, service: str) -> list[dict[str, Any]]:
+    """The managed monitors of ``service`` in ``env`` as Datadog's monitor search shows
+    them: ``id``, ``name``, ``status`` (OK, Warn, Alert, No Data…), ``last_triggered_ts``."""
+    query = f'tag:"{MANAGED_TAG}" tag:"env:{env}" tag:"service:{service}"'
+
+    def fetch(api: ApiClient) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for page in range(1_000):
+            found = _as_dict(
+                _monitors_api(api).search_monitors(query=query, page=page, per_page=30)
+            )
+            out.extend(found.get("monitors") or [])
+            meta = found.get("metadata") or {}
+            if page + 1 >= int(meta.get("page_count") or 0):
+                break
+        return out
+
+    return client.call("search monitors", fetch)

@@ -133,7 +133,7 @@ class MonitorStore:
     def get(self, monitor_id: int) -> dict[str, Any] | None:
         with self._lock:
             found = self._monitors.get(monitor_id)
-            return dict(found) if found else None
+        return _without_search_fields(_shown(found)) if found else None
 
     def merged(self, monitor_id: int, body: Mapping[str, Any]) -> dict[str, Any] | None:
         """What the monitor would be after an update with ``body`` (not stored)."""
@@ -158,7 +158,8 @@ class MonitorStore:
 
     def all(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [dict(m) for _, m in sorted(self._monitors.items())]
+            found = [m for _, m in sorted(self._monitors.items())]
+        return [_shown(m) for m in found]
 
     def listed(self, args: Mapping[str, str]) -> list[dict[str, Any]]:
         """GET /api/v1/monitor: filters name, tags (query scope), monitor_tags; paging."""
@@ -175,7 +176,7 @@ class MonitorStore:
             size = int(args.get("page_size") or 100)
             page = int(args["page"])
             found = found[page * size : (page + 1) * size]
-        return found
+        return [_without_search_fields(m) for m in found]
 
     def search(self, text: str, page: int, per_page: int) -> dict[str, Any]:
         """GET /api/v1/monitor/search: ``tag:"k:v"``, ``type:x``, ``id:n`` and name words."""
@@ -204,6 +205,19 @@ class MonitorStore:
         }
 
 
+def _shown(monitor: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored monitor as the API shows it: its state evaluated now (GET bodies carry
+    ``overall_state`` and ``overall_state_modified``; search results ``last_triggered_ts``)."""
+    from sandbox.datadog.states import evaluated
+
+    return evaluated(monitor)
+
+
+def _without_search_fields(monitor: dict[str, Any]) -> dict[str, Any]:
+    monitor.pop("last_triggered_ts", None)
+    return monitor
+
+
 def _scope_tags(query: str) -> set[str]:
     return {t.strip() for scope in re.findall(r"\{([^}]*)\}", query) for t in scope.split(",")}
 
@@ -223,5 +237,5 @@ def _search_result(monitor: Mapping[str, Any]) -> dict[str, Any]:
         "scopes": sorted(_scope_tags(query)),
         "notifications": [],
         "org_id": 1,
-        "last_triggered_ts": None,
+        "last_triggered_ts": monitor.get("last_triggered_ts"),
     }

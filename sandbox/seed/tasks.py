@@ -26,6 +26,7 @@ from moto.core.utils import utcnow
 from moto.ec2.utils import generate_dns_from_ip
 
 from sandbox.seed.context import backend
+from sandbox.seed.digests import image_digest
 
 AGENT_RESERVED_MEMORY_MIB = 512
 MOTO_TASK_MODEL = "ecs::task"
@@ -162,9 +163,7 @@ def create_task(
         container.exitCode = None
         container.health_status = "UNKNOWN"
         container.runtime_id = hashlib.sha256(f"{task.id}/{container.name}".encode()).hexdigest()
-        container.image_digest = (
-            "sha256:" + hashlib.sha256(str(container.image).encode()).hexdigest()
-        )
+        container.image_digest = image_digest(str(container.image))
         if address is not None and task.attachments:
             container.network_interfaces = [
                 {"attachmentId": task.attachments[0]["id"], "privateIpv4Address": address}

@@ -2,7 +2,8 @@
 
 PROVISIONING (ENI attached, ``PROVISION_S``) -> PENDING (image pull, ``PULL_S``) ->
 RUNNING: start-up lines logged; the target registers (``initial`` until its health checks
-pass). A ``:broken`` image exits a moment later (exit code 1); the crash-looping service's
+pass). A ``:broken`` image exits a moment later (exit code 1); a ``:crashloop…`` one runs healthy
+for twenty-odd (sandbox) minutes, then crashes; the crash-looping service's
 tasks run a few minutes, then die of a stack trace (exit 1) or of memory (exit 137,
 "OutOfMemoryError: Container killed due to memory usage"). Stopping a task with a target
 drains it first (DEACTIVATING for the target group's deregistration delay), then STOPPING,
@@ -25,6 +26,7 @@ from sandbox.seed.tasks import (
     mark_running,
 )
 from sandbox.simulator import events as simulator_events
+from sandbox.simulator import health
 from sandbox.simulator.model import ServiceSim, TaskSim, refresh_counts
 from sandbox.simulator.scheduler import Scheduler
 
@@ -33,6 +35,7 @@ PULL_S = 12
 BROKEN_EXIT_S = 3
 STOPPING_S = 5
 CRASH_AFTER_S = (120, 600)
+LATE_CRASH_AFTER_S = (1200, 1500)  # a :crashloop image: after its rollout has settled
 MIN_CRASH_REAL_S = 3.0
 PLACEMENT_WARNING_EVERY_S = 60.0
 ESSENTIAL_EXITED = "Essential container in task exited"
@@ -139,12 +142,22 @@ def _run(rt: Runtime, svc: ServiceSim, ts: TaskSim) -> None:
         rt.reconcile_soon(svc)
     if svc.crash_loops:
         schedule_crash(rt, svc, ts)
+    elif crashes_later(ts.task.containers[0].image):
+        schedule_crash(rt, svc, ts, LATE_CRASH_AFTER_S)
 
 
-def schedule_crash(rt: Runtime, svc: ServiceSim, ts: TaskSim) -> None:
+def crashes_later(image: str | None) -> bool:
+    """An image whose tag says it starts, passes its health checks, then crashes
+    (``:crashloop…``): what a bake gate exists to catch."""
+    return bool(image) and "crashloop" in str(image).rsplit(":", 1)[-1]
+
+
+def schedule_crash(
+    rt: Runtime, svc: ServiceSim, ts: TaskSim, after_s: tuple[float, float] = CRASH_AFTER_S
+) -> None:
     """The crash-looping service's task dies a few (sandbox) minutes from now."""
     scheduler = rt.scheduler
-    low, high = CRASH_AFTER_S
+    low, high = after_s
     after = max(MIN_CRASH_REAL_S, scheduler.scaled(scheduler.rng.uniform(low, high)))
     scheduler.at(after, lambda: _crash(rt, svc, ts))
 
@@ -167,6 +180,7 @@ def exited(rt: Runtime, svc: ServiceSim, ts: TaskSim, exit_code: int, reason: st
     """The essential container exited on its own: the task stops and is replaced."""
     if ts.task.desired_status == "STOPPED":
         return
+    health.task_exited(svc.account.account_id, svc.cluster, svc.name)
     ts.failed = not ts.healthy_once
     if ts.failed:
         for deployment in svc.service.deployments:

@@ -32,6 +32,7 @@ from sandbox.seed.ecs import refresh_cluster_counts
 from sandbox.seed.logs import LogSource, log_source, write
 from sandbox.seed.plans import plan_estate
 from sandbox.seed.tasks import forget_task
+from sandbox.simulator import health as simulator_health
 from sandbox.simulator import hooks as simulator_hooks
 from sandbox.simulator.lifecycle import schedule_crash, stop
 from sandbox.simulator.model import AccountSim, ServiceSim, TaskSim, adopt_service, discover
@@ -77,6 +78,7 @@ class Simulator:
 
     def start(self) -> Simulator:
         estate_targets.configure(self.ctx.time_factor)
+        simulator_health.configure(self.ctx.time_factor)
         simulator_hooks.install()
         with self.scheduler.lock:
             for plan in self.plans:

@@ -139,8 +139,30 @@ def _monitors(ws: Workspace) -> tuple[Change, Callable[[Json], None]]:
     return MonitorsChange("dev"), edit
 
 
+def _promote(ws: Workspace) -> tuple[Change, Callable[[Json], None]]:
+    from opskit.changes.promote import PromoteChange
+
+    dev = _service(ws, "dev", "api", "tracking")["taskDefinition"]
+    stage = _service(ws, "stage", "api", "tracking")["taskDefinition"]
+    ecs = {env: ws.accounts.client(env, "ecs") for env in ("dev", "stage")}
+    images = [
+        ecs[env].describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        for env, arn in (("dev", dev), ("stage", stage))
+    ]
+    if (
+        images[0]["containerDefinitions"][0]["image"]
+        == images[1]["containerDefinitions"][0]["image"]
+    ):
+        engine = Engine.from_workspace(ws)  # give dev something to be promoted over
+        assert engine.apply(engine.plan(DeployChange("dev", ("tracking",), ("3.7.9",)))).ok
+    return PromoteChange("stage", "dev", ("tracking",)), lambda d: d["diffs"][1].update(
+        after="ghcr.io/evil/tracking@sha256:" + "0" * 64
+    )
+
+
 CASES = {
     "deploy": _deploy,
+    "promote": _promote,
     "scale": _scale,
     "restart": _restart,
     "rollback": _rollback,

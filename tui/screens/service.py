@@ -36,13 +36,14 @@ from tui.state import EstateView
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.utilization import UtilizationPanel
 
-ACTIONS = {"scale", "restart", "deploy", "rollback", "stop_task", "actions"}
+ACTIONS = {"scale", "restart", "deploy", "rollback", "stop_task", "promote", "actions"}
 MENU = (
     ("scale", "s", "Scale: set the desired count"),
     ("restart", "r", "Restart: force a new deployment"),
     ("deploy", "d", "Deploy an image tag"),
     ("rollback", "b", "Roll back to a previous task definition"),
     ("stop_task", "x", "Stop the task under the cursor"),
+    ("promote", "p", "Promote: the digests another environment proved"),
 )
 
 
@@ -295,6 +296,22 @@ class ServiceScreen(DashScreen):
             self.notify("choose a running task in the Tasks tab first", severity="warning")
             return
         self.post_message(ChangeRequested(self._request(ActionKind.stop_task, task=task.id)))
+
+    def action_promote(self) -> None:
+        from textual.validation import Function
+
+        config = self.dash.config
+        envs = [e for e in config.env_names() if e != self.env]
+        order = config.env_names()
+        here = order.index(self.env) if self.env in order else 0
+        before = order[here - 1] if here > 0 else (envs[0] if envs else "")
+        self._ask(
+            f"Promote {self.service} to {self.env}",
+            f"from environment ({', '.join(envs)}); the plan shows the soak evidence",
+            before,
+            Function(lambda value: value in envs, f"one of {', '.join(envs)}"),
+            lambda v: self._request(ActionKind.promote, source=v),
+        )
 
     def _request(self, kind: ActionKind, **params: object) -> ActionRequest:
         service = self.current()
