@@ -259,7 +259,7 @@ async def test_any_column_sorts_and_the_sort_survives_a_refresh(fake_app: AppFac
         await pilot.press("o", "O")  # by service name, then reversed
         names = [str(k.value) for k in table.rows]
         assert names == sorted(given, reverse=True)
-        cpu = 3  # service, tasks, tags, cpu
+        cpu = [str(c.label) for c in table.columns.values()].index("cpu")
         table.sort_by(cpu)
         cells = [str(table.get_row(k)[cpu]) for k in table.rows]
         values = [float(c.rstrip("%")) for c in cells]
