@@ -59,6 +59,7 @@ class RawRegion:
     series: dict[str, Series] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    failed: dict[str, OpskitError] = field(default_factory=dict)  # API family -> first failure
 
 
 def cluster_key(cluster: str, metric: str) -> str:
@@ -128,6 +129,7 @@ class RegionRead:
             chain(*args)
         except OpskitError as error:
             self.raw.errors.append(f"{label}: {error}")
+            self.raw.failed.setdefault(family_of(label), error)
 
     def _services(self, ecs: EcsReader, cluster: str) -> None:
         arns = ecs.list_services(cluster)
@@ -245,6 +247,21 @@ class RegionRead:
         """``call`` on every item at once on the shared pool; results in order."""
         futures = [self.pool.submit(call, item) for item in items]
         return [f.result() for f in futures]
+
+
+# What each API family feeds (README, "Exit codes"): a failing family marks only this unknown.
+FAMILIES = {
+    "ecs": "clusters, services, tasks, instances",
+    "elbv2": "load balancers, target groups, targets",
+    "route53": "DNS records and names",
+    "metrics": "CPU, memory and unhealthy-target metrics",
+}
+_FAMILY_OF_LABEL = {"ELB": "elbv2", "Route53": "route53", "metrics": "metrics"}
+
+
+def family_of(label: str) -> str:
+    """The API family of a chain's label (``cluster NAME`` chains are ECS)."""
+    return _FAMILY_OF_LABEL.get(label, "ecs")
 
 
 def _forwards(action: AwsDict) -> list[str]:

@@ -108,13 +108,13 @@ class RulesLayer:
         except AwsApiError as error:
             operation = operation or wire.operation_name(service, protocol, environ)
             if operation is None:
-                return _json(error.status, {"__type": error.code, "message": error.message})
+                return wire.generic_error(protocol, error)
             return wire.serialize(service, operation, protocol, error)
         except Exception:  # a bug in a rule or override: AWS's 500, the traceback in the log
             log.exception("sandbox layer failed on %s:%s", service, operation)
             failure = AwsApiError("InternalFailure", "The sandbox failed on this request.", 500)
             if operation is None:
-                return _json(500, {"__type": failure.code, "message": failure.message})
+                return wire.generic_error(protocol, failure)
             return wire.serialize(service, operation, protocol, failure)
 
     def _call(
