@@ -194,6 +194,15 @@ class Discovery:
             return 0, f"{region}: not read: {error}"
 
 
+def home_region(login: Login) -> str | None:
+    """The region the login's profile or environment names (AWS_REGION…), if any."""
+    import boto3
+
+    if login.kind in ("profile", "sso"):
+        return boto3.Session(profile_name=login.profile).region_name
+    return boto3.Session().region_name
+
+
 def discover(request: Request) -> Found:
     """The estate the ops login can see, as ``opskit.config.template.render`` takes it."""
     return Discovery(request).run()
