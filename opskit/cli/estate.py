@@ -23,7 +23,7 @@ from opskit.cli.common import (
     print_json,
     workspace,
 )
-from opskit.cli.estate_report import NEEDS, report, warn_unknown
+from opskit.cli.estate_report import NEEDS, read_targets, report, warn_unknown
 from opskit.errors import ExitCode, PartialResult
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def ls(
     estate = _estate(ctx, utilization=what in WITH_UTILIZATION)
     snapshot = estate.snapshot(env)
     if what is What.targets:
-        groups = {e.name: estate.targets(e) for e in snapshot.environments if e.target_groups}
+        groups, snapshot = read_targets(estate, snapshot)
         data = rows.targets(snapshot, groups)
     else:
         data = getattr(rows, what.value)(snapshot)

@@ -11,11 +11,16 @@ environment for what is unknown, and exits:
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
-from opskit.errors import AuthError, AwsError, ExitCode, OpskitError, PartialResult
-from opskit.estate.model import Snapshot, Unread
+from opskit.errors import AuthError, AwsError, ExitCode, OpskitError, PartialResult, one_line
+from opskit.estate.model import Snapshot, TargetGroupState, Unread
+
+if TYPE_CHECKING:
+    from opskit.estate.collect import Estate
 
 UNKNOWN = "unknown"
 
@@ -62,3 +67,20 @@ def failure(unread: Iterable[Unread], text: str) -> OpskitError:
     if codes == {ExitCode.AUTH}:
         return AuthError(text)
     return AwsError(text)
+
+
+def read_targets(
+    estate: Estate, snapshot: Snapshot
+) -> tuple[dict[str, tuple[TargetGroupState, ...]], Snapshot]:
+    """Target health per environment; one whose ELB reads fail is marked, not fatal."""
+    groups: dict[str, tuple[TargetGroupState, ...]] = {}
+    states = []
+    for env in snapshot.environments:
+        if env.target_groups and "elbv2" not in env.unknown:
+            try:
+                groups[env.name] = estate.targets(env)
+            except OpskitError as error:
+                unread = Unread(one_line(error), int(error.exit_code))
+                env = dataclasses.replace(env, unknown={**env.unknown, "elbv2": unread})
+        states.append(env)
+    return groups, dataclasses.replace(snapshot, environments=tuple(states))

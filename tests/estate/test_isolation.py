@@ -144,3 +144,26 @@ def test_ecs_denied_everywhere_exits_denied_and_in_one_env_partial(
     one = opskit(sandbox_env, "ls", "services", "-o", "json")
     assert one.returncode == 6, one.stderr
     assert {r["env"] for r in json.loads(one.stdout)} == {"dev", "prod"}
+
+
+def test_elb_denied_leaves_services_and_makes_targets_partial_or_denied(
+    sandbox: Any, sandbox_env: dict[str, str], sandbox_faults: Any
+) -> None:
+    rule = sandbox_faults.set(
+        service="elbv2", operation="DescribeTargetHealth", kind="deny",
+        account=sandbox.accounts["stage"],
+    )  # fmt: skip
+    some = opskit(sandbox_env, "ls", "targets", "-o", "json")
+    assert some.returncode == 6, some.stderr
+    assert {r["env"] for r in json.loads(some.stdout)} == {"dev", "prod"}
+    assert "partial result: stage: " in some.stderr and "DescribeTargetHealth" in some.stderr
+    sandbox_faults.clear(rule["id"])
+
+    sandbox_faults.set(service="elbv2", operation="Describe*", kind="deny")
+    services = opskit(sandbox_env, "ls", "services", "--env", "dev", "-o", "json")
+    assert services.returncode == 0, services.stderr
+    assert json.loads(services.stdout), "services are ECS's"
+    (line,) = warnings(services)
+    assert line.startswith("opskit: warning: dev: elbv2 unknown: ") and "AccessDenied" in line
+    targets = opskit(sandbox_env, "ls", "targets", "-o", "json")
+    assert targets.returncode == 4, targets.stderr
