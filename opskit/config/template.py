@@ -81,7 +81,9 @@ def suggested_name(account: FoundAccount) -> str:
 
 
 def _rank(name: str) -> int:
-    return next((i for i, (stage, _) in enumerate(STAGES) if stage == name), len(STAGES))
+    """Promotion order of a name by its known word (``acme-dev-2`` ranks as dev)."""
+    stage = stage_of(name)
+    return next((i for i, (known, _) in enumerate(STAGES) if known == stage), len(STAGES))
 
 
 def named(accounts: Sequence[FoundAccount]) -> list[tuple[str, FoundAccount]]:
