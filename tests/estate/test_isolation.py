@@ -101,6 +101,11 @@ def test_route53_denied_marks_dns_unknown_not_empty(
     assert detail["unknown"]["route53"]["exit_code"] == 4
     assert len(warnings(show)) == 1
 
+    drift = opskit(sandbox_env, "drift", "stage", "prod", "-o", "json")
+    assert drift.returncode == 0, drift.stderr  # drift reads ECS and ELB only
+    compared = json.loads(drift.stdout)
+    assert compared["errors"] == {} and compared["services"] > 0
+
 
 def test_dns_denied_in_one_environment_is_partial(
     sandbox: Any, sandbox_env: dict[str, str], sandbox_faults: Any, alice: Any
