@@ -88,6 +88,7 @@ class Verdict:
 
     delay_ms: int = 0
     error: AwsApiError | None = None
+    denied: bool = False  # the error is a ``deny``: the layer names the caller in it
 
 
 def throttling_error(service: str, protocol: str) -> AwsApiError:
@@ -98,10 +99,14 @@ def throttling_error(service: str, protocol: str) -> AwsApiError:
     return AwsApiError("Throttling", "Rate exceeded", 400)
 
 
-def denied_error(service: str, operation: str, protocol: str) -> AwsApiError:
-    """AccessDenied as the service names it (the layer renders it in the protocol's shape)."""
+def denied_error(service: str, operation: str, protocol: str, caller: str = "") -> AwsApiError:
+    """AccessDenied as the service names it (the layer renders it in the protocol's shape),
+    with IAM's message naming the caller and the action."""
     action = f"{_ACTION_PREFIX.get(service, service)}:{operation}"
-    message = f"User is not authorized to perform: {action} (sandbox fault rule)"
+    message = (
+        f"User: {caller or 'the caller'} is not authorized to perform: {action} "
+        f"because no identity-based policy allows the {action} action"
+    )
     if protocol == "ec2":
         return AwsApiError("UnauthorizedOperation", message, 403)
     if protocol in ("json", "rest-json"):
@@ -159,6 +164,7 @@ class FaultStore:
                     verdict.error = throttling_error(service, protocol)
                 elif rule.kind == "deny" and verdict.error is None:
                     verdict.error = denied_error(service, operation, protocol)
+                    verdict.denied = True
                 elif rule.kind == "error" and verdict.error is None:
                     verdict.error = AwsApiError(
                         "InternalFailure",

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from sandbox.aws import wire
-from sandbox.aws.faults import FaultRule, FaultStore
+from sandbox.aws.faults import FaultRule, FaultStore, denied_error
 from sandbox.aws.overrides import AwsApiError, AwsCall, handler_for, overridden_services
 from sandbox.aws.sessions import SESSION_KEY_ENVIRON, SESSIONS
 
@@ -92,6 +92,9 @@ class RulesLayer:
                 verdict = self.faults.decide(service, operation, account, protocol)
                 if verdict.delay_ms:
                     time.sleep(verdict.delay_ms / 1000)
+                if verdict.denied:
+                    caller = wire.caller_arn(account, signed.access_key, environ)
+                    raise denied_error(service, operation, protocol, caller)
                 if verdict.error is not None:
                     raise verdict.error
             handler = handler_for(service, operation)

@@ -63,7 +63,9 @@ def test_deny_answers_in_the_protocols_shape(
         assert ET.fromstring(body).tag.rsplit("}", 1)[-1] == "Response"
     else:
         assert json.loads(body)["__type"].rsplit("#", 1)[-1] == code
-    assert "is not authorized to perform" in caught.value.response["Error"]["Message"]
+    message = caught.value.response["Error"]["Message"]  # IAM's words, naming the caller
+    assert message.startswith("User: arn:aws:sts::") and ":assumed-role/opskit-read/" in message
+    assert " is not authorized to perform: " in message and operation.rstrip("*") in message
 
 
 def test_deny_matches_an_operation_glob_only(alice: Any, sandbox_faults: Any) -> None:
