@@ -77,7 +77,7 @@ class Discovery:
             raise translate(error, "ops login") from None
         ops = str(me["Account"])
         org = OrgReader(self.client("organizations"))
-        members = [a for a in org.accounts() if a.status in ("ACTIVE", "")]
+        members = [a for a in self._members(org) if a.status in ("ACTIVE", "")]
         picked, skipped = self._pick(members, ops)
         tried = self.request.role_names or CANDIDATES
         with (
@@ -101,6 +101,17 @@ class Discovery:
             tried={level: tuple(names) for level, names in tried.items()},
             skipped=tuple(skipped),
         )
+
+    def _members(self, org: OrgReader) -> list[Account]:
+        """The Organization's accounts; without ListAccounts (not the management account
+        nor a delegated administrator), the account ids given with --accounts."""
+        try:
+            return org.accounts()
+        except AuthError as error:
+            ids = self.request.accounts
+            if ids and all(len(i) == 12 and i.isdigit() for i in ids):
+                return [Account(i, i, "ACTIVE") for i in ids]
+            raise AuthError(f"{error}; name the accounts by id with --accounts") from None
 
     def _pick(
         self, members: Sequence[Account], ops: str

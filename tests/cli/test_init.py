@@ -139,3 +139,43 @@ def test_init_bad_input_is_one_line(
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("opskit: ") and words in last and "Traceback" not in done.stderr
     assert not out.exists()
+
+
+def regions_with_clusters(sandbox: Any, alice: Any, env: str, regions: list[str]) -> list[str]:
+    """Which of ``regions`` have ECS clusters in ``env``, as boto3 with the read role sees it."""
+    import boto3
+
+    creds = alice.credentials(env, "read")
+    session = boto3.session.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+    return [
+        region
+        for region in regions
+        if session.client(
+            "ecs", region_name=region, endpoint_url=sandbox.endpoint_url
+        ).list_clusters()["clusterArns"]
+    ]
+
+
+def test_init_without_list_accounts_takes_account_ids(
+    sandbox: Any, sandbox_env: dict[str, str], sandbox_faults: Any, alice: Any, tmp_path: Path
+) -> None:
+    sandbox_faults.set(service="organizations", operation="ListAccounts", kind="deny")
+    env = own_env(sandbox_env)
+    out = tmp_path / "ids.toml"
+    denied = opskit(env, "init", "--login", "sandbox", "--out", str(out))
+    assert denied.returncode == 4, denied.stderr
+    assert "ListAccounts" in denied.stderr and "--accounts" in denied.stderr
+    assert not out.exists()
+    dev = sandbox.accounts["dev"]
+    done = opskit(env, "init", "--login", "sandbox", "--accounts", dev, "--regions",
+                  "eu-west-1,us-east-1", "--out", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    shown = opskit(env, "--config", str(out), "config", "show", "-o", "json")
+    assert shown.returncode == 0, shown.stderr
+    (found,) = json.loads(shown.stdout)["environments"].values()
+    expected = regions_with_clusters(sandbox, alice, "dev", ["eu-west-1", "us-east-1"])
+    assert found["account_id"] == dev and found["regions"] == expected
