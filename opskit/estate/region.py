@@ -249,13 +249,7 @@ class RegionRead:
         return [f.result() for f in futures]
 
 
-# What each API family feeds (README, "Exit codes"): a failing family marks only this unknown.
-FAMILIES = {
-    "ecs": "clusters, services, tasks, instances",
-    "elbv2": "load balancers, target groups, targets",
-    "route53": "DNS records and names",
-    "metrics": "CPU, memory and unhealthy-target metrics",
-}
+# The API family of each chain's label: a failing family marks only what it feeds unknown.
 _FAMILY_OF_LABEL = {"ELB": "elbv2", "Route53": "route53", "metrics": "metrics"}
 
 
