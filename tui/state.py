@@ -38,6 +38,7 @@ class EnvStatus:
     calls: int = 0  # API calls of the latest read
     seconds: float = 0.0  # how long the latest read took
     loading: bool = True
+    unknown: str | None = None  # what the latest read could not see (one API family failed)
 
     @property
     def denied(self) -> bool:
@@ -127,9 +128,17 @@ class EstateView:
 
 
 def _merge(status: EnvStatus, got: EnvironmentState, seconds: float) -> EnvStatus:
+    partial = bool(got.clusters) and bool(got.unknown) and "ecs" not in got.unknown
+    unknown = None
+    if partial:  # e.g. Route53 denied: the rest is shown; what is unknown is said once
+        reasons: dict[str, list[str]] = {}
+        for family, unread in got.unknown.items():
+            reasons.setdefault(unread.reason, []).append(family)
+        unknown = "; ".join(f"{', '.join(f)} unknown: {r}" for r, f in reasons.items())
     read = dataclasses.replace(
         status,
-        error=got.error,
+        error=None if partial else got.error,
+        unknown=unknown,
         calls=sum(got.calls.values()),
         seconds=got.seconds or seconds,
         fetched_at=got.fetched_at,

@@ -35,18 +35,77 @@ NOT_FOUND_CODES = frozenset(
 
 
 def error_code(error: BaseException) -> str:
-    """The AWS error code of a botocore ClientError ('' for anything else)."""
+    """The AWS error code of a botocore ClientError ('' for anything else).
+
+    botocore finds it where each protocol puts it; when an endpoint answers in another
+    protocol's shape (a Query-XML ``<Errors><Error>`` envelope to a REST-XML client, XML
+    to a JSON client, a bare ``x-amzn-ErrorType`` header), it is read from there too, and
+    a code that is only the HTTP status stands for what that status means.
+    """
     response: Any = getattr(error, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""
+    if not isinstance(response, dict):
+        return ""
+    found = _clean(str((response.get("Error") or {}).get("Code", "")))
+    if found and not found.isdigit():
+        return found
+    nested = (
+        ((response.get("Errors") or {}).get("Error") or {})
+        if isinstance(response.get("Errors"), dict)
+        else {}
+    )
+    headers = (response.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
+    body = str((response.get("Error") or {}).get("Message", ""))
+    for candidate in (
+        str(nested.get("Code", "")),
+        str(headers.get("x-amzn-errortype", "")),
+        _code_in_body(body),
+    ):
+        if _clean(candidate):
+            return _clean(candidate)
+    status = found or str((response.get("ResponseMetadata") or {}).get("HTTPStatusCode", ""))
+    return _STATUS_CODES.get(status, found)
+
+
+_STATUS_CODES = {"401": "AccessDenied", "403": "AccessDenied"}
+
+
+def _clean(code: str) -> str:
+    """``aws.protocol#AccessDeniedException`` or ``AccessDenied:http://…`` -> the code."""
+    return code.rsplit("#", 1)[-1].split(":", 1)[0].strip()
+
+
+def _code_in_body(body: str) -> str:
+    """The code in a raw error body botocore could not place (XML or JSON)."""
+    import json
+    import re
+
+    text = body.strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return ""
+        if isinstance(data, dict):
+            return str(data.get("__type") or data.get("code") or data.get("Code") or "")
+        return ""
+    match = re.search(r"<Code>\s*([^<\s]+)\s*</Code>", text)
+    return match.group(1) if match else ""
 
 
 def error_message(error: BaseException) -> str:
+    import re
+
     response: Any = getattr(error, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Message", "")) or str(error)
-    return str(error)
+    if not isinstance(response, dict):
+        return str(error)
+    message = str((response.get("Error") or {}).get("Message", ""))
+    nested = response.get("Errors")
+    if isinstance(nested, dict) and isinstance(nested.get("Error"), dict):
+        message = str(nested["Error"].get("Message", "")) or message
+    if message.lstrip().startswith("<"):  # a raw XML body: its <Message>
+        found = re.search(r"<Message>(.*?)</Message>", message, re.S)
+        message = found.group(1) if found else ""
+    return message or str(error)
 
 
 def is_denied(error: BaseException) -> bool:

@@ -23,6 +23,7 @@ from opskit.cli.common import (
     print_json,
     workspace,
 )
+from opskit.cli.estate_report import NEEDS, read_targets, report, warn_unknown
 from opskit.errors import ExitCode, PartialResult
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def ls(
     estate = _estate(ctx, utilization=what in WITH_UTILIZATION)
     snapshot = estate.snapshot(env)
     if what is What.targets:
-        groups = {e.name: estate.targets(e) for e in snapshot.environments if e.target_groups}
+        groups, snapshot = read_targets(estate, snapshot)
         data = rows.targets(snapshot, groups)
     elif what is What.services:
         data = rows.services(snapshot, behind=behind)
@@ -92,7 +93,7 @@ def ls(
     for state in snapshot.environments:
         for warning in state.warnings:
             print(f"opskit: {state.name}: {warning}", file=sys.stderr)
-    _partial(snapshot.errors)
+    report(snapshot, NEEDS[what.value])
     return ExitCode.OK
 
 
@@ -108,8 +109,9 @@ def show(
     state = _estate(ctx, utilization=True).service(env, service)
     if output is Output.json:
         print_json({"env": env, **to_data(state)})
-        return ExitCode.OK
-    _show_table(env, state)
+    else:
+        _show_table(env, state)
+    warn_unknown(env, state.unknown)
     return ExitCode.OK
 
 
@@ -128,9 +130,9 @@ def _show_table(env: str, s: ServiceState) -> None:
             or [c.image for c in (s.definition.containers if s.definition else ())],
             "health": rows.health(s.health),
             "rollout": primary.rollout_state if primary else None,
-            "cpu": rows.percent(s.utilization.cpu),
-            "memory": rows.percent(s.utilization.memory),
-            "dns": list(s.dns_names),
+            "cpu": _known(s, "metrics", rows.percent(s.utilization.cpu)),
+            "memory": _known(s, "metrics", rows.percent(s.utilization.memory)),
+            "dns": _known(s, "route53", list(s.dns_names)),
         },
         Output.table,
     )
@@ -146,7 +148,7 @@ def _show_table(env: str, s: ServiceState) -> None:
     _section("Tasks", [rows.task_row(env, s.cluster, t) for t in s.tasks])
     _section("Containers", [rows.container_row(t, c) for t in s.tasks for c in t.containers])
     _section(
-        "Targets",
+        "Targets (unknown)" if "elbv2" in s.unknown else "Targets",
         [
             {"target_group": g.name, "draining": g.deregistration_delay, "target": t.id,
              "port": t.port, "state": t.state, "reason": t.reason or None}
@@ -155,6 +157,10 @@ def _show_table(env: str, s: ServiceState) -> None:
         ],
     )  # fmt: skip
     _section("Events", [{"at": rows.when(e.at), "message": e.message} for e in s.events[:20]])
+
+
+def _known(s: ServiceState, family: str, value: Any) -> Any:
+    return "unknown" if family in s.unknown else value
 
 
 def _section(title: str, data: list[dict[str, Any]]) -> None:

@@ -44,6 +44,11 @@ def health(summary: HealthSummary) -> str:
     return ", ".join(notes) or "ok"
 
 
+def known(env: EnvironmentState, family: str, value: Any) -> Any:
+    """``value``, or "unknown" when ``family`` could not be read in ``env`` (not empty)."""
+    return "unknown" if family in env.unknown else value
+
+
 def when(at: dt.datetime | None) -> str | None:
     return at.isoformat(timespec="seconds") if at else None
 
@@ -59,8 +64,8 @@ def clusters(snapshot: Snapshot) -> list[Row]:
             "standalone": c.standalone_running,
             "schedules": "?" if c.schedules is None else len(c.schedules),
             "instances": len(c.instances),
-            "cpu": percent(c.utilization.cpu),
-            "memory": percent(c.utilization.memory),
+            "cpu": known(env, "metrics", percent(c.utilization.cpu)),
+            "memory": known(env, "metrics", percent(c.utilization.memory)),
             "cpu_reserved": _share(c.cpu_registered - c.cpu_remaining, c.cpu_registered),
             "memory_reserved": _share(
                 c.memory_registered - c.memory_remaining, c.memory_registered
@@ -95,9 +100,9 @@ def service_row(env: EnvironmentState, s: ServiceState) -> Row:
         "behind": s.revision_text if s.behind else None,
         "rollout": primary.rollout_state if primary else None,
         "health": health(s.health),
-        "cpu": percent(s.utilization.cpu),
-        "memory": percent(s.utilization.memory),
-        "dns": list(s.dns_names),
+        "cpu": known(env, "metrics", percent(s.utilization.cpu)),
+        "memory": known(env, "metrics", percent(s.utilization.memory)),
+        "dns": known(env, "route53", list(s.dns_names)),
         "images": list(s.images),
     }
 
@@ -176,8 +181,8 @@ def instances(snapshot: Snapshot) -> list[Row]:
             "tasks": i.running_tasks,
             "cpu_free": f"{i.cpu_remaining}/{i.cpu_registered}",
             "memory_free": f"{i.memory_remaining}/{i.memory_registered}",
-            "cpu": percent(i.utilization.cpu),
-            "memory": percent(i.utilization.memory),
+            "cpu": known(env, "metrics", percent(i.utilization.cpu)),
+            "memory": known(env, "metrics", percent(i.utilization.memory)),
         }
         for env in snapshot.environments
         for c in env.clusters
@@ -216,7 +221,9 @@ def dns(snapshot: Snapshot) -> list[Row]:
             "target": r.alias_target or ", ".join(r.values),
             "set": r.set_identifier or None,
             "weight": r.weight,
-            "load_balancer": f"{r.target_env}/{r.load_balancer}" if r.load_balancer else None,
+            "load_balancer": f"{r.target_env}/{r.load_balancer}"
+            if r.load_balancer
+            else known(env, "elbv2", None),
         }
         for env in snapshot.environments
         for r in env.dns

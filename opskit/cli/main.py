@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 
 from opskit import __version__
 from opskit.cli import account, audit, changes, config_cmd, costs, datadog, estate, runbook, sandbox
+from opskit.cli import init_cmd as init_command
 from opskit.cli import tui as tui_cmd
 from opskit.cli.common import CliState
 from opskit.errors import (
@@ -94,6 +95,7 @@ def main(
 
 
 for _commands in (
+    init_command,
     config_cmd,
     account,
     tui_cmd,

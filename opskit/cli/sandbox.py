@@ -28,6 +28,7 @@ class Kind(StrEnum):
     throttle = "throttle"
     error = "error"
     latency = "latency"
+    deny = "deny"
 
 
 ScaleOption = Annotated[
@@ -165,7 +166,7 @@ def reset(
 def faults_set(
     ctx: typer.Context,
     service: Annotated[str, typer.Option("--service", "-s", help="boto3 service name, or *.")],
-    operation: Annotated[str, typer.Option("--operation", "-p", help="API name, or *.")] = "*",
+    operation: Annotated[str, typer.Option("--operation", "-p", help="API, glob or *.")] = "*",
     kind: Annotated[Kind, typer.Option("--kind", "-k", help="What happens.")] = Kind.throttle,
     rate: Annotated[float, typer.Option("--rate", min=0, max=1, help="Share of calls hit.")] = 1.0,
     delay_ms: Annotated[int, typer.Option("--delay-ms", min=0, max=60000, help="Added delay.")] = 0,

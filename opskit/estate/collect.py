@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from opskit.aws.ecs import EcsReader
 from opskit.config import Config
-from opskit.errors import OpskitError
+from opskit.errors import OpskitError, one_line
 from opskit.estate import parse
 from opskit.estate.assemble import RegionState, assemble
 from opskit.estate.metrics import MetricsSource, metrics_source
@@ -31,6 +31,7 @@ from opskit.estate.model import (
     Snapshot,
     TargetGroupState,
     TaskDefinitionState,
+    Unread,
 )
 from opskit.estate.parse import dns_host
 from opskit.estate.region import RawRegion, RegionRead
@@ -155,6 +156,7 @@ class Estate:
             read.run()
         except OpskitError as error:  # nothing of the region could be read: one reason
             read.raw.errors[:] = [str(error)]
+            unread_whole(read.raw, error, dns=primary, metrics=self.metrics is not None)
         read.raw.seconds = time.perf_counter() - began
         return read.raw
 
@@ -166,13 +168,16 @@ class Estate:
         calls: Mapping[str, int],
     ) -> EnvironmentState:
         env = self.config.environment(name)
-        errors: list[str] = []
         warnings: list[str] = []
         parts: list[RegionState] = []
+        unknown: dict[str, Unread] = {}
         for raw in raws:
-            errors.extend(raw.errors)
             warnings.extend(raw.warnings)
+            for family, failure in raw.failed.items():
+                unknown.setdefault(family, Unread(one_line(failure), int(failure.exit_code)))
             parts.append(assemble(raw, self.config, now))
+        errors = list(dict.fromkeys(u.reason for u in unknown.values()))  # once per env
+        errors = errors or [e for raw in raws for e in raw.errors]
         return EnvironmentState(
             name=name,
             account=env.account_id,
@@ -188,8 +193,20 @@ class Estate:
             dns=tuple(r for p in parts for r in p.dns),
             calls=dict(sorted(calls.items())),
             seconds=max((raw.seconds for raw in raws), default=0.0),
-            warnings=tuple(warnings),
+            warnings=tuple(dict.fromkeys(warnings)),
+            unknown=dict(sorted(unknown.items())),
         )
+
+
+def unread_whole(raw: RawRegion, error: OpskitError, *, dns: bool, metrics: bool) -> None:
+    """A region read that failed as a whole: every family it did not read is unknown."""
+    raw.failed.setdefault("ecs", error)
+    if metrics:
+        raw.failed.setdefault("metrics", error)
+    if not raw.load_balancers and not raw.target_groups:
+        raw.failed.setdefault("elbv2", error)
+    if dns and not raw.zones:
+        raw.failed.setdefault("route53", error)
 
 
 def link_traffic(states: list[EnvironmentState], config: Config) -> list[EnvironmentState]:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from opskit.aws.ecs import TASKS_PER_CALL, EcsReader, batches
 from opskit.aws.elbv2 import ElbReader
 from opskit.config import Config
-from opskit.errors import UsageError
+from opskit.errors import OpskitError, UsageError, one_line
 from opskit.estate import parse
 from opskit.estate.assemble import network, service
 from opskit.estate.metrics import CPU, MEMORY, MetricQuery, MetricsSource
@@ -27,6 +27,7 @@ from opskit.estate.model import (
     TargetGroupState,
     TaskDefinitionState,
     TaskState,
+    Unread,
 )
 from opskit.estate.region import RegionRead, service_key
 
@@ -78,23 +79,32 @@ def read_service(estate: Estate, env: str, name: str, pool: Executor) -> Service
         latest = pool.submit(ecs.describe_task_definition, family)  # its newest ACTIVE one
         health = {arn: pool.submit(elb.target_health, arn) for arn in bound}
         attributes = {arn: pool.submit(elb.target_group_attributes, arn) for arn in bound}
-        for part in (balancers, zones, series):
-            part.result()
+        unknown: dict[str, Unread] = {}
+        for api, part in (("elbv2", balancers), ("route53", zones), ("metrics", series)):
+            try:
+                part.result()
+            except OpskitError as error:  # only what this family feeds is unknown
+                unknown[api] = Unread(one_line(error), int(error.exit_code))
     net = network(read.raw)
-    groups = {
-        arn: _detailed(group, health[arn].result(), attributes[arn].result())
-        for arn, group in net.groups.items()
-        if arn in bound
-    }
+    try:
+        groups = {
+            arn: _detailed(group, health[arn].result(), attributes[arn].result())
+            for arn, group in net.groups.items()
+            if arn in bound and "elbv2" not in unknown
+        }
+    except OpskitError as error:
+        unknown["elbv2"], groups = Unread(one_line(error), int(error.exit_code)), {}
     unhealthy = {arn: float(g.unhealthy or 0) for arn, g in groups.items()}
     state = service(
         raw, cluster_name, running.result(), groups, net.names, unhealthy, read.raw.series, now,
         events=ALL_EVENTS, stopped=tuple(stopped.result()),
     )  # fmt: skip
+    try:
+        newest = int(latest.result().get("revision", 0)) or None
+    except OpskitError:  # no ACTIVE revision left, or not readable: unknown, nothing fails
+        newest = None
     return dataclasses.replace(
-        state,
-        definition=definition.result(),
-        latest_revision=int(latest.result().get("revision", 0)) or None,
+        state, definition=definition.result(), latest_revision=newest, unknown=unknown
     )
 
 

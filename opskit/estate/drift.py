@@ -71,8 +71,10 @@ def drift(estate: Estate, env_a: str, env_b: str) -> Drift:
         shapes_b = dict(
             zip(both, pool.map(lambda n: _shape(estate, b, services_b[n]), both), strict=True)
         )
-    # A side that could not be read completely proves nothing missing.
-    one_sided = set() if snapshot.errors else set(services_a) ^ set(services_b)
+    # A side that could not be read completely proves nothing missing. Drift reads ECS and
+    # ELB only: a denied Route53 or metrics changes nothing here.
+    errors = {env: u.reason for env, u in snapshot.missing({"ecs", "elbv2"}).items()}
+    one_sided = set() if errors else set(services_a) ^ set(services_b)
     differences = [
         Difference(name, "service", "present" if name in services_a else MISSING,
                    "present" if name in services_b else MISSING)
@@ -82,7 +84,7 @@ def drift(estate: Estate, env_a: str, env_b: str) -> Drift:
         differences.extend(compare(name, shapes_a[name], shapes_b[name]))
         differences.extend(behind(name, services_a[name], services_b[name]))
     differences.sort(key=lambda d: (d.service, d.what))
-    return Drift(env_a, env_b, tuple(differences), snapshot.errors, len(both))
+    return Drift(env_a, env_b, tuple(differences), errors, len(both))
 
 
 def _shape(estate: Estate, env: EnvironmentState, service: ServiceState) -> Shape:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -298,6 +298,8 @@ class ServiceState:
             return f"running {running}, latest :{self.latest_revision}"
         return f"running {running} (latest)"
 
+    unknown: Mapping[str, Unread] = field(default_factory=dict)  # detail: failed family -> why
+
     @property
     def tags(self) -> tuple[str, ...]:
         """Image tags in use (``1.42.0``), in image order, without repeats."""
@@ -384,6 +386,15 @@ class ClusterState:
 
 
 @dataclass(frozen=True)
+class Unread:
+    """Why an API family (``ecs``, ``elbv2``, ``route53``, ``metrics``) could not be read,
+    and the exit code of that failure (4 denied, 5 AWS)."""
+
+    reason: str
+    exit_code: int
+
+
+@dataclass(frozen=True)
 class EnvironmentState:
     """One environment (one account) as read; ``error`` set means it failed (partly or all)."""
 
@@ -402,6 +413,8 @@ class EnvironmentState:
     calls: Mapping[str, int] = field(default_factory=dict)  # "ecs.DescribeServices" -> n
     seconds: float = 0.0
     warnings: tuple[str, ...] = ()  # parts left unknown that fail nothing (e.g. schedules)
+
+    unknown: Mapping[str, Unread] = field(default_factory=dict)  # failed API family -> why
 
     @property
     def ok(self) -> bool:
@@ -440,6 +453,16 @@ class Snapshot:
     @property
     def complete(self) -> bool:
         return not self.errors
+
+    def missing(self, families: Iterable[str]) -> dict[str, Unread]:
+        """Environments where one of ``families`` could not be read, with its failure."""
+        wanted = set(families)
+        found = {}
+        for env in self.environments:
+            hit = next((u for f, u in env.unknown.items() if f in wanted), None)
+            if hit is not None:
+                found[env.name] = hit
+        return found
 
     @property
     def total_calls(self) -> int:

@@ -63,6 +63,8 @@ class RawRegion:
     schedules: list[ScheduledTask] | None = field(default_factory=list)  # None: unknown
     warnings: list[str] = field(default_factory=list)  # unknown parts that fail nothing
 
+    failed: dict[str, OpskitError] = field(default_factory=dict)  # API family -> first failure
+
 
 def cluster_key(cluster: str, metric: str) -> str:
     return f"cluster/{cluster}/{metric}"
@@ -133,6 +135,7 @@ class RegionRead:
             chain(*args)
         except OpskitError as error:
             self.raw.errors.append(f"{label}: {error}")
+            self.raw.failed.setdefault(family_of(label), error)
 
     def _soft(self, label: str, chain: Callable[..., None], *args: Any) -> None:
         """A chain whose failure leaves its part unknown and fails nothing else."""
@@ -297,6 +300,15 @@ class RegionRead:
         """``call`` on every item at once on the shared pool; results in order."""
         futures = [self.pool.submit(call, item) for item in items]
         return [f.result() for f in futures]
+
+
+# The API family of each chain's label: a failing family marks only what it feeds unknown.
+_FAMILY_OF_LABEL = {"ELB": "elbv2", "Route53": "route53", "metrics": "metrics"}
+
+
+def family_of(label: str) -> str:
+    """The API family of a chain's label (``cluster NAME`` chains are ECS)."""
+    return _FAMILY_OF_LABEL.get(label, "ecs")
 
 
 def _forwards(action: AwsDict) -> list[str]:

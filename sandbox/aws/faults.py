@@ -10,11 +10,18 @@ optionally, the caller's account. Each matching call fires it with probability `
 - ``throttle`` answers with the protocol's real throttling error, which boto3 retries
   (JSON protocols: ``ThrottlingException``, Query/REST-XML: ``Throttling``, EC2:
   ``RequestLimitExceeded``), after ``delay_ms`` if set;
-- ``error`` answers 500 ``InternalFailure`` (boto3 retries it as transient, too).
+- ``error`` answers 500 ``InternalFailure`` (boto3 retries it as transient, too);
+- ``deny`` answers 403 as AWS answers a caller whose policy lacks the action, in the
+  protocol's shape (Query/REST-XML ``AccessDenied`` in ``<ErrorResponse><Error>``, JSON
+  ``__type`` and rest-json ``x-amzn-ErrorType`` ``AccessDeniedException``, EC2
+  ``UnauthorizedOperation``): rehearses a read role without, say, ``route53:List*``.
+
+``operation`` may be a glob (``List*``), as IAM actions are.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 import random
 import threading
@@ -23,13 +30,15 @@ from typing import Any, Literal
 
 from sandbox.aws.overrides import AwsApiError
 
-Kind = Literal["throttle", "error", "latency"]
-KINDS: tuple[str, ...] = ("throttle", "error", "latency")
+Kind = Literal["throttle", "error", "latency", "deny"]
+KINDS: tuple[str, ...] = ("throttle", "error", "latency", "deny")
+# IAM action prefixes whose boto3 client name differs.
+_ACTION_PREFIX = {"elbv2": "elasticloadbalancing", "elb": "elasticloadbalancing"}
 
 
 def pascal_operation(name: str) -> str:
     """``list_services`` or ``ListServices`` -> ``ListServices``."""
-    if name == "*" or ("_" not in name and name[:1].isupper()):
+    if "*" in name or ("_" not in name and name[:1].isupper()):
         return name
     return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
 
@@ -65,7 +74,7 @@ class FaultRule:
     def matches(self, service: str, operation: str, account: str) -> bool:
         return (
             self.service in ("*", service)
-            and self.operation in ("*", operation)
+            and fnmatch.fnmatchcase(operation, self.operation)
             and (self.account is None or self.account == account)
         )
 
@@ -79,6 +88,7 @@ class Verdict:
 
     delay_ms: int = 0
     error: AwsApiError | None = None
+    denied: bool = False  # the error is a ``deny``: the layer names the caller in it
 
 
 def throttling_error(service: str, protocol: str) -> AwsApiError:
@@ -87,6 +97,21 @@ def throttling_error(service: str, protocol: str) -> AwsApiError:
     if protocol in ("json", "rest-json"):
         return AwsApiError("ThrottlingException", "Rate exceeded", 400)
     return AwsApiError("Throttling", "Rate exceeded", 400)
+
+
+def denied_error(service: str, operation: str, protocol: str, caller: str = "") -> AwsApiError:
+    """AccessDenied as the service names it (the layer renders it in the protocol's shape),
+    with IAM's message naming the caller and the action."""
+    action = f"{_ACTION_PREFIX.get(service, service)}:{operation}"
+    message = (
+        f"User: {caller or 'the caller'} is not authorized to perform: {action} "
+        f"because no identity-based policy allows the {action} action"
+    )
+    if protocol == "ec2":
+        return AwsApiError("UnauthorizedOperation", message, 403)
+    if protocol in ("json", "rest-json"):
+        return AwsApiError("AccessDeniedException", message, 403)
+    return AwsApiError("AccessDenied", message, 403)
 
 
 class FaultStore:
@@ -137,6 +162,9 @@ class FaultStore:
                 verdict.delay_ms += rule.delay_ms
                 if rule.kind == "throttle" and verdict.error is None:
                     verdict.error = throttling_error(service, protocol)
+                elif rule.kind == "deny" and verdict.error is None:
+                    verdict.error = denied_error(service, operation, protocol)
+                    verdict.denied = True
                 elif rule.kind == "error" and verdict.error is None:
                     verdict.error = AwsApiError(
                         "InternalFailure",

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from sandbox.aws import wire
-from sandbox.aws.faults import FaultRule, FaultStore
+from sandbox.aws.faults import FaultRule, FaultStore, denied_error
 from sandbox.aws.overrides import AwsApiError, AwsCall, handler_for, overridden_services
 from sandbox.aws.sessions import SESSION_KEY_ENVIRON, SESSIONS
 
@@ -92,6 +92,9 @@ class RulesLayer:
                 verdict = self.faults.decide(service, operation, account, protocol)
                 if verdict.delay_ms:
                     time.sleep(verdict.delay_ms / 1000)
+                if verdict.denied:
+                    caller = wire.caller_arn(account, signed.access_key, environ)
+                    raise denied_error(service, operation, protocol, caller)
                 if verdict.error is not None:
                     raise verdict.error
             handler = handler_for(service, operation)
@@ -108,13 +111,13 @@ class RulesLayer:
         except AwsApiError as error:
             operation = operation or wire.operation_name(service, protocol, environ)
             if operation is None:
-                return _json(error.status, {"__type": error.code, "message": error.message})
+                return wire.generic_error(protocol, error)
             return wire.serialize(service, operation, protocol, error)
         except Exception:  # a bug in a rule or override: AWS's 500, the traceback in the log
             log.exception("sandbox layer failed on %s:%s", service, operation)
             failure = AwsApiError("InternalFailure", "The sandbox failed on this request.", 500)
             if operation is None:
-                return _json(500, {"__type": failure.code, "message": failure.message})
+                return wire.generic_error(protocol, failure)
             return wire.serialize(service, operation, protocol, failure)
 
     def _call(

@@ -347,6 +347,29 @@ def reshape_auth_error(
     code = auth_code(error.findtext("Code") or "AccessDenied", protocol)
     message = error.findtext("Message") or ""
     if operation is None:
-        payload = json.dumps({"__type": code, "message": message}).encode()
-        return status, [("Content-Type", "application/x-amz-json-1.1")], payload
+        return generic_error(protocol, AwsApiError(code, message, status))
     return serialize(service, operation, protocol, AwsApiError(code, message, status))
+
+
+def generic_error(protocol: str, error: AwsApiError) -> Answer:
+    """An error for a request whose operation is unknown, in the protocol's shape, as AWS
+    answers it: Query and REST-XML ``<ErrorResponse><Error><Code>``, EC2
+    ``<Response><Errors><Error>``, JSON ``__type`` with rest-json's ``x-amzn-ErrorType``."""
+    from xml.sax.saxutils import escape
+
+    code, message = escape(error.code), escape(error.message)
+    if protocol == "ec2":
+        body = (
+            f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message>"
+            "</Error></Errors><RequestID>sandbox</RequestID></Response>"
+        )
+        return error.status, [("Content-Type", "text/xml")], body.encode()
+    if protocol in ("query", "rest-xml"):
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+            f"<Message>{message}</Message></Error><RequestId>sandbox</RequestId></ErrorResponse>"
+        )
+        return error.status, [("Content-Type", "text/xml")], body.encode()
+    payload = json.dumps({"__type": error.code, "message": error.message}).encode()
+    headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", error.code)]
+    return error.status, headers, payload

@@ -223,4 +223,6 @@ def _head(status: EnvStatus, now: dt.datetime) -> Text:
     text.append(f"  updated {ago(status.updated_at, now)} ago", style="dim")
     if status.error:
         text.append(f"  ⚠ {status.error}", style="bold red")
+    elif status.unknown:
+        text.append(f"  ⚠ {status.unknown}", style="yellow")
     return text

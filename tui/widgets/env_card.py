@@ -97,6 +97,9 @@ class EnvCard(Vertical):
         elif status.error:
             text.append(f"⚠ {ago(status.updated_at, now)} old: ", style="bold red")
             text.append((status.error or "").splitlines()[0], style="red")
+        elif status.unknown:
+            text.append(f"{ago(status.updated_at, now)} ago · ⚠ ", style="dim")
+            text.append(status.unknown, style="yellow")
         elif self._width() >= 34:
             text.append(f"updated {ago(status.updated_at, now)} ago", style="dim")
             text.append(f" · {status.calls} API calls", style="dim")
