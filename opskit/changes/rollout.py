@@ -19,7 +19,7 @@ from opskit.changes.waiting import Watch, short_td, wait_settled
 
 def switch(ctx: ChangeContext, ref: ServiceRef, task_definition: str) -> str:
     """Point ``ref`` at ``task_definition``; return the id of the deployment ECS started."""
-    ecs = ctx.writer(ref.env, "ecs")
+    ecs = ctx.writer(ref.env, "ecs", ref.where)
     service = aws_ecs.update_service(ecs, ref.cluster, ref.service, task_definition=task_definition)
     return primary_deployment(service)
 
@@ -66,7 +66,8 @@ def settle_or_roll_back(ctx: ChangeContext, applied: Applied, what: str) -> Resu
 
 def _restore(ctx: ChangeContext, ref: ServiceRef, previous: str) -> Watch:
     """Put ``ref`` back on ``previous`` unless ECS already did (circuit breaker)."""
-    service = aws_ecs.describe_service(ctx.reader(ref.env, "ecs"), ref.cluster, ref.service)
+    ecs = ctx.reader(ref.env, "ecs", ref.where)
+    service = aws_ecs.describe_service(ecs, ref.cluster, ref.service)
     primary = next((d for d in service["deployments"] if d.get("status") == "PRIMARY"), None)
     if (
         primary

@@ -126,7 +126,7 @@ class Estate:
         with self._lock:
             known = self._definitions.get((env, arn))
         if known is None:
-            region = self.config.environment(env).region
+            region = _arn_region(arn) or self.config.environment(env).region
             ecs = EcsReader(self.accounts.client(env, "ecs", region=region), f"{env} ({region})")
             known = parse.task_definition(ecs.describe_task_definition(arn))
             with self._lock:
@@ -240,3 +240,9 @@ def _with_names(
 
 def _delta(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int]:
     return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
+
+
+def _arn_region(arn: str) -> str:
+    """The region an ARN names ('' for a bare family:revision)."""
+    parts = arn.split(":")
+    return parts[3] if arn.startswith("arn:") and len(parts) > 3 else ""
