@@ -12,7 +12,7 @@ from sandbox.seed.shapes import add_shapes
 def plan_estate(config: Config, scale: str = "normal") -> list[EnvPlan]:
     """One plan per environment, in display order, for ``scale`` "normal" or "large"."""
     if scale == "large":
-        return add_shapes(config, plan_large_estate(config))
+        return plan_large_estate(config)
     if scale != "normal":
         raise ConfigError(f"{config.path}: [sandbox] scale '{scale}' is not normal or large")
     return add_shapes(config, plan_normal_estate(config))
