@@ -290,3 +290,19 @@ def test_accounts_only_estate_is_listed_shown_scaled_and_deployed(
     assert images == ["ghcr.io/acme/sweeper:0.4.2"]
     _json(_opskit(state, "scale", "app/sweeper", "1", "--env", "dev", "-o", "json",
                   config=accounts_only))  # fmt: skip
+
+
+# -- runbooks take addresses too -----------------------------------------------------------
+
+
+def test_a_runbook_takes_an_address_the_catalog_does_not_list(state: Path, aws: Aws) -> None:
+    before = aws.service("dev", "app", "reports")["desiredCount"]
+    done = _opskit(
+        state, "runbook", "run", "scale", "--env", "dev", "-p", "service=app/reports",
+        "-p", f"count={before + 1}",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"scale app/reports in dev: {before} -> {before + 1}" in done.stderr  # progress
+    typo = _opskit(state, "runbook", "run", "scale", "--env", "dev", "-p", "service=apx",
+                   "-p", "count=1")  # fmt: skip
+    assert typo.returncode == 2 and "did you mean 'api'" in typo.stderr
