@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ from opskit.estate.assemble import RegionState, assemble
 from opskit.estate.metrics import MetricsSource, metrics_source
 from opskit.estate.model import (
     Depth,
+    DnsRecord,
     EnvironmentState,
     ServiceState,
     Snapshot,
@@ -168,9 +169,12 @@ class Estate:
         env = self.config.environment(name)
         errors: list[str] = []
         parts: list[RegionState] = []
+        zones = [zone for raw in raws for zone in raw.zones]  # Route53 is global: read once
         for raw in raws:
             errors.extend(raw.errors)
-            parts.append(assemble(raw, self.config, now))
+            # every region joins the same records to its own balancers and services
+            whole = raw if raw.zones else dataclasses.replace(raw, zones=zones)
+            parts.append(assemble(whole, self.config, now))
         return EnvironmentState(
             name=name,
             account=env.account_id,
@@ -183,7 +187,7 @@ class Estate:
             clusters=tuple(c for p in parts for c in p.clusters),
             load_balancers=tuple(lb for p in parts for lb in p.load_balancers),
             target_groups=tuple(g for p in parts for g in p.target_groups),
-            dns=tuple(r for p in parts for r in p.dns),
+            dns=_one_of_each(r for p in parts for r in p.dns),
             calls=dict(sorted(calls.items())),
             seconds=max((raw.seconds for raw in raws), default=0.0),
         )
@@ -246,3 +250,14 @@ def _arn_region(arn: str) -> str:
     """The region an ARN names ('' for a bare family:revision)."""
     parts = arn.split(":")
     return parts[3] if arn.startswith("arn:") and len(parts) > 3 else ""
+
+
+def _one_of_each(records: Iterable[DnsRecord]) -> tuple[DnsRecord, ...]:
+    """Each record once (every region parsed them all), as the region that knows its
+    balancer sees it."""
+    found: dict[tuple[str, str, str, str], DnsRecord] = {}
+    for record in records:
+        key = (record.zone, record.name, record.type, record.set_identifier)
+        if key not in found or (record.load_balancer and not found[key].load_balancer):
+            found[key] = record
+    return tuple(found.values())

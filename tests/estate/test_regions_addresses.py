@@ -138,6 +138,22 @@ def test_show_finds_a_service_in_the_second_region(state: Path, aws: Aws) -> Non
     assert all(t["state"] == "healthy" for g in shown["target_groups"] for t in g["targets"])
 
 
+def test_a_second_region_service_has_its_dns_name_in_the_overview(state: Path, aws: Aws) -> None:
+    rows = _json(_opskit(state, "ls", "services", "--env", "stage", "-o", "json"))
+    balancers = aws.client("elbv2", "stage", SECOND).describe_load_balancers()["LoadBalancers"]
+    hosts = {lb["DNSName"].lower() for lb in balancers}
+    route53 = aws.client("route53", "stage")
+    names = set()
+    for zone in route53.list_hosted_zones()["HostedZones"]:
+        records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])
+        for record in records["ResourceRecordSets"]:
+            alias = record.get("AliasTarget", {}).get("DNSName", "").lower().rstrip(".")
+            if alias.removeprefix("dualstack.") in hosts:
+                names.add(record["Name"].rstrip("."))
+    (edge,) = [r for r in rows if r["service"] == "edge-proxy"]
+    assert names and set(edge["dns"]) == names
+
+
 def test_restart_a_service_in_the_second_region(state: Path, aws: Aws) -> None:
     before = aws.service("stage", "edge", "edge-proxy", SECOND)["deployments"]
     done = _opskit(state, "restart", f"{SECOND}:edge/edge-proxy", "--env", "stage", "-o", "json")
