@@ -322,3 +322,36 @@ def test_a_runbook_takes_an_address_the_catalog_does_not_list(state: Path, aws: 
     typo = _opskit(state, "runbook", "run", "scale", "--env", "dev", "-p", "service=apx",
                    "-p", "count=1")  # fmt: skip
     assert typo.returncode == 2 and "did you mean 'api'" in typo.stderr
+
+
+# -- environment-wide changes reach every region -----------------------------------------------
+
+
+def test_draining_a_second_region_group_through_a_saved_plan(
+    state: Path, aws: Aws, tmp_path: Path
+) -> None:
+    elb = aws.client("elbv2", "stage", SECOND)
+    (group,) = elb.describe_target_groups(Names=["stage-edge-proxy"])["TargetGroups"]
+
+    def delay() -> int:
+        attributes = elb.describe_target_group_attributes(TargetGroupArn=group["TargetGroupArn"])
+        return int(next(a["Value"] for a in attributes["Attributes"]
+                        if a["Key"] == "deregistration_delay.timeout_seconds"))  # fmt: skip
+
+    before = delay()
+    wanted = 45 if before != 45 else 46
+    saved = tmp_path / "plan.json"
+    planned = _opskit(state, "elb", "draining", "--env", "stage", "--seconds", str(wanted),
+                      "--match", "stage-edge-*", "--plan-out", str(saved))  # fmt: skip
+    assert planned.returncode == 0, planned.stderr
+    plan = json.loads(saved.read_text())
+    assert [d["resource"] for d in plan["diffs"]] == [
+        f"stage/elbv2/targetgroup/{SECOND}:stage-edge-proxy"
+    ]
+    applied = _json(_opskit(state, "apply", str(saved), "-o", "json"))
+    assert applied["result"]["outcome"] == "applied", applied
+    assert delay() == wanted
+    back = _opskit(state, "elb", "draining", "--env", "stage", "--seconds", str(before),
+                   "--match", "stage-edge-*")  # fmt: skip
+    assert back.returncode == 0, back.stderr
+    assert delay() == before
