@@ -367,7 +367,7 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
         from tui.screens.service import ServiceScreen
 
         for screen in self.screen_stack:
-            if isinstance(screen, ServiceScreen) and (screen.env, screen.service) == (env, service):
+            if isinstance(screen, ServiceScreen) and (screen.env, screen.address) == (env, service):
                 screen.post_message(DetailArrived(detail))
 
     def on_targets_wanted(self, message: TargetsWanted) -> None:
@@ -460,7 +460,7 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
         elif kind == "cluster":
             self.push_screen(ClusterScreen(env, cluster))
         elif kind == "service":
-            self.push_screen(ServiceScreen(env, service))
+            self.push_screen(ServiceScreen(env, service, cluster))
         elif kind == "hosts":
             from tui.screens.hosts import HostsScreen
 

@@ -7,6 +7,7 @@ Themes come from Textual's own system commands.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, cast
@@ -60,6 +61,7 @@ class EstateCommands(_Commands):
             env = status.name
             yield f"env {env}", self.go("env", env), "open the environment"
             yield f"hosts {env}", self.go("hosts", env), "the host map"
+            names = Counter(s.name for c in status.clusters for s in c.services)
             for cluster in status.clusters:
                 yield (
                     f"cluster {cluster.name} {env}",
@@ -67,8 +69,12 @@ class EstateCommands(_Commands):
                     f"{cluster.concern}: services and hosts",
                 )
                 for service in cluster.services:
+                    # one name in two clusters: each by its address, as the CLI takes it
+                    address = service.name
+                    if names[service.name] > 1:
+                        address = f"{cluster.name}/{service.name}"
                     yield (
-                        f"service {service.name} {env}",
+                        f"service {address} {env}",
                         self.go("service", env, cluster.name, service.name),
                         f"{service.running}/{service.desired} tasks in {cluster.name}",
                     )

@@ -23,7 +23,7 @@ from opskit.changes import validate
 from opskit.changes.plan import Access, Diff, Plan
 from opskit.changes.protocol import Applied, ChangeContext, Result
 from opskit.changes.rollout import settle_or_roll_back, started, switch
-from opskit.changes.targets import ServiceRef, service_ref
+from opskit.changes.targets import ServiceRef, locate_ref
 from opskit.errors import UsageError
 
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
@@ -49,7 +49,7 @@ class DeployChange:
     def plan(self, ctx: ChangeContext) -> Plan:
         if not self.services or not self.images:
             raise UsageError("deploy needs at least one service and one --image")
-        refs = [service_ref(ctx.config, self.env, name) for name in self.services]
+        refs = [locate_ref(ctx, self.env, name)[0] for name in self.services]
         live = read_services(ctx, refs)
         diffs: list[Diff] = []
         changed: list[str] = []
@@ -83,9 +83,9 @@ class DeployChange:
 
     def apply(self, ctx: ChangeContext, plan: Plan) -> Applied:
         services = []
-        reader = ctx.reader(self.env, "ecs")
         for resource in plan.resources:
             ref = ServiceRef.from_resource(resource)
+            reader = ctx.reader(self.env, "ecs", ref.where)
             previous = plan.diff(resource, "taskDefinition").before
             td, tags = aws_ecs.describe_task_definition(reader, previous)
             images = {
@@ -93,7 +93,7 @@ class DeployChange:
                 for d in plan.diffs
                 if d.resource == resource and d.field.startswith("image:")
             }
-            new = aws_ecs.register_copy(ctx.writer(self.env, "ecs"), td, tags, images)
+            new = aws_ecs.register_copy(ctx.writer(self.env, "ecs", ref.where), td, tags, images)
             ctx.progress(f"{self.env} {ref.label}: registered {new.rsplit('/', 1)[-1]}")
             services.append(started(ref, previous, new, switch(ctx, ref, new)))
         return Applied({"services": services})
@@ -104,12 +104,12 @@ class DeployChange:
 
 def read_services(ctx: ChangeContext, refs: Sequence[ServiceRef]) -> dict[ServiceRef, Any]:
     """The running task definition of each service (services batched per cluster)."""
-    by_cluster: dict[tuple[str, str], list[ServiceRef]] = defaultdict(list)
+    by_cluster: dict[tuple[str, str, str], list[ServiceRef]] = defaultdict(list)
     for ref in refs:
-        by_cluster[(ref.env, ref.cluster)].append(ref)
+        by_cluster[(ref.env, ref.region, ref.cluster)].append(ref)
     result: dict[ServiceRef, Any] = {}
-    for (env, cluster), group in by_cluster.items():
-        ecs = ctx.reader(env, "ecs")
+    for (env, region, cluster), group in by_cluster.items():
+        ecs = ctx.reader(env, "ecs", region or None)
         found = aws_ecs.describe_services(ecs, cluster, [r.service for r in group])
         for ref in group:
             if ref.service not in found:

@@ -1,7 +1,8 @@
 """Draining: set the deregistration delay of many target groups in one change.
 
 The classic "set the ELB draining timeout to 60 seconds everywhere": the plan lists every
-target group of the environment (or those whose name matches a filter) whose delay is
+target group of the environment, in every region it runs in (a group outside the first
+region is keyed ``REGION:NAME``), or those whose name matches a filter, whose delay is
 not already the target, before -> after; apply sets each one. If a call fails midway, the
 groups already changed are put back before the error is raised, so the change is whole
 or not at all.
@@ -42,21 +43,25 @@ class DrainingChange:
     def plan(self, ctx: ChangeContext) -> Plan:
         if not 0 <= self.seconds <= MAX_SECONDS:
             raise UsageError(f"--seconds {self.seconds}: must be 0..{MAX_SECONDS}")
-        elb = ctx.reader(self.env, "elbv2")
-        groups = {
-            g["TargetGroupName"]: g["TargetGroupArn"]
-            for g in aws_elbv2.target_groups(elb)
-            if not self.match or any(fnmatch.fnmatch(g["TargetGroupName"], m) for m in self.match)
-        }
+        environment = ctx.config.environment(self.env)
+        groups: dict[str, str] = {}  # resource -> ARN
+        for region in environment.regions:
+            elb = ctx.reader(self.env, "elbv2", region)
+            where = "" if region == environment.region else f"{region}:"
+            groups.update(
+                (self._resource(where + g["TargetGroupName"]), g["TargetGroupArn"])
+                for g in aws_elbv2.target_groups(elb)
+                if not self.match
+                or any(fnmatch.fnmatch(g["TargetGroupName"], m) for m in self.match)
+            )
         if not groups:
             raise UsageError(f"no target group in {self.env} matches {', '.join(self.match)}")
         diffs = []
-        for name, arn in sorted(groups.items()):
-            before = aws_elbv2.deregistration_delay(elb, arn)
+        for resource, arn in sorted(groups.items()):
+            before = aws_elbv2.deregistration_delay(self._client(ctx, arn), arn)
             if before != self.seconds:
-                diffs.append(Diff(self._resource(name), FIELD, before, self.seconds))
-        environment = ctx.config.environment(self.env)
-        arns = {d.resource: groups[d.resource.rsplit("/", 1)[-1]] for d in diffs}
+                diffs.append(Diff(resource, FIELD, before, self.seconds))
+        arns = {d.resource: groups[d.resource] for d in diffs}
         return Plan(
             change=self.kind,
             summary=(
@@ -74,24 +79,35 @@ class DrainingChange:
     def _resource(self, name: str) -> str:
         return resource_id(self.env, "elbv2", "targetgroup", name)
 
+    def _client(self, ctx: ChangeContext, arn: str, write: bool = False) -> Any:
+        """A client in the region the target group's ARN names."""
+        region = arn.split(":")[3] if arn.count(":") > 3 else None
+        return (ctx.writer if write else ctx.reader)(self.env, "elbv2", region or None)
+
     def live(self, ctx: ChangeContext, plan: Plan) -> Mapping[str, Any]:
-        elb = ctx.reader(self.env, "elbv2")
+        arns = plan.params["arns"]
         return {
-            d.key: aws_elbv2.deregistration_delay(elb, plan.params["arns"][d.resource])
+            d.key: aws_elbv2.deregistration_delay(
+                self._client(ctx, arns[d.resource]), arns[d.resource]
+            )
             for d in plan.diffs
         }
 
     def apply(self, ctx: ChangeContext, plan: Plan) -> Applied:
-        elb = ctx.writer(self.env, "elbv2")
         arns = plan.params["arns"]
         done: list[Diff] = []
+
+        def put(diff: Diff, seconds: int) -> None:
+            arn = arns[diff.resource]
+            aws_elbv2.set_deregistration_delay(self._client(ctx, arn, True), arn, seconds)
+
         try:
             for diff in plan.diffs:
-                aws_elbv2.set_deregistration_delay(elb, arns[diff.resource], int(diff.after))
+                put(diff, int(diff.after))
                 done.append(diff)
         except OpskitError as error:
             for diff in reversed(done):
-                aws_elbv2.set_deregistration_delay(elb, arns[diff.resource], int(diff.before))
+                put(diff, int(diff.before))
             put_back = f"{error} (the {len(done)} groups already changed were put back)"
             raise type(error)(put_back) from None
         ctx.progress(f"{self.env}: draining {self.seconds}s set on {len(done)} target groups")

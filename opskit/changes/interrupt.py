@@ -95,7 +95,7 @@ def live_state(change: Change, ctx: ChangeContext, plan: Plan) -> dict[str, Any]
             if "/ecs/service/" not in resource:
                 continue
             ref = ServiceRef.from_resource(resource)
-            ecs = ctx.reader(ref.env, "ecs")
+            ecs = ctx.reader(ref.env, "ecs", ref.where)
             service = aws_ecs.describe_service(ecs, ref.cluster, ref.service)
             services[resource] = service_state(dict(service))
         if services:

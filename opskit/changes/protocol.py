@@ -65,12 +65,16 @@ class ChangeContext:
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
 
-    def reader(self, env: str, service: str) -> Any:
-        """A client in ``env`` (its primary region) with the read role."""
+    def reader(self, env: str, service: str, region: str | None = None) -> Any:
+        """A client in ``env`` (``region``, default its first) with the read role."""
+        if region:
+            return self.accounts.client(env, service, access="read", region=region)
         return self.accounts.client(env, service, access="read")
 
-    def writer(self, env: str, service: str) -> Any:
-        """A client in ``env`` (its primary region) with the role changes are made with."""
+    def writer(self, env: str, service: str, region: str | None = None) -> Any:
+        """A client in ``env`` (``region``, default its first) with the role changes use."""
+        if region:
+            return self.accounts.client(env, service, access=self.access, region=region)
         return self.accounts.client(env, service, access=self.access)
 
     @property

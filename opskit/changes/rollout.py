@@ -25,10 +25,11 @@ def switch(ctx: ChangeContext, ref: ServiceRef, task_definition: str) -> str:
     ``maximumPercent`` is set so that no more than that share of tasks is replaced at once,
     and ``minimumHealthyPercent`` to 100 (none stopped before its replacement is healthy).
     """
-    ecs = ctx.writer(ref.env, "ecs")
+    ecs = ctx.writer(ref.env, "ecs", ref.where)
     configuration = None
     if ref.env in ctx.config.changes.policy:
-        live = aws_ecs.describe_service(ctx.reader(ref.env, "ecs"), ref.cluster, ref.service)
+        reader = ctx.reader(ref.env, "ecs", ref.where)
+        live = aws_ecs.describe_service(reader, ref.cluster, ref.service)
         limit = max_percent(ctx.config, ref.env, int(live.get("desiredCount", 0)))
         if limit is not None:
             current = dict(live.get("deploymentConfiguration") or {})
@@ -85,7 +86,8 @@ def settle_or_roll_back(ctx: ChangeContext, applied: Applied, what: str) -> Resu
 
 def _restore(ctx: ChangeContext, ref: ServiceRef, previous: str) -> Watch:
     """Put ``ref`` back on ``previous`` unless ECS already did (circuit breaker)."""
-    service = aws_ecs.describe_service(ctx.reader(ref.env, "ecs"), ref.cluster, ref.service)
+    ecs = ctx.reader(ref.env, "ecs", ref.where)
+    service = aws_ecs.describe_service(ecs, ref.cluster, ref.service)
     primary = next((d for d in service["deployments"] if d.get("status") == "PRIMARY"), None)
     if (
         primary

@@ -69,7 +69,7 @@ def outside_environment(plan: Plan, config: Config) -> list[str]:
     for arn, region, account in _arns([plan.params, [_values(d) for d in plan.diffs]]):
         if account not in ("", "aws", environment.account_id) or region not in (
             "",
-            environment.region,
+            *environment.regions,  # any region the environment runs in
         ):
             problems.append(f"{arn} is not a resource of {where}")
     return problems

@@ -1,7 +1,11 @@
 """Scale, restart and roll back one ECS service.
 
 - scale: set the desired count, within the bounds environments.toml gives the service in
-  that environment (``size.ENV.min`` / ``max``); wait until that many tasks run.
+  that environment (``size.ENV.min`` / ``max``), else within its Application Auto Scaling
+  target's min/max, else unbounded (the plan says "no bounds configured"); wait.
+
+Every service is found where it is live, in any region of the environment, by any address
+(``SERVICE``, ``CLUSTER/SERVICE``, ``REGION:CLUSTER/SERVICE``): the catalog is optional.
 - restart: force a new deployment of the same revision (every task replaced); wait.
 - rollback: switch to the previous ACTIVE revision of the family, or a named one; wait,
   and on failure switch back to the revision it ran before (``rolled_back``).
@@ -13,17 +17,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
+from opskit.aws import autoscaling as aws_autoscaling
 from opskit.aws import ecs as aws_ecs
 from opskit.changes.deploy import task_definition_values
 from opskit.changes.plan import Access, Diff, Plan
 from opskit.changes.protocol import Applied, ChangeContext, Result
 from opskit.changes.rollout import primary_deployment, settle_or_roll_back, started, switch
-from opskit.changes.targets import ServiceRef, catalog_name, service_ref
+from opskit.changes.targets import ServiceRef, catalog_name, locate_ref
 from opskit.changes.waiting import Watch, short_td, wait_settled
 from opskit.errors import UsageError
 
+CONFIGURED = "the configured bounds"
+AAS_BOUNDS = "its Application Auto Scaling target"
+NO_BOUNDS = "no bounds configured (none in environments.toml, no Application Auto Scaling target)"
 
-def _plan(change: Any, ctx: ChangeContext, summary: str, diffs: list[Diff]) -> Plan:
+
+def _plan(
+    change: Any, ctx: ChangeContext, summary: str, diffs: list[Diff], notes: tuple[str, ...] = ()
+) -> Plan:
     environment = ctx.config.environment(change.env)
     return Plan(
         change=change.kind,
@@ -34,11 +45,26 @@ def _plan(change: Any, ctx: ChangeContext, summary: str, diffs: list[Diff]) -> P
         access=change.access,
         diffs=tuple(diffs),
         params=change.params(),
+        notes=notes,
     )
 
 
 def _service(ctx: ChangeContext, ref: ServiceRef) -> dict[str, Any]:
-    return dict(aws_ecs.describe_service(ctx.reader(ref.env, "ecs"), ref.cluster, ref.service))
+    ecs = ctx.reader(ref.env, "ecs", ref.where)
+    return dict(aws_ecs.describe_service(ecs, ref.cluster, ref.service))
+
+
+def scale_bounds(ctx: ChangeContext, ref: ServiceRef) -> tuple[int, int | None, str]:
+    """(lowest, highest or None, where they come from) for scaling ``ref``."""
+    name = catalog_name(ref, ctx.config)
+    size = ctx.config.services[name].size.get(ref.env) if name else None
+    if size is not None:
+        return size.min, size.upper, CONFIGURED
+    client = ctx.reader(ref.env, "application-autoscaling", ref.where)
+    target = aws_autoscaling.service_target(client, ref.cluster, ref.service)
+    if target is not None:
+        return target.min_capacity, target.max_capacity, AAS_BOUNDS
+    return 0, None, ""
 
 
 def _wait_one(ctx: ChangeContext, ref: ServiceRef, applied: Applied, what: str) -> Result:
@@ -70,23 +96,24 @@ class ScaleChange:
         return {"service": self.service, "count": self.count}
 
     def plan(self, ctx: ChangeContext) -> Plan:
-        ref = service_ref(ctx.config, self.env, self.service)
-        name = catalog_name(ref, ctx.config)
-        size = ctx.config.services[name].size.get(self.env) if name else None
-        if size is None:
-            raise UsageError(f"no size bounds for {ref.label} in {self.env} in environments.toml")
-        if not size.min <= self.count <= size.upper:
+        ref, service = locate_ref(ctx, self.env, self.service)
+        low, high, source = scale_bounds(ctx, ref)
+        if high is not None and not low <= self.count <= high:
             raise UsageError(
-                f"scale {self.service} in {self.env} to {self.count}: outside the configured "
-                f"bounds {size.min}..{size.upper}"
+                f"scale {self.service} in {self.env} to {self.count}: outside {source} "
+                f"{low}..{high}"
             )
-        before = int(_service(ctx, ref)["desiredCount"])
+        notes: tuple[str, ...] = (
+            () if source == CONFIGURED else (f"bounds {low}..{high}: {source}",)
+        )
+        if high is None:
+            notes = (NO_BOUNDS,)
+        before = int(service["desiredCount"])
         diffs = (
             [Diff(ref.resource, "desiredCount", before, self.count)] if before != self.count else []
         )
-        return _plan(
-            self, ctx, f"scale {self.service} in {self.env}: {before} -> {self.count}", diffs
-        )
+        summary = f"scale {self.service} in {self.env}: {before} -> {self.count}"
+        return _plan(self, ctx, summary, diffs, notes)
 
     def live(self, ctx: ChangeContext, plan: Plan) -> Mapping[str, Any]:
         (diff,) = plan.diffs
@@ -98,7 +125,10 @@ class ScaleChange:
         (diff,) = plan.diffs
         ref = ServiceRef.from_resource(diff.resource)
         service = aws_ecs.update_service(
-            ctx.writer(ref.env, "ecs"), ref.cluster, ref.service, desired_count=int(diff.after)
+            ctx.writer(ref.env, "ecs", ref.where),
+            ref.cluster,
+            ref.service,
+            desired_count=int(diff.after),
         )
         return Applied({"deployment": primary_deployment(service)})
 
@@ -125,8 +155,7 @@ class RestartChange:
         return {"service": self.service}
 
     def plan(self, ctx: ChangeContext) -> Plan:
-        ref = service_ref(ctx.config, self.env, self.service)
-        service = _service(ctx, ref)
+        ref, service = locate_ref(ctx, self.env, self.service)
         td = short_td(service["taskDefinition"])
         diff = Diff(ref.resource, "deployment", primary_deployment(service), f"new ({td}, forced)")
         return _plan(self, ctx, f"restart {self.service} in {self.env} ({td})", [diff])
@@ -140,7 +169,10 @@ class RestartChange:
     def apply(self, ctx: ChangeContext, plan: Plan) -> Applied:
         ref = ServiceRef.from_resource(plan.diffs[0].resource)
         service = aws_ecs.update_service(
-            ctx.writer(ref.env, "ecs"), ref.cluster, ref.service, force_new_deployment=True
+            ctx.writer(ref.env, "ecs", ref.where),
+            ref.cluster,
+            ref.service,
+            force_new_deployment=True,
         )
         return Applied({"deployment": primary_deployment(service)})
 
@@ -168,9 +200,9 @@ class RollbackChange:
         return {"service": self.service, "revision": self.revision}
 
     def plan(self, ctx: ChangeContext) -> Plan:
-        ref = service_ref(ctx.config, self.env, self.service)
-        reader = ctx.reader(self.env, "ecs")
-        current_arn = _service(ctx, ref)["taskDefinition"]
+        ref, service = locate_ref(ctx, self.env, self.service)
+        reader = ctx.reader(self.env, "ecs", ref.where)
+        current_arn = service["taskDefinition"]
         current, _ = aws_ecs.describe_task_definition(reader, current_arn)
         target_arn = self._target(reader, current)
         target, _ = aws_ecs.describe_task_definition(reader, target_arn)
@@ -207,7 +239,7 @@ class RollbackChange:
 
     def live(self, ctx: ChangeContext, plan: Plan) -> Mapping[str, Any]:
         ref = ServiceRef.from_resource(plan.diffs[0].resource)
-        reader = ctx.reader(ref.env, "ecs")
+        reader = ctx.reader(ref.env, "ecs", ref.where)
         td, _ = aws_ecs.describe_task_definition(reader, _service(ctx, ref)["taskDefinition"])
         values = task_definition_values({ref: td})
         return {d.key: values.get(d.key) for d in plan.diffs}

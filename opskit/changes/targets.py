@@ -1,13 +1,18 @@
 """Naming the ECS services a change acts on, and the keys its diffs and locks use.
 
-A service is named as the catalog names it (``api``: the cluster comes from
-environments.toml) or as ``CLUSTER/SERVICE`` for one the catalog does not list.
+A service is named by any address (``SERVICE``, ``CLUSTER/SERVICE``,
+``REGION:CLUSTER/SERVICE``) and found where it is live (``opskit.address``): the catalog
+is not needed. A service in an environment's first region keeps the resource id
+``ENV/ecs/service/CLUSTER/SERVICE``; one in another region is
+``ENV/ecs/service/REGION:CLUSTER/SERVICE`` (ECS cluster names never hold a colon).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from opskit.address import locate
 from opskit.changes.plan import resource_id
 from opskit.config import Config
 from opskit.errors import UsageError
@@ -15,29 +20,47 @@ from opskit.errors import UsageError
 
 @dataclass(frozen=True)
 class ServiceRef:
-    """One ECS service in one environment."""
+    """One ECS service in one environment (``region`` empty: the environment's first)."""
 
     env: str
     cluster: str
     service: str
+    region: str = ""
 
     @property
     def resource(self) -> str:
         """The resource id diffs and locks use: ``ENV/ecs/service/CLUSTER/SERVICE``."""
-        return resource_id(self.env, "ecs", "service", self.cluster, self.service)
+        cluster = f"{self.region}:{self.cluster}" if self.region else self.cluster
+        return resource_id(self.env, "ecs", "service", cluster, self.service)
 
     @property
     def label(self) -> str:
-        return f"{self.cluster}/{self.service}"
+        where = f"{self.region}:" if self.region else ""
+        return f"{where}{self.cluster}/{self.service}"
+
+    @property
+    def where(self) -> str | None:
+        """The region to make clients in (None: the environment's first)."""
+        return self.region or None
 
     @classmethod
     def from_resource(cls, resource: str) -> ServiceRef:
         env, _, _, cluster, service = resource.split("/", 4)
-        return cls(env, cluster, service)
+        region, _, name = cluster.rpartition(":")
+        return cls(env, name, service, region)
+
+
+def locate_ref(ctx: Any, env: str, name: str) -> tuple[ServiceRef, Any]:
+    """The live service ``name`` addresses in ``env`` and its description (any region)."""
+    config: Config = ctx.config
+    found = locate(config, lambda region: ctx.reader(env, "ecs", region), env, name)
+    region = "" if found.region == config.environment(env).region else found.region
+    return ServiceRef(env, found.cluster, found.service, region), found.raw
 
 
 def service_ref(config: Config, env: str, name: str) -> ServiceRef:
-    """The service ``name`` (catalog name or CLUSTER/SERVICE) in ``env``."""
+    """The catalog service ``name`` (or CLUSTER/SERVICE) in ``env``'s first region, without
+    reading anything: for what only the catalog names (traffic shifts)."""
     config.environment(env)
     if "/" in name:
         cluster, _, service = name.partition("/")

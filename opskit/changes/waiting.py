@@ -79,12 +79,12 @@ def wait_settled(
 def _poll(
     ctx: ChangeContext, watches: list[Watch], final: bool = False
 ) -> dict[ServiceRef, tuple[str, str]]:
-    groups: dict[tuple[str, str], list[Watch]] = defaultdict(list)
+    groups: dict[tuple[str, str, str], list[Watch]] = defaultdict(list)
     for watch in watches:
-        groups[(watch.ref.env, watch.ref.cluster)].append(watch)
+        groups[(watch.ref.env, watch.ref.region, watch.ref.cluster)].append(watch)
     states: dict[ServiceRef, tuple[str, str]] = {}
-    for (env, cluster), group in groups.items():
-        ecs = ctx.reader(env, "ecs")
+    for (env, region, cluster), group in groups.items():
+        ecs = ctx.reader(env, "ecs", region or None)
         found = aws_ecs.describe_services(ecs, cluster, [w.ref.service for w in group])
         for watch in group:
             service = found.get(watch.ref.service)
@@ -95,13 +95,18 @@ def _poll(
             if state == "failed":
                 states[watch.ref] = (state, message)
                 continue
-            now = read_settled(ctx, env, cluster, service, final)
+            now = read_settled(ctx, env, cluster, service, final, region or None)
             states[watch.ref] = ("done" if now.done else "waiting", now.line)
     return states
 
 
 def read_settled(
-    ctx: ChangeContext, env: str, cluster: str, service: Mapping[str, Any], final: bool = False
+    ctx: ChangeContext,
+    env: str,
+    cluster: str,
+    service: Mapping[str, Any],
+    final: bool = False,
+    region: str | None = None,
 ) -> Settled:
     """Read a described service's target health and tasks, and ask ``settled``.
 
@@ -114,12 +119,12 @@ def read_settled(
     bindings = [b.get("targetGroupArn") for b in service.get("loadBalancers") or []]
     groups = list(dict.fromkeys(a for a in bindings if a))
     if groups and (counted or final):
-        elb = ctx.reader(env, "elbv2")
+        elb = ctx.reader(env, "elbv2", region)
         for arn in groups:
             health[arn] = [dict(t) for t in aws_elbv2.target_health(elb, arn)]
     if not counted:
         return settled(service, None, health)  # not yet; the line has the numbers read
-    ecs = ctx.reader(env, "ecs")
+    ecs = ctx.reader(env, "ecs", region)
     name = str(service["serviceName"])
     arns = aws_ecs.service_task_arns(ecs, cluster, name, "RUNNING")
     if not groups:  # a task being stopped behind a load balancer shows as a draining target

@@ -207,12 +207,14 @@ def rollback(
 
 def stop_task(
     ctx: typer.Context,
-    task: Annotated[str, typer.Argument(help="Task id or ARN.")],
+    task: Annotated[str, typer.Argument(help="Task id, ARN, or any unique prefix of the id.")],
     env: EnvOption,
     service: Annotated[
         str | None, typer.Option("--service", help="The task's service (gives the cluster).")
     ] = None,
-    cluster: Annotated[str | None, typer.Option("--cluster", help="The task's cluster.")] = None,
+    cluster: Annotated[
+        str | None, typer.Option("--cluster", help="The task's cluster (or REGION:CLUSTER).")
+    ] = None,
     plan_out: PlanOut = None,
     dry_run: DryRun = False,
     confirm: Confirm = None,
@@ -220,17 +222,15 @@ def stop_task(
     output: OutputOption = Output.table,
 ) -> None:
     """Stop one task (its service starts a replacement)."""
+    from opskit.address import locate
     from opskit.changes.stop_task import StopTaskChange
-    from opskit.changes.targets import service_ref
-    from opskit.errors import UsageError
 
     ws = workspace(ctx)
-    if cluster is None:
-        if service is None:
-            raise UsageError("stop-task needs --service or --cluster")
-        cluster = service_ref(ws.config, env, service).cluster
+    if cluster is None and service is not None:  # the service's cluster, wherever it lives
+        found = locate(ws.config, lambda r: ws.accounts.client(env, "ecs", region=r), env, service)
+        cluster = f"{found.region}:{found.cluster}"
     who = ws.accounts.whoami().user_name
-    change = StopTaskChange(env, cluster, task, f"stopped with opskit by {who}")
+    change = StopTaskChange(env, cluster or "", task, f"stopped with opskit by {who}")
     _run(ctx, change, plan_out, dry_run, confirm, access, output, True, None)
 
 

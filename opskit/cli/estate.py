@@ -115,13 +115,19 @@ def show(
     return ExitCode.OK
 
 
+def _region(arn: str) -> str:
+    """``REGION, `` from a service ARN (which region holds it), '' when it names none."""
+    parts = arn.split(":")
+    return f"{parts[3]}, " if len(parts) > 3 and parts[3] else ""
+
+
 def _show_table(env: str, s: ServiceState) -> None:
     from opskit.cli import estate_rows as rows
 
     primary = next((d for d in s.deployments if d.status == "PRIMARY"), None)
     emit(
         {
-            "service": f"{s.name} ({env}, cluster {s.cluster})",
+            "service": f"{s.name} ({env}, {_region(s.arn)}cluster {s.cluster})",
             "status": s.status,
             "tasks": f"{s.running} running / {s.desired} desired / {s.pending} pending",
             "task definition": s.task_definition,

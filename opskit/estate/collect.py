@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ from opskit.estate.assemble import RegionState, assemble
 from opskit.estate.metrics import MetricsSource, metrics_source
 from opskit.estate.model import (
     Depth,
+    DnsRecord,
     EnvironmentState,
     ServiceState,
     Snapshot,
@@ -127,7 +128,7 @@ class Estate:
         with self._lock:
             known = self._definitions.get((env, arn))
         if known is None:
-            region = self.config.environment(env).region
+            region = _arn_region(arn) or self.config.environment(env).region
             ecs = EcsReader(self.accounts.client(env, "ecs", region=region), f"{env} ({region})")
             known = parse.task_definition(ecs.describe_task_definition(arn))
             with self._lock:
@@ -171,11 +172,14 @@ class Estate:
         warnings: list[str] = []
         parts: list[RegionState] = []
         unknown: dict[str, Unread] = {}
+        zones = [zone for raw in raws for zone in raw.zones]  # Route53 is global: read once
         for raw in raws:
             warnings.extend(raw.warnings)
             for family, failure in raw.failed.items():
                 unknown.setdefault(family, Unread(one_line(failure), int(failure.exit_code)))
-            parts.append(assemble(raw, self.config, now))
+            # every region joins the same records to its own balancers and services
+            whole = raw if raw.zones else dataclasses.replace(raw, zones=zones)
+            parts.append(assemble(whole, self.config, now))
         errors = list(dict.fromkeys(u.reason for u in unknown.values()))  # once per env
         errors = errors or [e for raw in raws for e in raw.errors]
         return EnvironmentState(
@@ -190,7 +194,7 @@ class Estate:
             clusters=tuple(c for p in parts for c in p.clusters),
             load_balancers=tuple(lb for p in parts for lb in p.load_balancers),
             target_groups=tuple(g for p in parts for g in p.target_groups),
-            dns=tuple(r for p in parts for r in p.dns),
+            dns=_one_of_each(r for p in parts for r in p.dns),
             calls=dict(sorted(calls.items())),
             seconds=max((raw.seconds for raw in raws), default=0.0),
             warnings=tuple(dict.fromkeys(warnings)),
@@ -260,3 +264,20 @@ def _with_names(
 
 def _delta(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int]:
     return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
+
+
+def _arn_region(arn: str) -> str:
+    """The region an ARN names ('' for a bare family:revision)."""
+    parts = arn.split(":")
+    return parts[3] if arn.startswith("arn:") and len(parts) > 3 else ""
+
+
+def _one_of_each(records: Iterable[DnsRecord]) -> tuple[DnsRecord, ...]:
+    """Each record once (every region parsed them all), as the region that knows its
+    balancer sees it."""
+    found: dict[tuple[str, str, str, str], DnsRecord] = {}
+    for record in records:
+        key = (record.zone, record.name, record.type, record.set_identifier)
+        if key not in found or (record.load_balancer and not found[key].load_balancer):
+            found[key] = record
+    return tuple(found.values())

@@ -12,12 +12,13 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from opskit.address import Located, locate
 from opskit.aws.ecs import TASKS_PER_CALL, EcsReader, batches
 from opskit.aws.elbv2 import ElbReader
 from opskit.config import Config
-from opskit.errors import OpskitError, UsageError, one_line
+from opskit.errors import OpskitError, one_line
 from opskit.estate import parse
 from opskit.estate.assemble import network, service
 from opskit.estate.metrics import CPU, MEMORY, MetricQuery, MetricsSource
@@ -52,8 +53,10 @@ class Estate(Protocol):
 
 
 def read_service(estate: Estate, env: str, name: str, pool: Executor) -> ServiceState:
-    """``name`` in ``env`` at detail depth; UsageError when it does not exist there."""
-    region = estate.config.environment(env).region
+    """``name`` (any address: SERVICE, CLUSTER/SERVICE, REGION:CLUSTER/SERVICE) in ``env``
+    at detail depth, read in the region that holds it; UsageError when none or several do."""
+    found = find_service(estate, env, name)
+    region, raw, name = found.region, found.raw, found.service
     now = dt.datetime.now(dt.UTC)
     read = RegionRead(
         estate.accounts, env, region, pool=pool, metrics=estate.metrics,
@@ -61,8 +64,8 @@ def read_service(estate: Estate, env: str, name: str, pool: Executor) -> Service
     )  # fmt: skip
     ecs = EcsReader(read.client("ecs"), read.where)
     elb = ElbReader(read.client("elbv2"), read.where)
-    cluster, raw = find_service(ecs, estate.config, env, name, pool)
-    cluster_name = parse.arn_name(cluster)
+    cluster = str(raw["clusterArn"])
+    cluster_name = found.cluster
     bound = {b.target_group_arn for b in parse.bindings(raw)}
     queries = [
         MetricQuery(service_key(cluster_name, name, m), m, cluster=cluster_name, service=name)
@@ -117,9 +120,15 @@ def read_targets(
     """
     if not env.target_groups:
         return ()
-    elb = ElbReader(estate.accounts.client(env.name, "elbv2", region=env.region), env.name)
+    readers = {
+        region: ElbReader(
+            estate.accounts.client(env.name, "elbv2", region=region), f"{env.name} ({region})"
+        )
+        for region in {group.region or env.region for group in env.target_groups}
+    }
 
     def one(group: TargetGroupState) -> TargetGroupState:
+        elb = readers[group.region or env.region]  # each group in its own region
         attributes = pool.submit(elb.target_group_attributes, group.arn)
         return _detailed(group, elb.target_health(group.arn), attributes.result())
 
@@ -127,18 +136,13 @@ def read_targets(
         return tuple(chains.map(one, env.target_groups))
 
 
-def find_service(
-    ecs: EcsReader, config: Config, env: str, name: str, pool: Executor
-) -> tuple[str, parse.AwsDict]:
-    """The service's cluster ARN and description: the catalog's cluster, else any cluster."""
-    known = config.services.get(name)
-    clusters = [config.cluster_name(known.cluster)] if known else ecs.list_clusters()
-    for found in pool.map(lambda c: ecs.describe_services(c, [name]), clusters):
-        for raw in found:
-            if raw.get("status") != "INACTIVE":
-                return str(raw["clusterArn"]), raw
-    where = ", ".join(parse.arn_name(c) for c in clusters) or "no clusters"
-    raise UsageError(f"service '{name}' not found in {env} (looked in: {where})")
+def find_service(estate: Estate, env: str, name: str) -> Located:
+    """The live service ``name`` addresses, in whichever region of ``env`` holds it."""
+
+    def ecs(region: str) -> Any:
+        return estate.accounts.client(env, "ecs", region=region)
+
+    return locate(estate.config, ecs, env, name)
 
 
 def _tasks(

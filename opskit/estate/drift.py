@@ -89,9 +89,10 @@ def drift(estate: Estate, env_a: str, env_b: str) -> Drift:
 
 def _shape(estate: Estate, env: EnvironmentState, service: ServiceState) -> Shape:
     definition = estate.task_definition(env.name, _definition_arn(service))
-    elb = ElbReader(estate.accounts.client(env.name, "elbv2", region=env.region), env.name)
     groups = []
     for group in service.target_groups:
+        region = group.region or env.region  # the group's own region, not the first one
+        elb = ElbReader(estate.accounts.client(env.name, "elbv2", region=region), env.name)
         delay = elb.target_group_attributes(group.arn).get(DEREGISTRATION_DELAY, "")
         groups.append((str(group.port), group.protocol, group.health_check_path, delay))
     return Shape(service.cluster, definition, tuple(sorted(groups)))

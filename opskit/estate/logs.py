@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from opskit.aws.ecs import EcsReader
+from opskit.address import locate_task
 from opskit.aws.logs import LogsReader
 from opskit.errors import UsageError
 from opskit.estate.collect import Estate
@@ -52,10 +52,16 @@ def sources(
 ) -> list[LogSource]:
     """Each awslogs container of the service's current task definition (or only ``container``:
     a sidecar's stream is ``<prefix>/<sidecar>/<task id>``, beside the main container's)."""
-    region = estate.config.environment(env).region
-    ecs = EcsReader(estate.accounts.client(env, "ecs", region=region), f"{env} ({region})")
-    with ThreadPoolExecutor(4) as pool:
-        _, raw = find_service(ecs, estate.config, env, service, pool)
+    located = find_service(estate, env, service)
+    region, raw = located.region, located.raw
+    if task:  # any unique prefix of a task id of the service's cluster, as ``ls tasks`` shows
+        task = locate_task(
+            estate.config,
+            lambda where: estate.accounts.client(env, "ecs", region=where),
+            env,
+            task,
+            f"{region}:{located.cluster}",
+        ).task
     definition = estate.task_definition(env, raw.get("taskDefinition", ""))
     names = [c.name for c in definition.containers]
     if container is not None and container not in names:

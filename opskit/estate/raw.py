@@ -7,13 +7,12 @@ secret-looking one) show ``***``, and their values are replaced wherever else th
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from opskit.address import locate
 from opskit.audit import Redactor
 from opskit.aws.ecs import EcsReader
 from opskit.config import Config
-from opskit.estate.detail import find_service
 
 if TYPE_CHECKING:
     from opskit.accounts import Accounts
@@ -22,10 +21,9 @@ if TYPE_CHECKING:
 def describe_service(accounts: Accounts, config: Config, env: str, name: str) -> dict[str, Any]:
     """``{"service": DescribeServices' entry, "taskDefinition": DescribeTaskDefinition's}``,
     redacted; UsageError when the service is not in ``env``."""
-    region = config.environment(env).region
+    located = locate(config, lambda where: accounts.client(env, "ecs", region=where), env, name)
+    region, service = located.region, located.raw
     ecs = EcsReader(accounts.client(env, "ecs", region=region), f"{env} ({region})")
-    with ThreadPoolExecutor(4, thread_name_prefix="raw") as pool:
-        _, service = find_service(ecs, config, env, name, pool)
     definition = ecs.describe_task_definition(str(service["taskDefinition"]))
     described: dict[str, Any] = redacted(config, {"service": service, "taskDefinition": definition})
     return described

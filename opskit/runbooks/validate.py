@@ -203,7 +203,7 @@ def _check_allowed(param: Param, value: Any, config: Config, env: str | None, na
                 )
         return
     for item in value if isinstance(value, list) else [value]:
-        if item in allowed:
+        if item in allowed or (param.dynamic == "@services" and _address(item, allowed)):
             continue
         narrowed = param.dynamic in ("@services", "@traffic", "@traffic_sets")
         scope = f" in {env}" if env and narrowed else ""
@@ -214,6 +214,20 @@ def _check_allowed(param: Param, value: Any, config: Config, env: str | None, na
             f"{name}: parameter '{param.name}': {item!r} is not allowed{scope} "
             f"(allowed: {choices}){hint}"
         )
+
+
+def _address(item: Any, catalog: list[str]) -> bool:
+    """A service the catalog need not list: ``CLUSTER/SERVICE``, ``REGION:CLUSTER/SERVICE``,
+    or any name where the catalog lists none (found live when the change is planned)."""
+    from opskit.address import parse
+
+    if not isinstance(item, str):
+        return False
+    try:
+        address = parse(item)
+    except UsageError:
+        return False
+    return address.cluster is not None or not catalog
 
 
 def _guard(

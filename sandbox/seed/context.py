@@ -15,9 +15,9 @@ from sandbox.plugins import SandboxContext
 EstateContext = SandboxContext
 
 
-def client(ctx: EstateContext, env: str, service: str) -> Any:
-    """A boto3 client for ``service`` in ``env``'s account, as administrator."""
-    return ctx.admin_client(env, service)
+def client(ctx: EstateContext, env: str, service: str, region: str | None = None) -> Any:
+    """A boto3 client for ``service`` in ``env``'s account (and ``region``), as administrator."""
+    return ctx.admin_client(env, service, region)
 
 
 def backend(service: str, account_id: str, region: str) -> Any:

@@ -50,8 +50,8 @@ HEALTH_CHECK_GRACE_S = 60
 
 def seed_clusters(ctx: EstateContext, plan: EnvPlan, network: Network) -> dict[str, list[Host]]:
     """Clusters and their container instances; cluster key -> hosts."""
-    ecs = client(ctx, plan.name, "ecs")
-    ec2 = client(ctx, plan.name, "ec2")
+    ecs = client(ctx, plan.name, "ecs", plan.region)
+    ec2 = client(ctx, plan.name, "ec2", plan.region)
     image_id = _ecs_ami(ec2)
     hosts: dict[str, list[Host]] = {}
     for cluster in plan.clusters:

@@ -38,6 +38,7 @@ import time
 from dataclasses import dataclass, field
 
 from sandbox.seed import cloudwatch as estate_cloudwatch
+from sandbox.seed import shapes
 from sandbox.seed import targets as estate_targets
 from sandbox.seed.cloudwatch import store_for
 from sandbox.seed.context import EstateContext, backend
@@ -82,17 +83,25 @@ def seed_estate(ctx: EstateContext) -> SeedReport:
     install_patches(ctx.time_factor)
     plans = plan_estate(ctx.config, ctx.scale)
     networks: dict[str, Network] = {}
+    secondary: list[tuple[EnvPlan, Network]] = []
     for plan in plans:
-        networks[plan.name] = _seed_environment(ctx, plan, report)
+        network = _seed_environment(ctx, plan, report)
+        if plan.primary:
+            networks[plan.name] = network
+        else:
+            secondary.append((plan, network))
     started = time.perf_counter()
-    by_name = {plan.name: plan for plan in plans}
-    for plan in plans:
-        seed_zone(ctx, plan, networks[plan.name])
-    for plan in plans:
+    primary = [plan for plan in plans if plan.primary]
+    by_name = {plan.name: plan for plan in primary}
+    zones = {plan.name: seed_zone(ctx, plan, networks[plan.name]) for plan in primary}
+    for plan in primary:
         seed_traffic(ctx, plan, networks, by_name)
+    for plan, network in secondary:
+        shapes.seed_secondary_records(ctx, plan, network, zones[plan.name])
+    shapes.seed_scaling(ctx, plans)
     report.took("dns", started)
     seed_extras(ctx, plans)  # sidecar, a service behind, standalone and scheduled tasks
-    report.environments = len(plans)
+    report.environments = len(primary)
     log.info("sandbox estate seeded: %s", report)
     return report
 

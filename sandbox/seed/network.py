@@ -59,7 +59,7 @@ class Network:
 
 def seed_network(ctx: EstateContext, plan: EnvPlan) -> Network:
     """Create the VPC, subnets, security groups and ALBs of one environment."""
-    ec2 = client(ctx, plan.name, "ec2")
+    ec2 = client(ctx, plan.name, "ec2", plan.region)
     tags = [{"Key": "environment", "Value": plan.name}]
     vpc_id = ec2.create_vpc(
         CidrBlock=plan.cidr,
@@ -115,7 +115,7 @@ def seed_network(ctx: EstateContext, plan: EnvPlan) -> Network:
 
 
 def _seed_albs(ctx: EstateContext, plan: EnvPlan, network: Network) -> None:
-    elbv2 = client(ctx, plan.name, "elbv2")
+    elbv2 = client(ctx, plan.name, "elbv2", plan.region)
     for cluster in plan.clusters:
         name = plan.alb_name(cluster)
         lb = elbv2.create_load_balancer(

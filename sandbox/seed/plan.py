@@ -48,6 +48,7 @@ class ServicePlan:
     cpu: int
     memory: int
     crash_loops: bool = False
+    scaling: tuple[int, int] | None = None  # an Application Auto Scaling target: min, max
 
     @property
     def container(self) -> str:
@@ -95,6 +96,7 @@ class EnvPlan:
     clusters: tuple[ClusterPlan, ...]
     services: tuple[ServicePlan, ...]
     traffic: tuple[TrafficPlan, ...] = field(default=())
+    primary: bool = True  # the environment's first region (its DNS zone lives there)
 
     @property
     def cidr(self) -> str:

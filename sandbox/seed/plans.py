@@ -6,6 +6,7 @@ from opskit.config import Config
 from opskit.errors import ConfigError
 from sandbox.seed.large import plan_large_estate
 from sandbox.seed.plan import EnvPlan, plan_normal_estate
+from sandbox.seed.shapes import add_shapes
 
 
 def plan_estate(config: Config, scale: str = "normal") -> list[EnvPlan]:
@@ -14,4 +15,4 @@ def plan_estate(config: Config, scale: str = "normal") -> list[EnvPlan]:
         return plan_large_estate(config)
     if scale != "normal":
         raise ConfigError(f"{config.path}: [sandbox] scale '{scale}' is not normal or large")
-    return plan_normal_estate(config)
+    return add_shapes(config, plan_normal_estate(config))

@@ -84,7 +84,7 @@ def test_prod_needs_confirm_when_not_interactive(state: Path) -> None:
 def test_bad_inputs_are_one_line_usage_errors(state: Path) -> None:
     for args, says in (
         (("scale", "api", "99", "--env", "dev"), "outside the configured bounds"),
-        (("deploy", "nope", "--env", "dev", "--image", "1"), "unknown service 'nope'"),
+        (("deploy", "nope", "--env", "dev", "--image", "1"), "service 'nope' not found in dev"),
         (("dns", "shift", "www", "--to", "new", "--steps", "50,5"), "rising percents"),
     ):
         result = _opskit(state, *args)

@@ -45,7 +45,10 @@ def test_detail_read_of_a_service(estate: Estate, alice_workspace: Workspace) ->
     # the only per-target-group calls are this service's own: one of each
     assert calls["elasticloadbalancing.DescribeTargetHealth"] == 1
     assert calls["elasticloadbalancing.DescribeTargetGroupAttributes"] == 1
-    assert calls["ecs.DescribeServices"] == 1
+    # found by discovery: one ListClusters per region, one DescribeServices per cluster
+    prod = alice_workspace.config.environment("prod")
+    assert calls["ecs.ListClusters"] == len(prod.regions)
+    assert calls["ecs.DescribeServices"] == len(alice_workspace.config.clusters)
 
 
 def test_unknown_service_is_a_usage_error(estate: Estate) -> None:

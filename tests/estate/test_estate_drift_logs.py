@@ -42,8 +42,13 @@ def test_drift_finds_the_planted_difference_and_nothing_else(
     result = drift(estate, "stage", "prod")
     assert not result.errors and result.services == 8
     found = [(d.service, d.what, d.a) for d in result.differences]
-    # and the seeded half-finished release: stage's billing runs :1, :2 is registered
-    planted = [("billing", "revision", "running :1, latest :2"), ("tracking", "draining", "17 s")]
+    # the seeded half-finished release (stage's billing runs :1, :2 is registered), and
+    # stage's second region runs edge-proxy, which prod does not (sandbox/seed/shapes.py)
+    planted = [
+        ("billing", "revision", "running :1, latest :2"),
+        ("edge-proxy", "service", "present"),
+        ("tracking", "draining", "17 s"),
+    ]
     assert found == planted, found
     assert CANARY not in json.dumps(to_data(result))
 

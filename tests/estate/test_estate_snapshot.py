@@ -9,6 +9,7 @@ from typing import Any
 from opskit.estate.collect import Estate
 from opskit.estate.model import Snapshot
 from opskit.workspace import Workspace
+from sandbox.seed.plans import plan_estate
 
 
 def test_every_environment_is_read_and_matches_the_catalog(
@@ -22,9 +23,10 @@ def test_every_environment_is_read_and_matches_the_catalog(
         assert (env.account, env.region, env.protected) == (
             settings.account_id, settings.region, settings.protected,
         )  # fmt: skip
-        assert [c.name for c in env.clusters] == list(config.clusters)
+        first = [c for c in env.clusters if c.region == env.region]  # the catalog's region
+        assert [c.name for c in first] == list(config.clusters)
         zone = config.dns.zone_for(env.name)
-        for cluster in env.clusters:
+        for cluster in first:
             wanted = config.clusters[cluster.name]
             assert cluster.concern == wanted.concern
             assert len(cluster.instances) == wanted.hosts[env.name].count
@@ -34,8 +36,13 @@ def test_every_environment_is_read_and_matches_the_catalog(
             assert all(i.agent_connected and i.cpu_registered > 0 for i in cluster.instances)
             assert cluster.utilization.cpu is not None and cluster.utilization.cpu.values
         catalog = {n: s for n, s in config.services_in(env.name).items()}
-        found = {s.name: (c, s) for c, s in env.services()}
+        found = {s.name: (c, s) for c, s in env.services() if s.name in config.services}
         assert set(found) == set(catalog)
+        shapes = {  # what the sandbox seeds beyond the catalog (sandbox/seed/shapes.py)
+            s.name for p in plan_estate(config) if p.name == env.name
+            for s in p.services if s.name not in config.services
+        }  # fmt: skip
+        assert {s.name for _, s in env.services() if s.name not in config.services} == shapes
         for name, (cluster, service) in found.items():
             spec = catalog[name]
             assert cluster.name == spec.cluster
@@ -75,8 +82,8 @@ def test_calls_are_counted_and_no_more_than_pages_and_batches_need(snapshot: Sna
         calls: dict[str, int] = dict(env.calls)
         clusters = env.clusters
         tasks = [sum(len(s.tasks) for s in c.services) for c in clusters]
-        assert calls["ecs.ListClusters"] == 1
-        assert calls["ecs.DescribeClusters"] == 1
+        assert calls["ecs.ListClusters"] == len(env.regions)  # one per region
+        assert calls["ecs.DescribeClusters"] == len(env.regions)
         assert calls["ecs.ListServices"] == len(clusters)
         assert calls["ecs.DescribeServices"] == sum(
             math.ceil(len(c.services) / 10) for c in clusters
@@ -84,7 +91,7 @@ def test_calls_are_counted_and_no_more_than_pages_and_batches_need(snapshot: Sna
         assert calls["ecs.ListTasks"] == len(clusters)
         assert calls["ecs.DescribeTasks"] == sum(math.ceil(n / 100) for n in tasks)
         assert calls["ecs.DescribeContainerInstances"] == len(clusters)
-        assert calls["monitoring.GetMetricData"] == 1
+        assert calls["monitoring.GetMetricData"] == len(env.regions)
         assert "elasticloadbalancing.DescribeTargetHealth" not in calls  # detail depth only
     assert snapshot.total_calls == sum(sum(e.calls.values()) for e in snapshot.environments)
 
@@ -99,7 +106,8 @@ def test_bob_reads_dev_and_gets_stage_and_prod_as_errors(bob_workspace: Workspac
         assert "bob may not enter" in snapshot.errors[env]
     dev = snapshot.env("dev")
     assert dev is not None and dev.ok
-    assert len(list(dev.services())) == len(bob.config.services_in("dev"))
+    seeded = [p for p in plan_estate(bob.config) if p.name == "dev"]  # the seed's own data
+    assert len(list(dev.services())) == sum(len(p.services) for p in seeded)
 
 
 def test_throttled_ecs_describes_still_give_a_complete_snapshot(

@@ -79,6 +79,7 @@ class FakeSource:
 
     def detail(self, env: str, service: str) -> ServiceState:
         self.calls += 5
+        service = service.rpartition("/")[2]  # CLUSTER/SERVICE: the sample has one of each
         found = sample.environment(env, service).service(service)
         assert found is not None
         return found

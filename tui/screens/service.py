@@ -52,11 +52,17 @@ class ServiceScreen(DashScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [*bindings.SERVICE]
 
-    def __init__(self, env: str, service: str) -> None:
+    def __init__(self, env: str, service: str, cluster: str = "") -> None:
         super().__init__()
         self.env = env
         self.service = service
+        self.cluster = cluster  # names it where one name runs in two clusters
         self.detail: ServiceState | None = None
+
+    @property
+    def address(self) -> str:
+        """What the library finds this service by (``CLUSTER/SERVICE`` when known)."""
+        return f"{self.cluster}/{self.service}" if self.cluster else self.service
 
     def crumbs(self) -> tuple[str, ...]:
         found = self._found(self.dash.estate)
@@ -107,7 +113,7 @@ class ServiceScreen(DashScreen):
     def reread(self) -> None:
         """Read this service at detail depth (again)."""
         if self.dash.user != "connecting…":
-            self.post_message(DetailWanted(self.env or "", self.service))
+            self.post_message(DetailWanted(self.env or "", self.address))
 
     def on_detail_arrived(self, message: DetailArrived) -> None:
         self.detail = message.service
@@ -118,7 +124,9 @@ class ServiceScreen(DashScreen):
         status = view.env(self.env or "")
         if status is None or status.state is None:
             return None
-        service = self.detail or status.state.service(self.service)
+        cluster = status.state.cluster(self.cluster) if self.cluster else None
+        named = cluster.service(self.service) if cluster else status.state.service(self.service)
+        service = self.detail or named
         return (status.state, service) if service else None
 
     def current(self) -> ServiceState | None:
