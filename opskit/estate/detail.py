@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from opskit.aws.ecs import TASKS_PER_CALL, EcsReader, batches
 from opskit.aws.elbv2 import ElbReader
 from opskit.config import Config
-from opskit.errors import UsageError
+from opskit.errors import OpskitError, UsageError
 from opskit.estate import parse
 from opskit.estate.assemble import network, service
 from opskit.estate.metrics import CPU, MEMORY, MetricQuery, MetricsSource
@@ -29,6 +29,7 @@ from opskit.estate.model import (
     TaskState,
 )
 from opskit.estate.region import RegionRead, service_key
+from opskit.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from opskit.accounts import Accounts
@@ -122,7 +123,21 @@ def find_service(
             if raw.get("status") != "INACTIVE":
                 return str(raw["clusterArn"]), raw
     where = ", ".join(parse.arn_name(c) for c in clusters) or "no clusters"
-    raise UsageError(f"service '{name}' not found in {env} (looked in: {where})")
+    hint = did_you_mean(name, _names_near(ecs, config, clusters, pool))
+    message = f"service '{name}' not found in {env} (looked in: {where})"
+    raise UsageError(f"{message}.{hint}" if hint else message)
+
+
+def _names_near(ecs: EcsReader, config: Config, clusters: list[str], pool: Executor) -> set[str]:
+    """Service names a typo may have meant: the catalog's and those live in ``clusters``
+    (read only on this error path). A failure to list is no reason to hide the error."""
+    names = set(config.services)
+    try:
+        for arns in pool.map(ecs.list_services, clusters):
+            names.update(parse.arn_name(arn) for arn in arns)
+    except OpskitError:
+        pass
+    return names
 
 
 def _tasks(
