@@ -98,9 +98,7 @@ def restore(state_dir: Path, meta: dict[str, Any]) -> int:
     if saved.get("format") != FORMAT or saved.get("meta") != meta:
         log.warning("saved estate %s is for %s, not %s: ignored", path, saved.get("meta"), meta)
         return 0
-    from moto.core.base_backend import BackendDict
-
-    live = {b.service_name: b for b in BackendDict._instances}
+    live = {b.service_name: b for b in _in_use()}
     count = 0
     for service, accounts in saved["backends"].items():
         backends = live.get(service) or _backend_dict(service)
@@ -164,10 +162,8 @@ class Saver:
 
 
 def _backends() -> dict[str, dict[str, dict[str, Any]]]:
-    from moto.core.base_backend import BackendDict
-
     out: dict[str, dict[str, dict[str, Any]]] = {}
-    for backends in list(BackendDict._instances):
+    for backends in _in_use():
         if backends.service_name in NOT_RESTORED:
             continue
         accounts = out.setdefault(backends.service_name, {})
@@ -176,6 +172,14 @@ def _backends() -> dict[str, dict[str, dict[str, Any]]]:
             for region in list(per_account.keys()):
                 regions[region] = dict.__getitem__(per_account, region)
     return out
+
+
+def _in_use() -> list[Any]:
+    """moto's backends that hold anything (its own list of them, as its reset uses)."""
+    from moto.core.base_backend import BackendDict
+
+    instances: list[Any] = BackendDict._instances  # type: ignore[misc]
+    return list(instances)
 
 
 def _backend_dict(service: str) -> Any:
