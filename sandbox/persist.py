@@ -10,8 +10,9 @@ after that and discovers the restored estate like any other. Only ``sandbox rese
 discards the file and starts over.
 
 Identities are not restored (IAM, STS, Organizations): every start makes fresh access keys,
-and role ARNs are fixed by name. A snapshot taken by another moto version or for another
-scale is ignored (logged), since its objects may not fit.
+and role ARNs are fixed by name. A snapshot taken by another moto version, for another
+scale or from another environments.toml (its bytes) is ignored (logged): its objects may
+not fit, and a service added to the catalog would vanish.
 
 What saves: the server on shutdown (after the simulator stopped: a quiet estate), and a
 background saver a few seconds after any user request that may change something, at most

@@ -154,7 +154,10 @@ class SandboxServer:
 
     def _persist_meta(self) -> dict[str, str]:
         """What a saved estate must match to be loaded (see ``sandbox.persist``)."""
-        return {"moto": moto_patches.MOTO_VERSION, "scale": self.scale}
+        import hashlib
+
+        config = hashlib.sha256(Path(self.config_path).read_bytes()).hexdigest()
+        return {"moto": moto_patches.MOTO_VERSION, "scale": self.scale, "config": config}
 
     def _datadog_keys(self) -> dict[str, str]:
         """The keys the Datadog endpoint accepts (its handle's ``keys``), for the state file."""
