@@ -140,7 +140,7 @@ class TrafficShiftChange:
                 return Applied({"gate_failed": problem, "at_percent": step, "weights": good,
                                 "gates": gates, "failed_gate": figures})  # fmt: skip
             gates.append(figures)
-            ctx.progress(f"{shift.record}: gate passed at {step}% ({gate_text(figures)})")
+            ctx.progress(f"{shift.record}: health gate passed for {step}% ({gate_text(figures)})")
             good = weights
         return Applied({"weights": good, "gates": gates})
 

@@ -171,7 +171,7 @@ def test_the_traffic_shift_archive_records_every_gate_passed(
     archived = _outputs(Path(record["archive"]))
     assert "Health gates passed" in archived
     for gate in gates:
-        assert f"gate passed at {gate['at_percent']}%" in archived
+        assert f"gate passed for {gate['at_percent']}%" in archived
         assert (
             f"{gate['healthy']}/{gate['healthy'] + gate['unhealthy']} targets healthy" in archived
         )
