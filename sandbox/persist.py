@@ -41,7 +41,7 @@ FORMAT = 1
 NOT_RESTORED = frozenset({"iam", "sts", "organizations"})  # fresh identities every start
 SAVE_AFTER_S = 2.0  # a burst of changes (a deploy's calls) makes one save
 SAVE_EVERY_S = 10.0  # at most one background save this often (~1 s of CPU for 9 MB)
-READS = ("Describe", "List", "Get", "Lookup", "Search", "Head", "Batch Get", "BatchGet",
+READS = ("Describe", "List", "Get", "Lookup", "Search", "Head", "BatchGet",
          "Query", "Scan", "Select", "Filter", "Validate", "Simulate", "Test")  # fmt: skip
 
 
