@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 from opskit.aws import ecs as aws_ecs
 from opskit.aws.ecs import EcsReader
 from opskit.config import Config
-from opskit.errors import UsageError
+from opskit.errors import OpskitError, UsageError
+from opskit.suggest import did_you_mean
 
 T = TypeVar("T")
 EcsClients = Callable[[str], Any]  # region -> an ECS client of the environment there
@@ -100,6 +101,22 @@ def _clusters(ecs: Any, where: str, cluster: str | None) -> list[str]:
     return [c for c in names if cluster is None or c == cluster]
 
 
+def _names_near(config: Config, clients: EcsClients, env: str, looked: Sequence[str]) -> set[str]:
+    """Names a typo may have meant: the catalog's and those live where we looked (read only
+    on this error path; a failure to list is no reason to hide the error)."""
+    names = set(config.services)
+    for place in looked:
+        region, _, cluster = place.partition(":")
+        try:
+            names.update(
+                arn.rsplit("/", 1)[-1]
+                for arn in EcsReader(clients(region), f"{env} ({region})").list_services(cluster)
+            )
+        except OpskitError:
+            continue
+    return names
+
+
 def locate(config: Config, clients: EcsClients, env: str, text: str) -> Located:
     """The one live service ``text`` names in ``env``; UsageError when none or several."""
     address = parse(text)
@@ -118,7 +135,12 @@ def locate(config: Config, clients: EcsClients, env: str, text: str) -> Located:
     looked, found = _everywhere(regions, in_region)
     if not found:
         where = ", ".join(looked) or "no clusters"
-        raise UsageError(f"service '{text}' not found in {env} (looked in: {where})")
+        hint = did_you_mean(address.service, _names_near(config, clients, env, looked))
+        raise UsageError(
+            f"service '{text}' not found in {env} (looked in: {where}).{hint}"
+            if hint
+            else f"service '{text}' not found in {env} (looked in: {where})"
+        )
     if len(found) > 1:
         raise UsageError(
             f"service '{text}' is ambiguous in {env}: "

@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     PARTIAL = 6  # some environments answered, some failed: the result is partial
     REFUSED = 7  # a guard refused the change: protected env, read-only, freeze, stale plan, lock
     CHANGE_FAILED = 8  # a change was applied but failed verification (rolled back or not)
+    DRIFT = 9  # `opskit drift` found differences (the report is on stdout): CI gates on it
     INTERRUPTED = 130  # Ctrl-C
     PIPE_CLOSED = 141  # stdout closed by its reader (`| head`): 128 + SIGPIPE, as git log does
 

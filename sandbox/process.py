@@ -89,8 +89,11 @@ def stop(state_dir: Path, timeout: float = 15.0) -> bool:
 
 
 def reset(config: Any, state_dir: Path, **options: Any) -> SandboxInfo:
-    """Stop the sandbox (if running) and start a freshly seeded one."""
+    """Stop the sandbox (if running), forget its saved estate, start a freshly seeded one."""
+    from sandbox.persist import discard
+
     stop(state_dir)
+    discard(Path(state_dir).resolve())
     return ensure_running(config, state_dir, **options)
 
 

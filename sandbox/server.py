@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sandbox import plugins
+from sandbox import persist, plugins
 from sandbox.aws import moto_patches
 from sandbox.seed import iam as iam_seed
 from sandbox.state import (
@@ -66,6 +66,7 @@ class SandboxServer:
         self.services: list[tuple[str, Any]] = []
         self._httpd: Any = None
         self.ctx: plugins.SandboxContext | None = None
+        self.saver: persist.Saver | None = None
 
     def start(self) -> SandboxInfo:
         """Serve, seed, seal, start services, write the state file. Returns the state."""
@@ -94,6 +95,8 @@ class SandboxServer:
                 began = time.monotonic()
                 seed(ctx)
                 log.info("seeder %s done in %.2f s", spec, time.monotonic() - began)
+        if not self.bare:
+            persist.restore(self.state_dir, self._persist_meta())
         moto_patches.enable_iam_enforcement()
         layer.sealed = True
         ctx.admin_client("ops", "sts").get_caller_identity()  # loads STS before users come
@@ -117,6 +120,9 @@ class SandboxServer:
             time_factor=self.time_factor,
             moto_version=moto_patches.MOTO_VERSION,
         )
+        if not self.bare:
+            self.saver = persist.Saver(self.state_dir, self._persist_meta())
+            layer.on_write = self.saver.changed
         layer.ready = True
         write_state(self.state_dir, info)
         log.info("sandbox ready at %s in %.2f s", endpoint, time.monotonic() - started)
@@ -145,6 +151,13 @@ class SandboxServer:
             target=self._httpd.serve_forever, args=(0.1,), name="sandbox-http", daemon=True
         ).start()
         return layer
+
+    def _persist_meta(self) -> dict[str, str]:
+        """What a saved estate must match to be loaded (see ``sandbox.persist``)."""
+        import hashlib
+
+        config = hashlib.sha256(Path(self.config_path).read_bytes()).hexdigest()
+        return {"moto": moto_patches.MOTO_VERSION, "scale": self.scale, "config": config}
 
     def _datadog_keys(self) -> dict[str, str]:
         """The keys the Datadog endpoint accepts (its handle's ``keys``), for the state file."""
@@ -180,6 +193,8 @@ class SandboxServer:
                 log.exception("service %s failed to stop", name)
         if self._httpd is not None:
             self._httpd.shutdown()
+        if self.saver is not None:
+            self.saver.stop()  # everything is quiet now: the estate as it was left
         remove_state(self.state_dir, pid=os.getpid())
         log.info("sandbox stopped")
 

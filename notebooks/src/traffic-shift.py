@@ -53,7 +53,20 @@ plan = rb.plan(change)
 
 # %%
 # Apply the ramp (a dry run unless apply = True)
-rb.apply(plan)
+result = rb.apply(plan)
+
+# %% [markdown]
+# ## Health gates
+# Every gate the ramp passed, with what it measured: the step, the weights then, the
+# receiving service's healthy and unhealthy targets, its 5xx rate and the limit.
+
+# %%
+# Health gates passed
+from opskit.runbooks import kit
+
+gates = (result.data or {}).get("gates", []) if result is not None else []
+kit.show(gates or [{"at_percent": "-", "note": "no gate checked (dry run)"}],
+         title="Health gates passed")
 
 # %% [markdown]
 # ## Outcome

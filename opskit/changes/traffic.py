@@ -129,18 +129,23 @@ class TrafficShiftChange:
         route53 = ctx.writer(shift.zone_env, "route53")
         good = {s: int(r["Weight"]) for s, r in sets.items()}
         began = time.time()  # a monitor of the receiving service triggered since fails a step
+        gates: list[dict[str, Any]] = []  # every gate passed, with its figures (the record)
         for step in plan.params["steps"]:
             weights = split(good, self.to, step)
             aws_route53.set_weights(route53, zone_id, sets, weights)
             ctx.progress(f"{shift.record}: {self.to} at {step}% ({_show(weights)})")
             ctx.sleep(float(plan.params["pause_seconds"]) / ctx.time_factor)
-            problem = self._gate(ctx, shift, began)
+            figures: dict[str, Any] = {"at_percent": step, "weights": weights}
+            problem = self._gate(ctx, shift, figures, began)
             if problem:
                 aws_route53.set_weights(route53, zone_id, sets, good)
                 ctx.progress(f"{shift.record}: gate failed at {step}% ({problem}); restored")
-                return Applied({"gate_failed": problem, "at_percent": step, "weights": good})
+                return Applied({"gate_failed": problem, "at_percent": step, "weights": good,
+                                "gates": gates, "failed_gate": figures})  # fmt: skip
+            gates.append(figures)
+            ctx.progress(f"{shift.record}: health gate passed for {step}% ({gate_text(figures)})")
             good = weights
-        return Applied({"weights": good})
+        return Applied({"weights": good, "gates": gates})
 
     def verify(self, ctx: ChangeContext, plan: Plan, applied: Applied) -> Result:
         weights = applied.data["weights"]
@@ -156,10 +161,15 @@ class TrafficShiftChange:
             return Result("failed", f"weights not as planned on {', '.join(wrong)}", applied.data)
         return Result("applied", f"traffic at {_show(weights)}", applied.data)
 
-    def _gate(self, ctx: ChangeContext, shift: TrafficShift, since: float = 0.0) -> str | None:
-        """Why the receiving environment is not healthy enough, or None."""
+    def _gate(
+        self, ctx: ChangeContext, shift: TrafficShift, figures: dict[str, Any], since: float = 0.0
+    ) -> str | None:
+        """Why the receiving environment is not healthy enough, or None; what it measured
+        goes into ``figures`` (env, service, targets healthy/unhealthy, 5xx rate, limit).
+        With ``since``, a managed monitor of the receiving service triggered since fails it."""
         env = shift.sets[self.to]
         ref = service_ref(ctx.config, env, shift.service)
+        figures.update(env=env, service=ref.service, healthy=0, unhealthy=0, other=0)
         service = aws_ecs.describe_service(ctx.reader(env, "ecs"), ref.cluster, ref.service)
         arns = [
             b["targetGroupArn"] for b in service.get("loadBalancers", []) if "targetGroupArn" in b
@@ -168,9 +178,14 @@ class TrafficShiftChange:
         for arn in arns:
             states = [t["TargetHealth"]["State"] for t in aws_elbv2.target_health(elb, arn)]
             healthy, unhealthy = states.count("healthy"), states.count("unhealthy")
+            figures["healthy"] += healthy
+            figures["unhealthy"] += unhealthy
+            figures["other"] += len(states) - healthy - unhealthy
             if not healthy or healthy < MIN_HEALTHY_SHARE * (healthy + unhealthy):
                 return f"{env} {ref.service} targets: {', '.join(states) or 'none'}"
         rate = error_rate(ctx.reader(env, "cloudwatch"), aws_elbv2.target_groups(elb, arns))
+        figures.update(error_rate=rate, max_error_rate=self.max_error_rate)
+        figures["checked_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         if rate is not None and rate > self.max_error_rate:
             return f"{env} {ref.service} 5xx rate {rate:.1%} > {self.max_error_rate:.1%}"
         alerted = alerted_since(ctx, ref, since) if since else None
@@ -180,6 +195,17 @@ class TrafficShiftChange:
 # One flapping target among many must not stop a ramp; a receiving side that is mostly
 # unhealthy must. Targets still registering (initial) or draining count for neither.
 MIN_HEALTHY_SHARE = 0.75
+
+
+def gate_text(figures: Mapping[str, Any]) -> str:
+    """A passed gate's figures on one line: ``3/3 targets healthy, 5xx 0.4% <= 5.0%``."""
+    targets = figures["healthy"] + figures["unhealthy"]
+    rate = figures.get("error_rate")
+    shown = "no requests" if rate is None else f"{rate:.1%}"
+    return (
+        f"{figures['env']} {figures['service']}: {figures['healthy']}/{targets} targets "
+        f"healthy, 5xx {shown} <= {figures['max_error_rate']:.1%}"
+    )
 
 
 def error_rate(cloudwatch: CloudWatchClient, groups: Sequence[Mapping[str, Any]]) -> float | None:

@@ -1,11 +1,14 @@
 """What every command shares: global options, the workspace, output and progress.
 
 Manners (gh / AWS CLI): data on stdout, diagnostics and progress on stderr;
-``--output json`` prints pure JSON; tables adapt to the terminal.
+``--output json`` prints pure JSON (numbers as numbers, ISO 8601 times); tables adapt to
+the terminal, and off a terminal (piped, redirected) print full values tab-separated, one
+row a line, as ``gh`` does, so ``cut -f`` and ``awk -F'\t'`` see whole ids.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from dataclasses import dataclass, field
@@ -82,7 +85,27 @@ def progress(message: str) -> None:
 
 
 def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, default=str, sort_keys=False))
+    print(json.dumps(data, indent=2, default=_json_value, sort_keys=False))
+
+
+def _json_value(value: Any) -> Any:
+    """What ``json`` cannot encode itself: times as ISO 8601 UTC, sets as lists, else str."""
+    if isinstance(value, dt.datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return aware.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    return str(value)
+
+
+def is_terminal() -> bool:
+    """Whether stdout is a terminal (a person) rather than a pipe or a file (a program)."""
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def emit(
@@ -95,6 +118,9 @@ def emit(
     """Print rows (list of dicts) or one record (dict) as a table or as JSON."""
     if output is Output.json:
         print_json(data)
+        return
+    if not is_terminal():
+        _print_plain(data, columns, title)
         return
     from rich.table import Table
     from rich.text import Text
@@ -118,6 +144,29 @@ def emit(
     console.print(table)
     if not rows:
         progress("(nothing to show)")
+
+
+def _print_plain(data: Any, columns: list[str] | None, title: str | None) -> None:
+    """Off a terminal: a header line, then one tab-separated line per row, nothing cut."""
+    if title:
+        print(title)
+    if isinstance(data, dict):
+        for key, value in data.items():
+            print(f"{key}\t{_plain(value)}")
+        return
+    rows = list(data)
+    cols = columns or (list(rows[0]) if rows else [])
+    if rows:
+        print("\t".join(col.replace("_", " ").upper() for col in cols))
+    for row in rows:
+        print("\t".join(_plain(row.get(col)) for col in cols))
+    if not rows:
+        progress("(nothing to show)")
+
+
+def _plain(value: Any) -> str:
+    """A cell on one line: tabs and newlines inside a value become spaces."""
+    return " ".join(_cell(value).replace("\t", " ").splitlines()) or "-"
 
 
 def _console() -> Any:

@@ -91,12 +91,24 @@ def plan(
     if output is Output.json:
         emit(data, output)
         return
-    emit(rows, output, columns=["env", "action", "identity", "id", "changes"])
+    _print_steps(rows)
     for name, found_env in data.items():
         progress(
             f"{name}: {len(found_env['steps'])} to change, {found_env['unchanged']} "
             f"unchanged, {len(found_env['untracked'])} untracked"
         )
+
+
+def _print_steps(rows: list[dict[str, Any]]) -> None:
+    """One heading line per step, then each of its changes in full, indented (a plan is read
+    by a person before an apply: nothing is cut to the terminal's width)."""
+    for row in rows:
+        monitor = f" (monitor {row['id']})" if row.get("id") is not None else ""
+        print(f"{row['env']}  {row['action']}  {row['identity']}{monitor}  {row['name']}")
+        for line in row.get("changes") or ():
+            print(f"    {line}")
+    if not rows:
+        progress("(nothing to change)")
 
 
 def _ask(plan: Plan) -> str:

@@ -218,7 +218,11 @@ def drift(
     env_b: Annotated[str, typer.Argument(help="The other (e.g. prod).")],
     output: OutputOption = Output.table,
 ) -> int:
-    """Every difference between two environments' services beyond size and count."""
+    """Every difference between two environments' services beyond size and count.
+
+    Exits 9 when there is drift (0 when none, 6 when an environment could not be read), so
+    CI can gate on it, as ``diff`` and ``terraform plan -detailed-exitcode`` do.
+    """
     from opskit.estate.drift import drift as compare
     from opskit.estate.model import to_data
 
@@ -232,4 +236,4 @@ def drift(
         if not result.differences and not result.errors:
             print(f"no drift across {result.services} services", file=sys.stderr)
     _partial(result.errors)
-    return ExitCode.OK
+    return ExitCode.DRIFT if result.differences else ExitCode.OK

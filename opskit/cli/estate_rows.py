@@ -1,7 +1,8 @@
 """Rows for `opskit ls` and `opskit show`: model values -> flat dicts for tables and JSON.
 
 Pure: no AWS, no printing. Column names are the JSON keys, so scripts and people read the
-same names.
+same names. Values are what a script wants (numbers as numbers, full ids, ISO 8601 UTC
+times); a table formats them (``Percent`` prints as ``54%``, serializes as ``54.2``).
 """
 
 from __future__ import annotations
@@ -24,8 +25,17 @@ from opskit.estate.model import (
 Row = dict[str, Any]
 
 
-def percent(series: Series | None) -> str | None:
-    return f"{series.latest:.0f}%" if series is not None and series.latest is not None else None
+class Percent(float):
+    """A percentage: a number in JSON (``54.2``), ``54%`` in a table."""
+
+    def __str__(self) -> str:
+        return f"{self:.0f}%"
+
+
+def percent(series: Series | None) -> Percent | None:
+    if series is None or series.latest is None:
+        return None
+    return Percent(round(series.latest, 1))
 
 
 def health(summary: HealthSummary) -> str:
@@ -50,7 +60,8 @@ def known(env: EnvironmentState, family: str, value: Any) -> Any:
 
 
 def when(at: dt.datetime | None) -> str | None:
-    return at.isoformat(timespec="seconds") if at else None
+    """ISO 8601 in UTC (``2026-12-07T21:25:22+00:00``), whatever zone the reader gave."""
+    return at.astimezone(dt.UTC).isoformat(timespec="seconds") if at else None
 
 
 def clusters(snapshot: Snapshot) -> list[Row]:
@@ -179,8 +190,10 @@ def instances(snapshot: Snapshot) -> list[Row]:
             "status": i.status,
             "agent": i.agent_connected,
             "tasks": i.running_tasks,
-            "cpu_free": f"{i.cpu_remaining}/{i.cpu_registered}",
-            "memory_free": f"{i.memory_remaining}/{i.memory_registered}",
+            "cpu_free": i.cpu_remaining,
+            "cpu_units": i.cpu_registered,
+            "memory_free": i.memory_remaining,
+            "memory_mib": i.memory_registered,
             "cpu": known(env, "metrics", percent(i.utilization.cpu)),
             "memory": known(env, "metrics", percent(i.utilization.memory)),
         }
@@ -230,5 +243,5 @@ def dns(snapshot: Snapshot) -> list[Row]:
     ]
 
 
-def _share(used: int, total: int) -> str | None:
-    return f"{100 * used / total:.0f}%" if total else None
+def _share(used: int, total: int) -> Percent | None:
+    return Percent(round(100 * used / total, 1)) if total else None

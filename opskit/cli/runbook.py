@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import subprocess
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -44,6 +45,9 @@ def register(app: typer.Typer) -> None:
     runbook.command("show")(show)
     runbook.command("run")(run)
     runbook.command("runs")(runs)
+    kernel = typer.Typer(help="The opskit Jupyter kernel.", no_args_is_help=True)
+    kernel.command("install")(kernel_install)
+    runbook.add_typer(kernel, name="kernel")
     app.add_typer(runbook, name="runbook")
     app.command("notebooks")(notebooks)
 
@@ -209,3 +213,16 @@ def _allowed(param: Param, values: list[Any]) -> str:
         return "-"
     listed = ", ".join(str(v) for v in values)
     return f"{param.dynamic} ({listed})" if param.dynamic else listed
+
+
+def kernel_install(
+    prefix: Annotated[
+        Path | None,
+        typer.Option("--prefix", help="Install under PREFIX/share/jupyter (default: this venv)."),
+    ] = None,
+) -> None:
+    """Register the opskit kernel where Jupyter looks, so `jupyter nbconvert --execute` and
+    `papermill` run the notebooks straight from the venv (any runbook command does it too)."""
+    from opskit.runbooks.kernel import install
+
+    print(install(prefix))

@@ -19,6 +19,7 @@ from opskit.config.promotion_section import EnvPolicy, Promotion
 from opskit.config.runbooks_section import RunbooksSettings
 from opskit.config.urls import HttpUrl
 from opskit.errors import UsageError
+from opskit.suggest import unknown
 
 AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
 Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
@@ -233,15 +234,13 @@ class Config(Section):
         try:
             return self.environments[name]
         except KeyError:
-            known = ", ".join(self.env_names())
-            raise UsageError(f"unknown environment '{name}' (known: {known})") from None
+            raise UsageError(unknown("environment", name, self.env_names())) from None
 
     def service(self, name: str) -> Service:
         try:
             return self.services[name]
         except KeyError:
-            known = ", ".join(sorted(self.services))
-            raise UsageError(f"unknown service '{name}' (known: {known})") from None
+            raise UsageError(unknown("service", name, sorted(self.services))) from None
 
     def access_levels(self) -> list[str]:
         return list(self.access)

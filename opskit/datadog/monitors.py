@@ -117,23 +117,33 @@ class MonitorStep:
     fields: tuple[str, ...] = ()
 
     def row(self) -> dict[str, Any]:
-        """One line of ``monitors plan`` output."""
-        changes = [
-            f"{f}: {_short((self.before or {}).get(f))} -> {_short((self.after or {}).get(f))}"
-            for f in self.fields
-        ]
-        return {
+        """One step of ``monitors plan`` output: for a create, what the monitor watches and
+        whom it tells; for an update, each changed field in full (long text as a word diff)."""
+        from opskit.datadog import plan_text
+
+        before, after = self.before or {}, self.after or {}
+        if self.action == "create":
+            changes = plan_text.creation(after)
+        else:
+            changes = [plan_text.change(f, before.get(f), after.get(f)) for f in self.fields]
+        row: dict[str, Any] = {
             "action": self.action,
             "identity": self.identity,
             "id": self.monitor_id,
             "name": self.name,
             "changes": changes,
         }
-
-
-def _short(value: Any) -> str:
-    text = str(value).replace("\n", "⏎")
-    return text if len(text) <= 60 else text[:59] + "…"
+        if self.action == "create":
+            row |= {
+                "query": after.get("query"),
+                "critical": after.get("critical"),
+                "warning": after.get("warning"),
+                "notify": plan_text.notify_targets(str(after.get("message", ""))),
+            }
+        elif self.action == "update":
+            row["before"] = {f: before.get(f) for f in self.fields}
+            row["after"] = {f: after.get(f) for f in self.fields}
+        return row
 
 
 @dataclass

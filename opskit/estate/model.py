@@ -481,8 +481,8 @@ def to_data(value: Any) -> Any:
     """A JSON-ready structure of any model value (datetimes as ISO 8601, enums as values)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
+    if isinstance(value, dt.datetime):  # in UTC, whatever zone the reader handed back
+        return (value.astimezone(dt.UTC) if value.tzinfo else value).isoformat()
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, Mapping):

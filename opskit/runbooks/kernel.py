@@ -4,6 +4,8 @@
 ``sys.executable`` (rewritten when another interpreter ran last). Runbook runs use it through
 a kernel manager that adds the run's environment variables to the kernel's environment;
 ``lab_command`` opens JupyterLab on the runbooks folder with that kernel on its path.
+``install`` registers the same kernel in ``<sys.prefix>/share/jupyter/kernels`` (first use
+does it too), so Jupyter's own tools run the notebooks straight from the venv.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ def kernelspec(executable: str | None = None) -> dict[str, Any]:
             "ipykernel_launcher",
             "-f",
             "{connection_file}",
+            # A parameters cell `env: str = "dev"` alone would run as the `%env` magic
+            # (IPython's automagic): runbooks are plain Python, magics need their `%`.
+            "--InteractiveShell.automagic=False",
         ],
         "display_name": DISPLAY_NAME,
         "language": "python",
@@ -57,6 +62,39 @@ def ensure_kernelspec(state_dir: Path) -> Path:
     return folder
 
 
+def jupyter_kernels_dir(prefix: Path | None = None) -> Path:
+    """Where Jupyter looks for this environment's kernels: ``<sys.prefix>/share/jupyter/kernels``
+    (``jupyter kernelspec list`` shows it), so ``jupyter nbconvert --execute`` and
+    ``papermill`` run from this venv find the opskit kernel without ``JUPYTER_PATH``."""
+    return Path(prefix or sys.prefix) / "share" / "jupyter" / "kernels"
+
+
+def install(prefix: Path | None = None) -> Path:
+    """Register the opskit kernel where Jupyter looks (idempotent); its folder."""
+    folder = jupyter_kernels_dir(prefix) / KERNEL_NAME
+    wanted = kernelspec()
+    path = folder / "kernel.json"
+    try:
+        if json.loads(path.read_text()) == wanted:
+            return folder
+    except (OSError, ValueError):
+        pass
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(wanted, indent=1) + "\n")
+    os.replace(tmp, path)
+    return folder
+
+
+def install_quietly() -> Path | None:
+    """``install()`` on first use; a read-only environment (a system Python) is no error:
+    ``opskit runbook kernel install --prefix`` can register it elsewhere."""
+    try:
+        return install()
+    except OSError:
+        return None
+
+
 def kernel_manager_class(state_dir: Path, run_env: dict[str, str], run_dir: Path) -> type[Any]:
     """A kernel manager class for the opskit kernel whose kernel also gets ``run_env``.
 
@@ -69,6 +107,7 @@ def kernel_manager_class(state_dir: Path, run_env: dict[str, str], run_dir: Path
     from jupyter_client.manager import AsyncKernelManager
 
     folder = ensure_kernelspec(state_dir)
+    install_quietly()  # first use registers it for Jupyter's own tools too
     # Unix sockets where there are any: nothing listens on TCP, nothing to warn about.
     ipc = os.name != "nt"
 
@@ -98,6 +137,7 @@ def lab_command(
 ) -> tuple[list[str], dict[str, str]]:
     """The JupyterLab command line and environment for ``opskit notebooks``."""
     ensure_kernelspec(state_dir)
+    install_quietly()
     jupyter_path = os.pathsep.join(
         p for p in (str(kernels_root(state_dir)), os.environ.get("JUPYTER_PATH", "")) if p
     )

@@ -141,9 +141,25 @@ class Runbook:
         show(self.done or [{"change": "-", "outcome": "nothing planned"}], title="Outcome")
 
     def _ask(self) -> Any:
-        if self.origin.front_end != "notebook":
+        """A prompt for a protected environment's name, only where someone can answer:
+        in batch (papermill, nbconvert) the guard refuses with its own message instead."""
+        if self.origin.front_end != "notebook" or not can_prompt():
             return None
         return lambda plan: input(f"{plan.env} is protected: type its name to apply: ")
+
+
+def can_prompt() -> bool:
+    """Whether ``input()`` reaches a person: a kernel whose client allows stdin (JupyterLab;
+    papermill and nbconvert do not), or a terminal outside a kernel."""
+    import sys
+
+    shell_module = sys.modules.get("IPython")
+    shell = shell_module.get_ipython() if shell_module is not None else None
+    kernel = getattr(shell, "kernel", None)
+    if kernel is not None:
+        return bool(getattr(kernel, "_allow_stdin", False))
+    stdin = sys.stdin
+    return stdin is not None and stdin.isatty()
 
 
 def say(message: str) -> None:

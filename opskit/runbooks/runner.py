@@ -149,7 +149,9 @@ def _conclude(record: RunRecord, done: Execution, redactor: Redactor) -> ExitCod
         if record.failed_cell is not None
         else ""
     )
-    first = (done.evalue or "").strip().splitlines()
+    first = (done.evalue or "").strip().splitlines() or _stderr_tail(
+        done.notebook, record.failed_cell
+    )
     record.error = redact_text(f"{done.ename}{step}: {first[0] if first else ''}", redactor)
     return code
 
@@ -256,6 +258,22 @@ def _changes_made(engine: Engine, offset: int, run_id: str) -> list[str]:
         if run.get("run_id") == run_id and record.get("change") != "runbook":
             found[str(record.get("change_id"))] = None
     return list(found)
+
+
+def _stderr_tail(notebook: dict[str, Any], index: int | None) -> list[str]:
+    """The failed cell's last stderr line: what an error without a message (IPython's
+    ``UsageError`` from a magic) printed instead, so the run's error is never blank."""
+    cells = notebook.get("cells") or []
+    if index is None or not 0 <= index < len(cells):
+        return []
+    lines = [
+        line.strip()
+        for output in cells[index].get("outputs") or []
+        if output.get("output_type") == "stream" and output.get("name") == "stderr"
+        for line in "".join(output.get("text") or "").splitlines()
+        if line.strip()
+    ]
+    return lines[-1:]
 
 
 def _exit_code(ename: str) -> ExitCode:

@@ -47,6 +47,8 @@ class RulesLayer:
         self.sealed = False
         self.ready = False
         self.exempt_keys: frozenset[str] = frozenset()  # the server's own, never faulted
+        # Told the operation of each user request that may write (sandbox.persist saves).
+        self.on_write: Callable[[str | None], None] | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -65,10 +67,21 @@ class RulesLayer:
             protocol = wire.protocol_of(service, environ)
         except Exception:  # not a service botocore knows: moto decides
             return self.moto_app(environ, start_response)
+        if self.on_write is not None and signed.access_key not in self.exempt_keys:
+            self._tell_write(environ, service, protocol)
         answer = self._aws(environ, signed, service, protocol)
         if answer is not None:
             return _respond(start_response, answer)
         return self._pass_through(environ, start_response, service, protocol)
+
+    def _tell_write(self, environ: dict[str, Any], service: str, protocol: str) -> None:
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD", "OPTIONS") or self.on_write is None:
+            return
+        try:
+            operation = wire.operation_name(service, protocol, environ)
+        except Exception:  # moto will answer it (or not): a save costs little
+            operation = ""
+        self.on_write(operation)
 
     def _aws(
         self, environ: dict[str, Any], signed: wire.Signed, service: str, protocol: str
