@@ -15,12 +15,12 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_clients import AwsAs
 
 from sandbox.state import SandboxInfo
 
@@ -60,74 +60,6 @@ def sandbox_env(sandbox: SandboxInfo, opskit_state_dir: Path) -> dict[str, str]:
     env["OPSKIT_STATE_DIR"] = str(opskit_state_dir)
     env["NO_PROXY"] = ",".join(filter(None, [env.get("NO_PROXY"), "127.0.0.1", "localhost"]))
     return env
-
-
-class AwsAs:
-    """boto3 clients acting as one sandbox user, over HTTP like any AWS client.
-
-    ``client(service)`` acts in the ops account with the user's own keys;
-    ``client(service, env="prod", access="deploy")`` first assumes that environment's role
-    through STS (credentials are cached per env and access level for the session).
-    ``retries``: how many times boto3 retries a retryable error (standard mode; botocore's
-    ``max_attempts`` counts retries); 0 fails fast where a test expects an error.
-    """
-
-    def __init__(self, info: SandboxInfo, user: str) -> None:
-        import boto3
-
-        self.info = info
-        self.user = info.user(user)
-        self._session = boto3.session.Session(
-            aws_access_key_id=self.user.access_key_id,
-            aws_secret_access_key=self.user.secret_access_key,
-            region_name=info.region,
-        )
-        self._credentials: dict[tuple[str, str], dict[str, Any]] = {}
-        self._clients: dict[tuple[Any, ...], Any] = {}
-        self._lock = threading.Lock()
-
-    def _config(self, retries: int) -> Any:
-        from botocore.config import Config
-
-        return Config(retries={"mode": "standard", "max_attempts": retries})
-
-    def credentials(self, env: str, access: str = "read") -> dict[str, Any]:
-        """Temporary credentials for ``env``'s role at ``access`` (AssumeRole over HTTP)."""
-        key = (env, access)
-        with self._lock:
-            if key not in self._credentials:
-                sts = self.client("sts")
-                answer = sts.assume_role(
-                    RoleArn=self.info.roles[env][access], RoleSessionName=self.user.name
-                )
-                self._credentials[key] = answer["Credentials"]
-            return self._credentials[key]
-
-    def client(
-        self, service: str, env: str | None = None, access: str = "read", retries: int = 2
-    ) -> Any:
-        key = (service, env, access, retries)
-        if key in self._clients:
-            return self._clients[key]
-        import boto3
-
-        if env is None:
-            client = self._session.client(
-                service, endpoint_url=self.info.endpoint_url, config=self._config(retries)
-            )
-        else:
-            creds = self.credentials(env, access)
-            client = boto3.session.Session().client(
-                service,
-                region_name=self.info.region,
-                endpoint_url=self.info.endpoint_url,
-                aws_access_key_id=creds["AccessKeyId"],
-                aws_secret_access_key=creds["SecretAccessKey"],
-                aws_session_token=creds["SessionToken"],
-                config=self._config(retries),
-            )
-        self._clients[key] = client
-        return client
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AwsAs
+from aws_clients import AwsAs
 
 from sandbox.state import read_state
 
