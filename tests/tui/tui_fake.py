@@ -64,6 +64,7 @@ class FakeSource:
         self.planned: list[ActionRequest] = []
         self.applied: list[tuple[Plan, str | None]] = []
         self.calls = 0
+        self.expired: list[str | None] = []
 
     def connect(self) -> str:
         return "sandbox user alice"
@@ -75,6 +76,9 @@ class FakeSource:
         if env in self.errors:
             return sample.snapshot(sample.failed(env, self.errors[env]))
         return sample.snapshot(sample.environment(env))
+
+    def expire(self, env: str | None = None) -> None:
+        self.expired.append(env)
 
     def detail(self, env: str, service: str) -> ServiceState:
         self.calls += 5
