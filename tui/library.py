@@ -26,7 +26,7 @@ from tui.source import ActionKind, ActionRequest, LogBatch, LogLine, Outcome, Pr
 if TYPE_CHECKING:
     from opskit.changes import Change, Engine
     from opskit.estate.collect import Estate
-    from opskit.estate.freshness import Freshness
+    from opskit.estate.freshness import Freshness, Paces
     from opskit.estate.logs import LogSource
     from opskit.workspace import Workspace
 
@@ -36,9 +36,10 @@ FIRST_LOGS = dt.timedelta(minutes=10)
 class LibrarySource:
     """The dashboard's door to opskit; every method runs in a worker thread."""
 
-    def __init__(self, config: Config, user: str | None = None) -> None:
+    def __init__(self, config: Config, user: str | None = None, paces: Paces | None = None) -> None:
         self.config = config
         self.user = user
+        self.paces = paces  # how often each family is re-read (None: the defaults)
         self._lock = threading.Lock()
         self._workspace: Workspace | None = None
         self._estate: Estate | None = None
@@ -86,7 +87,7 @@ class LibrarySource:
             if self._freshness is None:
                 from opskit.estate.freshness import Freshness
 
-                self._freshness = Freshness()
+                self._freshness = Freshness(self.paces)
             return self._freshness
 
     def api_calls(self) -> int:
