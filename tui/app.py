@@ -159,12 +159,15 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
             self.load_journal()
 
     def _read_env(self, env: str) -> None:
-        try:
-            snapshot = self.source.overview(env)
-        except OpskitError as error:
-            self.post_message(EnvFailed(env, str(error)))
-            return
-        self.post_message(EnvArrived(env, snapshot, self.source.api_calls()))
+        for _ in range(2):  # a staged first read (services first) is completed at once
+            try:
+                snapshot = self.source.overview(env)
+            except OpskitError as error:
+                self.post_message(EnvFailed(env, str(error)))
+                return
+            self.post_message(EnvArrived(env, snapshot, self.source.api_calls()))
+            if not self.source.partial(env):
+                return
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name.startswith("refresh-") and event.state in (

@@ -87,7 +87,7 @@ class LibrarySource:
             if self._freshness is None:
                 from opskit.estate.freshness import Freshness
 
-                self._freshness = Freshness(self.paces)
+                self._freshness = Freshness(self.paces, staged=True)
             return self._freshness
 
     def api_calls(self) -> int:
@@ -99,6 +99,9 @@ class LibrarySource:
         """``env`` at overview depth: services every time, the other families at their
         own pace (``opskit.estate.freshness``), reusing the previous read's rest."""
         return self._estate_ready().snapshot([env], refresh=self.freshness)
+
+    def partial(self, env: str) -> bool:
+        return self.freshness.partial(env)
 
     def expire(self, env: str | None = None) -> None:
         self.freshness.expire(env)

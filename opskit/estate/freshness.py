@@ -64,15 +64,22 @@ class Due:
 
 
 ALL = frozenset(Family)
+FIRST = frozenset({Family.clusters, Family.services})  # a staged first read: the matrix
 
 
 class Freshness:
     """The refresh schedule of one dashboard: when each family of each environment and
     region was last read, and that read, to reuse. Thread-safe (reads run in workers)."""
 
-    def __init__(self, paces: Paces | None = None, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        paces: Paces | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        staged: bool = False,
+    ) -> None:
         self.paces = paces or Paces()
         self.clock = clock
+        self.staged = staged  # first read: clusters and services only, the rest right after
         self._read_at: dict[tuple[str, str], dict[Family, float]] = {}
         self._raw: dict[tuple[str, str], RawRegion] = {}
         self._lock = threading.Lock()
@@ -81,6 +88,10 @@ class Freshness:
         """The families of ``env``/``region`` to read now, with the previous read."""
         with self._lock:
             previous = self._raw.get((env, region))
+            if previous is None and self.staged:
+                from opskit.estate.region import RawRegion
+
+                return Due(FIRST, RawRegion(env, region))
             if previous is None:
                 return Due(ALL)
             read_at = self._read_at.get((env, region), {})
@@ -108,6 +119,13 @@ class Freshness:
                 if env is None or name == env:
                     for family in wanted:
                         stamps.pop(family, None)
+
+    def partial(self, env: str) -> bool:
+        """True when ``env`` was read, but only in part (a staged first read): some family
+        was never read yet (Route53 aside: only the primary region reads it)."""
+        with self._lock:
+            stamps = [s for (name, _), s in self._read_at.items() if name == env]
+            return any(not set(s) >= ALL - {Family.dns} for s in stamps)
 
     def last(self, env: str) -> Mapping[Family, float]:
         """When each family of ``env`` was last read (the earliest over its regions)."""

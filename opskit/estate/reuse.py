@@ -63,8 +63,8 @@ def run_due(read: RegionRead, previous: RawRegion) -> RawRegion:
 def _cluster(read: RegionRead, ecs: EcsReader, arn: str, previous: RawRegion) -> None:
     """One cluster's services; its tasks and hosts too when due or when the services moved."""
     read._services(ecs, arn)
-    known = previous.services.get(arn)
-    moved = known is None or services_moved(known, read.raw.services.get(arn, []))
+    known = previous.services.get(arn)  # None: a cluster new to this schedule
+    moved = known is not None and services_moved(known, read.raw.services.get(arn, []))
     if moved or Family.hosts in read.due.families:
         read._instances(ecs, arn)
     else:

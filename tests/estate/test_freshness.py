@@ -117,3 +117,17 @@ def test_tasks_are_worth_reading_when_counts_or_deployments_move() -> None:
     assert services_moved(before, [service(deployments=[new, *service()["deployments"]])])
     assert services_moved(before, [service(), service(serviceArn="arn:...:service/app/web")])
     assert services_moved(before, [])
+
+
+def test_a_staged_first_read_is_the_matrix_then_everything_else() -> None:
+    clock = Clock()
+    fresh = Freshness(Paces(), clock, staged=True)
+    first = fresh.due("dev", "eu-west-1")
+    assert first.families == {Family.services, Family.clusters}
+    assert first.previous is not None and not first.previous.services  # nothing to reuse
+    assert not fresh.partial("dev")  # never read yet: nothing to complete
+    fresh.done("dev", "eu-west-1", RawRegion("dev", "eu-west-1"), first.families)
+    assert fresh.partial("dev")
+    clock.now += 0.5  # the rest, straight after: every family never read is due
+    assert read(fresh) == ALL - {Family.clusters}
+    assert not fresh.partial("dev")

@@ -59,7 +59,9 @@ async def test_a_change_shows_at_the_next_tick_and_balancers_wait(
     cluster = next(c for c in clusters if services[c])
     arn = services[cluster][0]
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+        await loaded(pilot)  # services first (a staged first read), the rest straight after
+        await until(pilot, lambda: not source.partial("dev"), LONG)
+        await tick(pilot, app)  # past the second read
         calls = source.workspace.accounts.calls
         start = calls.by_operation()
         for _ in range(3):

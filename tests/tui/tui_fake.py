@@ -77,6 +77,9 @@ class FakeSource:
             return sample.snapshot(sample.failed(env, self.errors[env]))
         return sample.snapshot(sample.environment(env))
 
+    def partial(self, env: str) -> bool:
+        return False
+
     def expire(self, env: str | None = None) -> None:
         self.expired.append(env)
 
