@@ -42,7 +42,7 @@ class Paces:
     """Seconds between reads of each family (services: every read)."""
 
     tasks: float = 30.0
-    hosts: float = 60.0
+    hosts: float = 120.0
     clusters: float = 180.0
     metrics: float = 60.0  # one CloudWatch period
     network: float = 180.0
