@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import ClassVar
@@ -62,6 +63,8 @@ from tui.workers import ReportsWorkerErrors, describe
 
 COALESCE_SECONDS = 1.0  # later reads arriving within this are drawn together
 ERROR_SECONDS = 60.0  # how long a worker's error stays on the status bar
+HIDDEN_SECONDS = 30.0  # environments the current screen does not show refresh this often
+JOURNAL_SECONDS = 15.0  # the journal (others' changes) is re-read this often
 
 
 class OpskitApp(ReportsWorkerErrors, App[int]):
@@ -86,6 +89,7 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
         self.settings = settings
         self.outcomes: list[tuple[Plan, Outcome]] = []  # this session's changes, for the feed
         self._inflight: set[str] = set()
+        self._read_at: dict[str, float] = {}  # env (or "journal") -> when its last read began
         self._pending: EstateView | None = None
         self._pending_timer: Timer | None = None
         self.keymap: dict[str, str] = {}
@@ -127,14 +131,23 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
 
     # -- refresh ---------------------------------------------------------------------
 
-    def refresh_estate(self) -> None:
-        """Start a read of every environment not already being read, and the journal."""
+    def refresh_estate(self, everything: bool = False) -> None:
+        """Start a read of every environment not already being read, and the journal.
+
+        Environments the current screen does not show (another environment's screen is
+        open) are read every ``HIDDEN_SECONDS`` only; ``everything`` reads them all now."""
         if self.user == "connecting…":
             return
+        now = time.monotonic()
+        shown = getattr(self.screen, "env", None)
         for env in self.settings.envs:
-            if env in self._inflight:
+            hidden = shown is not None and env != shown
+            if env in self._inflight or (
+                hidden and not everything and now - self._read_at.get(env, -1e9) < HIDDEN_SECONDS
+            ):
                 continue
             self._inflight.add(env)
+            self._read_at[env] = now
             self.run_worker(
                 partial(self._read_env, env),
                 name=f"refresh-{env}",
@@ -144,15 +157,20 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
                 exclusive=True,
                 exit_on_error=False,
             )
-        self.load_journal()
+        if everything or now - self._read_at.get("journal", -1e9) >= JOURNAL_SECONDS:
+            self._read_at["journal"] = now
+            self.load_journal()
 
     def _read_env(self, env: str) -> None:
-        try:
-            snapshot = self.source.overview(env)
-        except OpskitError as error:
-            self.post_message(EnvFailed(env, str(error)))
-            return
-        self.post_message(EnvArrived(env, snapshot, self.source.api_calls()))
+        for _ in range(2):  # a staged first read (services first) is completed at once
+            try:
+                snapshot = self.source.overview(env)
+            except OpskitError as error:
+                self.post_message(EnvFailed(env, str(error)))
+                return
+            self.post_message(EnvArrived(env, snapshot, self.source.api_calls()))
+            if not self.source.partial(env):
+                return
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name.startswith("refresh-") and event.state in (
@@ -209,8 +227,10 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
             self.journal = entries
 
     def action_refresh_now(self) -> None:
+        """ctrl+r: re-read every part of every environment now, not only the live ones."""
         self.notify("refreshing…", timeout=1.5)
-        self.refresh_estate()
+        self.source.expire(None)
+        self.refresh_estate(everything=True)
         self._refresh_screen()
 
     def _refresh_screen(self) -> None:
@@ -339,7 +359,8 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
             severity="information" if message.outcome.ok else "error",
             timeout=8,
         )
-        self.refresh_estate()
+        self.source.expire(message.plan.env)  # what the change touched is read again at once
+        self.refresh_estate(everything=True)
         self._refresh_screen()
 
     # -- what screens ask for (messages up) ---------------------------------------------

@@ -8,13 +8,11 @@ the worker threads that first need them, never before the first frame.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,32 +21,30 @@ from opskit.changes.plan import Plan
 from opskit.config import Config
 from opskit.errors import OpskitError, UsageError
 from opskit.estate import EnvironmentState, ServiceState, Snapshot, TargetGroupState
-from tui.carry import carry_utilization
 from tui.source import ActionKind, ActionRequest, LogBatch, LogLine, Outcome, Progress
 
 if TYPE_CHECKING:
     from opskit.changes import Change, Engine
     from opskit.estate.collect import Estate
+    from opskit.estate.freshness import Freshness, Paces
     from opskit.estate.logs import LogSource
     from opskit.workspace import Workspace
 
 FIRST_LOGS = dt.timedelta(minutes=10)
 TASK_LOGS = dt.timedelta(hours=1)  # one task's logs: as long as ECS keeps a stopped task
-METRICS_SECONDS = 60.0  # CloudWatch's utilization points are a minute apart
 
 
 class LibrarySource:
     """The dashboard's door to opskit; every method runs in a worker thread."""
 
-    def __init__(self, config: Config, user: str | None = None) -> None:
+    def __init__(self, config: Config, user: str | None = None, paces: Paces | None = None) -> None:
         self.config = config
         self.user = user
+        self.paces = paces  # how often each family is re-read (None: the defaults)
         self._lock = threading.Lock()
         self._workspace: Workspace | None = None
         self._estate: Estate | None = None
-        self._light: Estate | None = None  # the same reads without metrics
-        self._metrics_at: dict[str, float] = {}
-        self._last: dict[str, EnvironmentState] = {}
+        self._freshness: Freshness | None = None  # what each refresh re-reads
         self._journal_seen: tuple[int, int] = (-1, -1)
         self._journal: list[ChangeEntry] = []
         self._log_sources: dict[tuple[str, str, str | None], list[LogSource]] = {}
@@ -77,15 +73,23 @@ class LibrarySource:
                 )
             return self._workspace
 
-    def _estate_ready(self, utilization: bool = True) -> Estate:
+    def _estate_ready(self) -> Estate:
         workspace = self.workspace
         with self._lock:
-            if self._estate is None or self._light is None:
+            if self._estate is None:
                 from opskit.estate.collect import Estate
 
                 self._estate = Estate(workspace.accounts)
-                self._light = Estate(workspace.accounts, utilization=False)
-            return self._estate if utilization else self._light
+            return self._estate
+
+    @property
+    def freshness(self) -> Freshness:
+        with self._lock:
+            if self._freshness is None:
+                from opskit.estate.freshness import Freshness
+
+                self._freshness = Freshness(self.paces, staged=True)
+            return self._freshness
 
     def api_calls(self) -> int:
         return self.workspace.accounts.calls.total
@@ -93,28 +97,21 @@ class LibrarySource:
     # -- reading -----------------------------------------------------------------------
 
     def overview(self, env: str) -> Snapshot:
-        """``env`` at overview depth; utilization series are read at most once a minute
-        and carried over in between (see ``tui.carry``)."""
-        now = time.monotonic()
-        known = self._last.get(env)
-        fresh = known is None or now - self._metrics_at.get(env, 0.0) >= METRICS_SECONDS
-        snapshot = self._estate_ready(utilization=fresh).snapshot([env])
-        state = snapshot.env(env)
-        if state is None or state.error:
-            return snapshot
-        if fresh:
-            self._metrics_at[env] = now
-        elif known is not None:
-            state = carry_utilization(state, known)
-            snapshot = dataclasses.replace(snapshot, environments=(state,))
-        self._last[env] = state
-        return snapshot
+        """``env`` at overview depth: services every time, the other families at their
+        own pace (``opskit.estate.freshness``), reusing the previous read's rest."""
+        return self._estate_ready().snapshot([env], refresh=self.freshness)
+
+    def partial(self, env: str) -> bool:
+        return self.freshness.partial(env)
+
+    def expire(self, env: str | None = None) -> None:
+        self.freshness.expire(env)
 
     def detail(self, env: str, service: str) -> ServiceState:
         return self._estate_ready().service(env, service)
 
     def targets(self, env: EnvironmentState) -> tuple[TargetGroupState, ...]:
-        return self._estate_ready(utilization=False).targets(env)
+        return self._estate_ready().targets(env)
 
     def raw(self, env: str, service: str, cluster: str, task: str | None) -> Any:
         from opskit.estate.raw import describe_service, describe_task

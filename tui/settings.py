@@ -26,7 +26,7 @@ class Settings:
     clock: Callable[[], dt.datetime] = utc_now
     spend_seconds: float = 600.0
     follow_seconds: float = 2.0
-    detail_seconds: float | None = None  # service screen refresh (default: the refresh)
+    detail_seconds: float | None = None  # service detail refresh (default: 15 s, tui.live)
 
     @classmethod
     def from_config(

@@ -100,6 +100,16 @@ class Source(Protocol):
         """One environment at overview depth; a failed one carries its ``error``."""
         ...
 
+    def partial(self, env: str) -> bool:
+        """True while part of ``env`` was never read: its first read is staged (services
+        first, on screen at once), and the app reads the rest straight after."""
+        ...
+
+    def expire(self, env: str | None = None) -> None:
+        """Re-read every part of ``env`` (None: of all) at its next refresh, not only the
+        live ones: after a change, and on ctrl+r."""
+        ...
+
     def detail(self, env: str, service: str) -> ServiceState:
         """One service at detail depth (targets, task definition, stopped tasks, events)."""
         ...

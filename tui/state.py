@@ -146,4 +146,13 @@ def _merge(status: EnvStatus, got: EnvironmentState, seconds: float) -> EnvStatu
     )
     if got.error and not got.clusters:
         return read  # nothing read: keep the last good data beside the error
-    return dataclasses.replace(read, state=got, updated_at=got.fetched_at)
+    state = got
+    if status.state is not None and same_estate(status.state, got):
+        state = status.state  # nothing moved: the same object, so screens skip redrawing it
+    return dataclasses.replace(read, state=state, updated_at=got.fetched_at)
+
+
+def same_estate(old: EnvironmentState, new: EnvironmentState) -> bool:
+    """True when ``new`` holds what ``old`` holds (only when and how it was read differ)."""
+    same = dataclasses.replace(new, fetched_at=old.fetched_at, calls=old.calls, seconds=old.seconds)
+    return same == old

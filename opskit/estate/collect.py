@@ -23,6 +23,7 @@ from opskit.config import Config
 from opskit.errors import OpskitError, one_line
 from opskit.estate import parse
 from opskit.estate.assemble import RegionState, assemble
+from opskit.estate.freshness import Freshness
 from opskit.estate.metrics import MetricsSource, metrics_source
 from opskit.estate.model import (
     Depth,
@@ -68,8 +69,11 @@ class Estate:
         end = now.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
         return end - dt.timedelta(hours=self.hours), end
 
-    def snapshot(self, envs: Sequence[str] | None = None) -> Snapshot:
-        """Every named environment (default: all) at overview depth."""
+    def snapshot(
+        self, envs: Sequence[str] | None = None, refresh: Freshness | None = None
+    ) -> Snapshot:
+        """Every named environment (default: all) at overview depth; with ``refresh``
+        (a dashboard's schedule) only the families that are due, the rest reused."""
         names = list(envs) if envs else self.config.env_names()
         for name in names:
             self.config.environment(name)
@@ -82,7 +86,7 @@ class Estate:
             ThreadPoolExecutor(len(pairs), thread_name_prefix="env") as envs_pool,
         ):
             futures = {
-                pair: envs_pool.submit(self._read_region, pair[0], pair[1], pool, window)
+                pair: envs_pool.submit(self._read_region, pair[0], pair[1], pool, window, refresh)
                 for pair in pairs
             }
             answers = {pair: future.result() for pair, future in futures.items()}
@@ -141,8 +145,10 @@ class Estate:
         region: str,
         pool: ThreadPoolExecutor,
         window: tuple[dt.datetime, dt.datetime],
+        refresh: Freshness | None = None,
     ) -> RawRegion:
         primary = region == self.config.environment(env).region
+        due = refresh.due(env, region) if refresh is not None else None
         read = RegionRead(
             self.accounts,
             env,
@@ -151,6 +157,7 @@ class Estate:
             metrics=self.metrics,
             window=window,
             dns=primary,  # Route53 is global: read it once per account
+            due=due,
         )
         began = time.perf_counter()
         try:
@@ -159,6 +166,8 @@ class Estate:
             read.raw.errors[:] = [str(error)]
             unread_whole(read.raw, error, dns=primary, metrics=self.metrics is not None)
         read.raw.seconds = time.perf_counter() - began
+        if refresh is not None and due is not None and not read.raw.errors:
+            refresh.done(env, region, read.raw, read.read)  # a failed read: all due again
         return read.raw
 
     def _environment(

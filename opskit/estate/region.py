@@ -27,6 +27,7 @@ from opskit.aws.ecs import (
 from opskit.aws.elbv2 import ElbReader
 from opskit.aws.route53 import DnsReader
 from opskit.errors import OpskitError
+from opskit.estate.freshness import ALL, Due, Family
 from opskit.estate.metrics import CPU, MEMORY, UNHEALTHY, MetricQuery, MetricsSource
 from opskit.estate.model import ScheduledTask, Series
 
@@ -95,17 +96,25 @@ class RegionRead:
         metrics: MetricsSource | None,
         window: tuple[dt.datetime, dt.datetime],
         dns: bool,
+        due: Due | None = None,
     ) -> None:
         self.accounts, self.env, self.region = accounts, env, region
         self.pool, self.metrics, self.window, self.with_dns = pool, metrics, window, dns
         self.where = f"{env} ({region})"
         self.raw = RawRegion(env, region)
+        self.due = due or Due(ALL)  # what to fetch; the rest is reused (opskit.estate.freshness)
+        self.read: set[Family] = set()  # the families this read fetched
 
     def client(self, service: str) -> Any:
         return self.accounts.client(self.env, service, region=self.region)
 
     def run(self) -> RawRegion:
         """Everything at overview depth; raises OpskitError only if nothing can be read."""
+        from opskit.estate.reuse import run_due
+
+        if self.due.previous is not None:
+            return run_due(self, self.due.previous)
+        self.read = set(ALL)
         ecs = EcsReader(self.client("ecs"), self.where)
         elb = ElbReader(self.client("elbv2"), self.where)
         with ThreadPoolExecutor(max_workers=16, thread_name_prefix=f"{self.env}") as chains:

@@ -65,6 +65,7 @@ class FakeSource:
         self.planned: list[ActionRequest] = []
         self.applied: list[tuple[Plan, str | None]] = []
         self.calls = 0
+        self.expired: list[str | None] = []
 
     def connect(self) -> str:
         return "sandbox user alice"
@@ -76,6 +77,12 @@ class FakeSource:
         if env in self.errors:
             return sample.snapshot(sample.failed(env, self.errors[env]))
         return sample.snapshot(sample.environment(env))
+
+    def partial(self, env: str) -> bool:
+        return False
+
+    def expire(self, env: str | None = None) -> None:
+        self.expired.append(env)
 
     def detail(self, env: str, service: str) -> ServiceState:
         self.calls += 5

@@ -39,6 +39,7 @@ class OverviewScreen(DashScreen):
     def __init__(self) -> None:
         super().__init__()
         self.wide: bool | None = None  # None: decided by the width
+        self._shown: tuple[object, ...] = ()  # filter, width, size, journal, states last drawn
 
     def body(self) -> Iterable[Widget]:
         with Horizontal(id="env-cards"):
@@ -66,6 +67,20 @@ class OverviewScreen(DashScreen):
             card.status = status
             card.spend = spend.get(status.name)
             card.locked = self.dash.change_block(status.name)
+        shown = (
+            self.needle,
+            self._is_wide(),
+            self.size,
+            self.dash.journal,
+            *(e.state for e in view.envs),
+        )
+        if (
+            len(shown) == len(self._shown)
+            and shown[:3] == self._shown[:3]
+            and all(a is b for a, b in zip(shown[3:], self._shown[3:], strict=True))
+        ):
+            return  # nothing moved (same objects): the table and the feed stay as they are
+        self._shown = shown
         self.query_one(EstateTable).show(view, self.needle, self._is_wide())
         self.set_class(self.size.height >= TALL, "-tall")
         if self.size.height >= TALL:

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from opskit.estate import EnvironmentState, ServiceState, TaskState
 from tui import bindings
 from tui.format import ago, count_cell, health_words
+from tui.live import DETAIL_SECONDS, live_detail
 from tui.messages import ChangeRequested, DetailArrived, DetailWanted, RawWanted
 from tui.screens.base import DashScreen
 from tui.screens.service_tabs import (
@@ -107,12 +108,14 @@ class ServiceScreen(DashScreen):
     def ready(self) -> None:
         self.query_one("#tasks", KeyedTable).focus()
         self.reread()
-        every = self.dash.settings.detail_seconds or self.dash.settings.refresh_seconds
+        every = self.dash.settings.detail_seconds or max(
+            DETAIL_SECONDS, self.dash.settings.refresh_seconds
+        )
         self.set_interval(every, self.reread)
 
     def reread(self) -> None:
-        """Read this service at detail depth (again)."""
-        if self.dash.user != "connecting…":
+        """Read this service at detail depth (again), unless another screen hides it."""
+        if self.dash.user != "connecting…" and self.is_current:
             self.post_message(DetailWanted(self.env or "", self.address))
 
     def on_detail_arrived(self, message: DetailArrived) -> None:
@@ -125,8 +128,8 @@ class ServiceScreen(DashScreen):
         if status is None or status.state is None:
             return None
         cluster = status.state.cluster(self.cluster) if self.cluster else None
-        named = cluster.service(self.service) if cluster else status.state.service(self.service)
-        service = self.detail or named
+        live = cluster.service(self.service) if cluster else status.state.service(self.service)
+        service = live_detail(self.detail, live) if self.detail else live
         return (status.state, service) if service else None
 
     def current(self) -> ServiceState | None:

@@ -42,6 +42,8 @@ class EnvCard(Vertical):
         super().__init__(id=f"env-{status.name}", classes="env-card")
         self.set_reactive(EnvCard.status, status)
         self._summary: EnvSummary | None = None
+        self._drawn: tuple[object, ...] = ()  # the state, error and loading the body shows
+        self._age_text = ""
         self.styles.border = ("round", status.colour)
         self.border_title = f"[b]{status.name}[/b]"
 
@@ -53,6 +55,17 @@ class EnvCard(Vertical):
         self._draw()
 
     def watch_status(self, status: EnvStatus | None) -> None:
+        drawn: tuple[object, ...] = (status.error, status.loading, status.state) if status else ()
+        if (
+            drawn
+            and len(self._drawn) == 3
+            and drawn[:2] == self._drawn[:2]
+            and drawn[2] is self._drawn[2]
+            and self.is_mounted
+        ):
+            self._draw_age()  # a read where nothing moved: only the age line can change
+            return
+        self._drawn = drawn
         if status is not None:
             # Rolled up once per read, not on every tick of the clock.
             self._summary = env_summary(status.state) if status.state is not None else None
@@ -62,8 +75,16 @@ class EnvCard(Vertical):
         self._draw()
 
     def watch_now(self) -> None:
-        if self.is_mounted:  # one line, always one line high: no layout needed
-            self.query_one(".card-age", Static).update(self._age(), layout=False)
+        self._draw_age()
+
+    def _draw_age(self) -> None:
+        """The age line, redrawn only when its text changed (one line: no layout)."""
+        if not self.is_mounted:
+            return
+        age = self._age()
+        if age.plain != self._age_text or not age.plain:
+            self._age_text = age.plain
+            self.query_one(".card-age", Static).update(age, layout=False)
 
     def watch_spend(self) -> None:
         self._draw()
@@ -77,7 +98,9 @@ class EnvCard(Vertical):
 
     def _draw(self) -> None:
         if self.is_mounted:  # the card's size is fixed by CSS: no layout needed
-            self.query_one(".card-age", Static).update(self._age(), layout=False)
+            age = self._age()
+            self._age_text = age.plain
+            self.query_one(".card-age", Static).update(age, layout=False)
             self.query_one(".card-body", Static).update(self._body(), layout=False)
 
     def _width(self) -> int:
