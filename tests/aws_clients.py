@@ -54,9 +54,15 @@ class AwsAs:
             return self._credentials[key]
 
     def client(
-        self, service: str, env: str | None = None, access: str = "read", retries: int = 2
+        self,
+        service: str,
+        env: str | None = None,
+        access: str = "read",
+        retries: int = 2,
+        region: str | None = None,
     ) -> Any:
-        key = (service, env, access, retries)
+        """``region``: the sandbox's (the ops region) unless named."""
+        key = (service, env, access, retries, region)
         if key in self._clients:
             return self._clients[key]
         import boto3
@@ -69,7 +75,7 @@ class AwsAs:
             creds = self.credentials(env, access)
             client = boto3.session.Session().client(
                 service,
-                region_name=self.info.region,
+                region_name=region or self.info.region,
                 endpoint_url=self.info.endpoint_url,
                 aws_access_key_id=creds["AccessKeyId"],
                 aws_secret_access_key=creds["SecretAccessKey"],

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from types_boto3_ecs.type_defs import (
         ClusterTypeDef,
         ContainerInstanceTypeDef,
+        DeploymentConfigurationTypeDef,
         ServiceTypeDef,
         TagTypeDef,
         TaskDefinitionTypeDef,
@@ -214,7 +215,7 @@ def update_service(
     task_definition: str | None = None,
     desired_count: int | None = None,
     force_new_deployment: bool = False,
-    deployment_configuration: Mapping[str, Any] | None = None,
+    deployment_configuration: DeploymentConfigurationTypeDef | None = None,
 ) -> ServiceTypeDef:
     """UpdateService with only the given settings; returns the updated service."""
     kwargs: dict[str, Any] = {"cluster": cluster, "service": service}

@@ -9,13 +9,16 @@ is as it was) or ``failed`` (even the way back did not settle).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from opskit.aws import ecs as aws_ecs
 from opskit.changes.policy import max_percent
 from opskit.changes.protocol import Applied, ChangeContext, Result
 from opskit.changes.targets import ServiceRef
 from opskit.changes.waiting import Watch, short_td, wait_settled
+
+if TYPE_CHECKING:
+    from types_boto3_ecs.type_defs import DeploymentConfigurationTypeDef
 
 
 def switch(ctx: ChangeContext, ref: ServiceRef, task_definition: str) -> str:
@@ -26,14 +29,17 @@ def switch(ctx: ChangeContext, ref: ServiceRef, task_definition: str) -> str:
     and ``minimumHealthyPercent`` to 100 (none stopped before its replacement is healthy).
     """
     ecs = ctx.writer(ref.env, "ecs", ref.where)
-    configuration = None
+    configuration: DeploymentConfigurationTypeDef | None = None
     if ref.env in ctx.config.changes.policy:
         reader = ctx.reader(ref.env, "ecs", ref.where)
         live = aws_ecs.describe_service(reader, ref.cluster, ref.service)
         limit = max_percent(ctx.config, ref.env, int(live.get("desiredCount", 0)))
         if limit is not None:
             current = dict(live.get("deploymentConfiguration") or {})
-            configuration = {**current, "maximumPercent": limit, "minimumHealthyPercent": 100}
+            configuration = cast(
+                "DeploymentConfigurationTypeDef",
+                {**current, "maximumPercent": limit, "minimumHealthyPercent": 100},
+            )
     service = aws_ecs.update_service(
         ecs,
         ref.cluster,

@@ -31,9 +31,8 @@ from opskit.estate.model import (
     TaskState,
     Utilization,
 )
+from opskit.estate.raw_region import RawRegion, Routes
 from opskit.estate.region import (
-    RawRegion,
-    Routes,
     cluster_key,
     instance_key,
     service_key,

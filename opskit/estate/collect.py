@@ -36,7 +36,9 @@ from opskit.estate.model import (
     Unread,
 )
 from opskit.estate.parse import dns_host
-from opskit.estate.region import RawRegion, RegionRead
+from opskit.estate.raw_region import RawRegion
+from opskit.estate.region import RegionRead
+from opskit.estate.reuse import run_due
 
 if TYPE_CHECKING:
     from opskit.accounts import Accounts
@@ -161,7 +163,10 @@ class Estate:
         )
         began = time.perf_counter()
         try:
-            read.run()
+            if due is not None and due.previous is not None:
+                run_due(read, due.previous)  # only what is due; the rest from the last read
+            else:
+                read.run()
         except OpskitError as error:  # nothing of the region could be read: one reason
             read.raw.errors[:] = [str(error)]
             unread_whole(read.raw, error, dns=primary, metrics=self.metrics is not None)

@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from opskit.estate.region import RawRegion
+    from opskit.estate.raw_region import RawRegion
 
 
 class Family(StrEnum):
@@ -89,7 +89,7 @@ class Freshness:
         with self._lock:
             previous = self._raw.get((env, region))
             if previous is None and self.staged:
-                from opskit.estate.region import RawRegion
+                from opskit.estate.raw_region import RawRegion
 
                 return Due(FIRST, RawRegion(env, region))
             if previous is None:

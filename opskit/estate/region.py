@@ -10,10 +10,8 @@ deadlock. A failing part is recorded in ``errors`` and the rest still arrives.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from opskit.aws.ecs import (
@@ -29,42 +27,9 @@ from opskit.aws.route53 import DnsReader
 from opskit.errors import OpskitError
 from opskit.estate.freshness import ALL, Due, Family
 from opskit.estate.metrics import CPU, MEMORY, UNHEALTHY, MetricQuery, MetricsSource
-from opskit.estate.model import ScheduledTask, Series
+from opskit.estate.raw_region import AwsDict, RawRegion
 
-AwsDict = Mapping[str, Any]
 T = TypeVar("T")
-
-
-@dataclass
-class Routes:
-    """Which target groups a host name reaches, from listener rules and default actions."""
-
-    by_host: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    by_balancer: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-
-
-@dataclass
-class RawRegion:
-    """What AWS answered for one environment and region (plain AWS shapes)."""
-
-    env: str
-    region: str
-    clusters: list[AwsDict] = field(default_factory=list)
-    services: dict[str, list[AwsDict]] = field(default_factory=dict)  # by cluster ARN
-    tasks: dict[str, list[AwsDict]] = field(default_factory=dict)
-    instances: dict[str, list[AwsDict]] = field(default_factory=dict)
-    load_balancers: list[AwsDict] = field(default_factory=list)
-    target_groups: list[AwsDict] = field(default_factory=list)
-    routes: Routes = field(default_factory=Routes)
-    zones: list[tuple[str, list[AwsDict]]] = field(default_factory=list)
-    series: dict[str, Series] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    latest: dict[str, int] = field(default_factory=dict)  # family -> newest ACTIVE revision
-    schedules: list[ScheduledTask] | None = field(default_factory=list)  # None: unknown
-    warnings: list[str] = field(default_factory=list)  # unknown parts that fail nothing
-
-    failed: dict[str, OpskitError] = field(default_factory=dict)  # API family -> first failure
 
 
 def cluster_key(cluster: str, metric: str) -> str:
@@ -109,11 +74,9 @@ class RegionRead:
         return self.accounts.client(self.env, service, region=self.region)
 
     def run(self) -> RawRegion:
-        """Everything at overview depth; raises OpskitError only if nothing can be read."""
-        from opskit.estate.reuse import run_due
+        """Everything at overview depth; raises OpskitError only if nothing can be read.
 
-        if self.due.previous is not None:
-            return run_due(self, self.due.previous)
+        (A repeated read that fetches only what is due is ``opskit.estate.reuse.run_due``.)"""
         self.read = set(ALL)
         ecs = EcsReader(self.client("ecs"), self.where)
         elb = ElbReader(self.client("elbv2"), self.where)

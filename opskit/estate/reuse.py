@@ -17,7 +17,8 @@ from opskit.aws.elbv2 import ElbReader
 from opskit.estate.freshness import Family, services_moved
 
 if TYPE_CHECKING:
-    from opskit.estate.region import RawRegion, RegionRead
+    from opskit.estate.raw_region import RawRegion
+    from opskit.estate.region import RegionRead
 
 
 def run_due(read: RegionRead, previous: RawRegion) -> RawRegion:
@@ -57,6 +58,11 @@ def run_due(read: RegionRead, previous: RawRegion) -> RawRegion:
             chains.submit(read._guard, "metrics", read._utilization, needed)
         else:
             raw.series = dict(previous.series)
+        if Family.clusters in due.families:  # revisions and schedules at the clusters' pace
+            chains.submit(read._soft, "revisions", read._revisions, ecs, listed)
+            chains.submit(read._soft, "schedules", read._schedules)
+        else:
+            raw.latest, raw.schedules = dict(previous.latest), previous.schedules
     return raw
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from opskit.estate.freshness import ALL, Family, Freshness, Paces, services_moved
-from opskit.estate.region import RawRegion
+from opskit.estate.raw_region import RawRegion
 
 
 class Clock:

@@ -11,7 +11,7 @@ from typing import Any
 from opskit.config import load_config
 from opskit.estate.assemble import assemble
 from opskit.estate.model import ScheduledTask, ServiceState
-from opskit.estate.region import RawRegion
+from opskit.estate.raw_region import RawRegion
 from opskit.estate.schedules import by_cluster, cluster_of
 
 CONFIG = Path(__file__).resolve().parents[2] / "environments.toml"

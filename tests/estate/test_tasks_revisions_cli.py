@@ -167,15 +167,19 @@ def test_services_behind_their_latest_revision(
     sandbox_env: dict[str, str], alice: Any, config: Config
 ) -> None:
     expected = set()
-    for env in ENVS:
-        ecs = alice.client("ecs", env=env)
-        for name, spec in config.services_in(env).items():
-            cluster = config.cluster_name(spec.cluster)
-            running = ecs.describe_services(cluster=cluster, services=[name])["services"][0]
-            revision = int(running["taskDefinition"].rsplit(":", 1)[1])
-            latest = latest_active(ecs, name)
-            if latest > revision:
-                expected.add((env, name, f"running :{revision}, latest :{latest}"))
+    for env in ENVS:  # every live service of every region, read with boto3
+        for region in config.environment(env).regions:
+            ecs = alice.client("ecs", env=env, region=region)
+            for cluster in ecs.list_clusters()["clusterArns"]:
+                arns = ecs.list_services(cluster=cluster, maxResults=100)["serviceArns"]
+                for i in range(0, len(arns), 10):
+                    found = ecs.describe_services(cluster=cluster, services=arns[i : i + 10])
+                    for running in found["services"]:
+                        family, revision = running["taskDefinition"].rsplit("/", 1)[1].split(":")
+                        latest = latest_active(ecs, family)
+                        if latest > int(revision):
+                            name = running["serviceName"]
+                            expected.add((env, name, f"running :{revision}, latest :{latest}"))
     assert ("stage", "billing", "running :1, latest :2") in expected  # the seeded one
     rows = ok_json(sandbox_env, "ls", "services", "--behind")
     assert {(r["env"], r["service"], r["behind"]) for r in rows} == expected
@@ -186,7 +190,9 @@ def test_services_behind_their_latest_revision(
     assert (shown["latest_revision"], shown["task_definition"]) == (2, "billing:1")
     table = opskit(sandbox_env, "show", "billing", "--env", "stage")
     assert "running :1, latest :2" in table.stdout
-    drift = ok_json(sandbox_env, "drift", "stage", "prod")
+    compared = opskit(sandbox_env, "drift", "stage", "prod", "-o", "json")
+    assert compared.returncode == 9, compared.stderr  # differences found
+    drift = json.loads(compared.stdout)
     found = [d for d in drift["differences"] if d["what"] == "revision"]
     assert found == [{"service": "billing", "what": "revision", "a": "running :1, latest :2",
                       "b": "running :1 (latest)"}]  # fmt: skip
