@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from opskit.accounts.login import Login
+from opskit.accounts.login import Login, profile_session
 from opskit.aws.ecs import EcsReader
 from opskit.aws.errors import error_code, is_denied, translate
 from opskit.aws.organizations import Account, OrgReader
@@ -210,7 +210,7 @@ def home_region(login: Login) -> str | None:
     import boto3
 
     if login.kind in ("profile", "sso"):
-        return boto3.Session(profile_name=login.profile).region_name
+        return str(profile_session(login.profile).region_name or "") or None
     return boto3.Session().region_name
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from opskit.config.model import Config
+from opskit.errors import AuthError
 
 if TYPE_CHECKING:
     import boto3
@@ -46,5 +47,16 @@ class Login:
                 region_name=region,
             )
         if self.kind in ("profile", "sso"):
-            return boto3.Session(profile_name=self.profile, region_name=region)
+            return profile_session(self.profile, region)
         return boto3.Session(region_name=region)
+
+
+def profile_session(profile: str | None, region: str | None = None) -> boto3.Session:
+    """A boto3 session of a named profile; AuthError (exit 4) naming it when it is unknown."""
+    import boto3
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        return boto3.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound:
+        raise AuthError(f"AWS profile '{profile}' not found in the AWS config files") from None

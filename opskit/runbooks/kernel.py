@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from opskit.errors import UsageError
+
 KERNEL_NAME = "opskit"
 KERNEL_LOG = "kernel.log"
 DISPLAY_NAME = "Python (opskit)"
@@ -79,10 +81,13 @@ def install(prefix: Path | None = None) -> Path:
             return folder
     except (OSError, ValueError):
         pass
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(wanted, indent=1) + "\n")
-    os.replace(tmp, path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(wanted, indent=1) + "\n")
+        os.replace(tmp, path)
+    except OSError as error:  # a prefix that is a file, not writable…: a bad --prefix
+        raise UsageError(f"cannot register the kernel in {folder}: {error.strerror}") from None
     return folder
 
 
@@ -91,7 +96,7 @@ def install_quietly() -> Path | None:
     ``opskit runbook kernel install --prefix`` can register it elsewhere."""
     try:
         return install()
-    except OSError:
+    except (OSError, UsageError):
         return None
 
 

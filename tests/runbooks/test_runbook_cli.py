@@ -45,13 +45,15 @@ def test_bad_runs_are_one_line_and_start_no_kernel(sandbox_env: dict[str, str]) 
     state = Path(sandbox_env["OPSKIT_STATE_DIR"])
     journal = state / "journal.jsonl"
     before = journal.read_bytes() if journal.exists() else b""
+    runs = state / "runs"
+    archived = set(runs.iterdir()) if runs.exists() else set()  # other tests' runs
     ran = cli_all({k: args for k, (args, _, _) in BAD.items()}, sandbox_env)
     for name, (_, code, message) in BAD.items():
         lines = [ln for ln in ran[name].err.splitlines() if ln.strip()]
         assert ran[name].code == code, f"{name}: {ran[name].err}"
         assert len(lines) == 1 and lines[0].startswith(message), f"{name}: {lines}"
         assert ran[name].out == ""
-    assert not (state / "runs").exists() or not any((state / "runs").iterdir())
+    assert (set(runs.iterdir()) if runs.exists() else set()) == archived  # none archived
     after = journal.read_bytes() if journal.exists() else b""
     assert after.startswith(before)
     (refusal,) = [json.loads(line) for line in after[len(before) :].splitlines()]

@@ -13,6 +13,7 @@ from tui.app import OpskitApp
 from tui.library import LibrarySource
 from tui.screens.cluster import ClusterScreen
 from tui.screens.environment import EnvironmentScreen
+from tui.screens.overview import OverviewScreen
 from tui.screens.task import TaskScreen
 from tui.settings import Settings
 from tui.widgets.keyed_table import KeyedTable
@@ -53,7 +54,9 @@ async def test_cluster_screen_lists_standalone_tasks_schedules_and_revisions(
     app = OpskitApp(config, LibrarySource(config), settings)
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
-        await pilot.press("right", "e")  # the stage column, its environment screen
+        await pilot.press("right", "e")  # the stage column: the picker offers it first
+        await until(pilot, lambda: not isinstance(app.screen, OverviewScreen))
+        await pilot.press("enter")
         assert isinstance(app.screen, EnvironmentScreen)
         await pilot.pause()
         clusters = app.screen.query_one("#clusters", KeyedTable)
