@@ -1,8 +1,8 @@
 """The CUR backend: the report computed from CUR 2.0 parquet with pyarrow's Acero engine.
 
 Only the partitions of the report's months are opened and only the columns the report
-needs are read; key strings, the tag map's included, are read as dictionary indices, so
-a tag lookup compares integers and decodes one value per line. Batches stream through
+needs are read; the tag map's keys and values are read as dictionary indices, so a tag
+lookup compares integers and decodes one value per line. Batches stream through
 scan -> project -> hash sum on pyarrow's threads, in passes of at most
 ``FILES_PER_PASS`` files (a footer is held while its file is scanned), so memory stays
 flat however many lines and files the bill has. No per-line branching either: each group
@@ -39,13 +39,11 @@ FRAGMENT_READAHEAD, BATCH_READAHEAD = 2, 4
 # a 65-column CUR file), so a bill of many files is read in passes of whole periods.
 FILES_PER_PASS = 64
 _PARTITION = "BILLING_PERIOD"
-# The tag map's keys and values too: a tag map holds several strings per line, and decoding
-# them as indices into each page's dictionary halves the cost of reading it.
+# Read dictionary-encoded: the tag map's keys and values (a map holds several strings a
+# line; as indices into each page's dictionary, reading it costs half and a lookup compares
+# integers). The plain key columns are read as strings: grouping needs strings anyway
+# (batches' dictionaries differ), and decoding them straight is cheaper than casting after.
 _DICTIONARY = [
-    cs.ACCOUNT,
-    cs.LINE_TYPE,
-    cs.PRODUCT_CODE,
-    cs.RESERVATION_ARN,
     f"{cs.RESOURCE_TAGS}.key_value.key",
     f"{cs.RESOURCE_TAGS}.key_value.value",
 ]
@@ -116,7 +114,6 @@ class CurReader:
     def __init__(self, location: CurLocation) -> None:
         self.location = location
         self._files: dict[str, list[CurFile]] | None = None
-        # Key strings stay dictionary-encoded as parquet stores them (cheaper to read).
         read = ds.ParquetReadOptions(dictionary_columns=_DICTIONARY)
         # Pre-buffering coalesces a row group's column reads into few large requests: worth
         # it on S3 (fewer GETs), but locally it only holds whole row groups in memory
