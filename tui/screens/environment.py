@@ -38,6 +38,7 @@ class EnvironmentScreen(DashScreen):
         super().__init__()
         self.env = env
         self.detailed: dict[str, TargetGroupState] = {}  # arn -> with its draining timeout
+        self._asked: frozenset[str] = frozenset()  # the target groups last asked about
 
     def crumbs(self) -> tuple[str, ...]:
         return (self.env or "",)
@@ -77,6 +78,9 @@ class EnvironmentScreen(DashScreen):
         """Read the target groups' attributes (draining timeout): two calls per group, so
         on opening the screen, on ctrl+r and after a change, not on every refresh."""
         if self.dash.user != "connecting…":
+            status = self.dash.estate.env(self.env or "")
+            state = status.state if status else None
+            self._asked = frozenset(tg.arn for tg in state.target_groups) if state else frozenset()
             self.post_message(TargetsWanted(self.env or ""))
 
     def on_targets_arrived(self, message: TargetsArrived) -> None:
@@ -130,6 +134,8 @@ class EnvironmentScreen(DashScreen):
             ]
         )
         groups = {tg.arn: self.detailed.get(tg.arn, tg) for tg in state.target_groups}
+        if set(groups) - self._asked:  # groups the first (staged) read had not listed yet
+            self.reread()
         for _, service in state.services():
             for tg in service.target_groups:
                 groups.setdefault(tg.arn, self.detailed.get(tg.arn, tg))
