@@ -120,7 +120,7 @@ def restore(state_dir: Path, meta: dict[str, Any]) -> int:
 class Saver:
     """Saves the estate a little after each change, and once more at ``stop()``."""
 
-    def __init__(self, state_dir: Path, meta: dict[str, Any]) -> None:
+    def __init__(self, state_dir: Path, meta: dict[str, Any], autosave: bool = True) -> None:
         self.state_dir = state_dir
         self.meta = meta
         self._changed_at: float | None = None
@@ -128,7 +128,8 @@ class Saver:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sandbox-saver", daemon=True)
-        self._thread.start()
+        if autosave:
+            self._thread.start()
 
     def changed(self, operation: str | None) -> None:
         """A request was served; one that may change the estate schedules a save."""
@@ -164,7 +165,8 @@ class Saver:
     def stop(self) -> None:
         """End the background saver and save once more (the server is quiet by now)."""
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
         self._save()
 
 

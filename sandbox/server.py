@@ -121,7 +121,9 @@ class SandboxServer:
             moto_version=moto_patches.MOTO_VERSION,
         )
         if not self.bare:
-            self.saver = persist.Saver(self.state_dir, self._persist_meta())
+            # OPSKIT_SANDBOX_AUTOSAVE=0 (the tests): save only at stop, not after each write
+            autosave = os.environ.get("OPSKIT_SANDBOX_AUTOSAVE", "1") != "0"
+            self.saver = persist.Saver(self.state_dir, self._persist_meta(), autosave=autosave)
             layer.on_write = self.saver.changed
         layer.ready = True
         write_state(self.state_dir, info)

@@ -39,6 +39,7 @@ def opskit_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
     patch.setenv("OPSKIT_STATE_DIR", str(state_dir))
     patch.setenv("OPSKIT_SANDBOX_TIME_FACTOR", str(TEST_TIME_FACTOR))
     patch.setenv("OPSKIT_SANDBOX_OWNER_PID", str(os.getpid()))
+    patch.setenv("OPSKIT_SANDBOX_AUTOSAVE", "0")  # saved at stop only: no pickling mid-test
     yield state_dir
     stop(state_dir)
     patch.undo()
