@@ -106,11 +106,10 @@ def test(args: list[str]) -> int:
         code = run(check)
         if code:
             return code
-    # Two workers (pytest-xdist), each with its own sandbox, a test file per worker
-    # (--dist loadfile: a module's own sandbox or runbook runs are made once, not on both).
-    # `-n 0` (or any -n) given on the command line wins.
+    # Two workers (pytest-xdist), each with its own sandbox: ~4.9 min instead of ~8 on two
+    # cores. `-n 0` (or any -n) given on the command line wins.
     chosen = any(a.startswith(("-n", "--numprocesses")) for a in args)
-    workers = [] if chosen else ["-n", "2", "--dist", "loadfile"]
+    workers = [] if chosen else ["-n", "2"]
     return run([str(PYTHON), "-m", "pytest", *workers, *args])
 
 
