@@ -49,7 +49,11 @@ def kernelspec(executable: str | None = None) -> dict[str, Any]:
 
 def ensure_kernelspec(state_dir: Path) -> Path:
     """Write (or refresh) the opskit kernelspec; return its folder."""
-    folder = kernels_root(state_dir) / "kernels" / KERNEL_NAME
+    return _write_spec(kernels_root(state_dir) / "kernels" / KERNEL_NAME)
+
+
+def _write_spec(folder: Path) -> Path:
+    """``folder/kernel.json`` as ``kernelspec()`` says, unless it already is; OSError as is."""
     wanted = kernelspec()
     path = folder / "kernel.json"
     try:
@@ -74,21 +78,10 @@ def jupyter_kernels_dir(prefix: Path | None = None) -> Path:
 def install(prefix: Path | None = None) -> Path:
     """Register the opskit kernel where Jupyter looks (idempotent); its folder."""
     folder = jupyter_kernels_dir(prefix) / KERNEL_NAME
-    wanted = kernelspec()
-    path = folder / "kernel.json"
     try:
-        if json.loads(path.read_text()) == wanted:
-            return folder
-    except (OSError, ValueError):
-        pass
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(wanted, indent=1) + "\n")
-        os.replace(tmp, path)
+        return _write_spec(folder)
     except OSError as error:  # a prefix that is a file, not writable…: a bad --prefix
         raise UsageError(f"cannot register the kernel in {folder}: {error.strerror}") from None
-    return folder
 
 
 def install_quietly() -> Path | None:
