@@ -26,7 +26,7 @@ from opskit.context import (
 )
 from opskit.errors import UsageError
 from opskit.paths import cache_dir, state_dir
-from opskit.sandbox_port import SandboxPort, load_sandbox
+from opskit.sandbox_port import SandboxInfoLike, SandboxPort, load_sandbox
 
 __all__ = ["Workspace", "cache_dir", "journal_path", "open_workspace", "state_dir"]
 
@@ -114,7 +114,11 @@ def _login(config: Config, base: Path, user: str | None) -> Login:
             raise UsageError("--user only selects a sandbox user; this config logs in to AWS")
         return Login.from_config(config)
     name = user or os.environ.get("OPSKIT_SANDBOX_USER") or config.sandbox.user
-    info = sandbox_port().ensure_running(config, base)
+    return sandbox_user_login(sandbox_port().ensure_running(config, base), name)
+
+
+def sandbox_user_login(info: SandboxInfoLike, name: str) -> Login:
+    """The running sandbox's user ``name`` as the ops login; UsageError naming the known."""
     if name not in info.users:
         known = ", ".join(sorted(info.users))
         raise UsageError(f"unknown sandbox user '{name}' (known: {known})")

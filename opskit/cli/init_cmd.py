@@ -148,10 +148,9 @@ def _login(
 
 def _sandbox_login(ctx: typer.Context) -> Login:
     """The running sandbox's user (``--user``, default alice) as the ops login."""
-    from opskit.accounts import Login
     from opskit.config import load_config
     from opskit.paths import state_dir
-    from opskit.workspace import sandbox_port
+    from opskit.workspace import sandbox_port, sandbox_user_login
 
     port = sandbox_port()
     info = port.read_state(state_dir())
@@ -164,13 +163,4 @@ def _sandbox_login(ctx: typer.Context) -> Login:
             ) from None
         info = port.ensure_running(config, state_dir())
     name = state(ctx).user or os.environ.get("OPSKIT_SANDBOX_USER") or "alice"
-    if name not in info.users:
-        raise UsageError(f"unknown sandbox user '{name}' (known: {', '.join(sorted(info.users))})")
-    keys = info.users[name]
-    return Login(
-        kind="static",
-        access_key_id=keys.access_key_id,
-        secret_access_key=keys.secret_access_key,
-        endpoint_url=info.endpoint_url,
-        label=f"sandbox user {name}",
-    )
+    return sandbox_user_login(info, name)

@@ -3,7 +3,6 @@ settings, how a request becomes a library change, and the command line's refusal
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import subprocess
 import sys
@@ -178,29 +177,3 @@ def test_cli_refuses_bad_options_in_one_line(args: list[str], message: str) -> N
     )
     assert done.returncode == 2
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
-
-
-def test_utilization_is_carried_to_a_read_without_metrics() -> None:
-    from opskit.estate import Utilization
-    from tui.carry import carry_utilization
-
-    known = sample.environment("prod")
-    bare = dataclasses.replace(
-        known,
-        clusters=tuple(
-            dataclasses.replace(
-                c,
-                utilization=Utilization(),
-                services=tuple(
-                    dataclasses.replace(s, utilization=Utilization()) for s in c.services
-                ),
-                instances=tuple(
-                    dataclasses.replace(h, utilization=Utilization()) for h in c.instances
-                ),
-            )
-            for c in known.clusters
-        ),
-    )
-    carried = carry_utilization(bare, known)
-    assert carried == known
-    assert carry_utilization(known, bare) == known  # fresh series always win
