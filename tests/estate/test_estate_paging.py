@@ -21,17 +21,7 @@ TASKS = 150
 
 
 def _client(alice: Any, service: str) -> Any:
-    import boto3
-
-    creds = alice.credentials("dev", "admin")
-    return boto3.client(
-        service,
-        region_name=REGION,
-        endpoint_url=alice.info.endpoint_url,
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-    )
+    return alice.client(service, env="dev", access="admin", region=REGION)
 
 
 @pytest.fixture(scope="module")
