@@ -80,6 +80,9 @@ def by() -> str:
 
 
 def run_ours(root: Path) -> dict[str, Any]:
+    from opskit.costs.allocator import prefer_lean_allocator
+
+    prefer_lean_allocator()  # as the `opskit` command does before pyarrow loads
     import pyarrow.acero  # noqa: F401  (import cost is not the query's)
 
     from opskit.costs.cur import CurReader

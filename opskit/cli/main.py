@@ -24,6 +24,7 @@ from opskit.cli import account, audit, changes, config_cmd, costs, datadog, esta
 from opskit.cli import init_cmd as init_command
 from opskit.cli import tui as tui_cmd
 from opskit.cli.common import CliState
+from opskit.costs.allocator import prefer_lean_allocator
 from opskit.errors import (
     ExitCode,
     Interrupted,
@@ -183,6 +184,7 @@ def _silence_stdout() -> None:
 
 def run() -> None:
     """Console-script entry point: one line and a documented exit code on any error."""
+    prefer_lean_allocator()
     sys.exit(invoke())
 
 

@@ -1,13 +1,14 @@
 """The CUR backend: the report computed from CUR 2.0 parquet with pyarrow's Acero engine.
 
 Only the partitions of the report's months are opened and only the columns the report
-needs are read; the tag map's keys and values are read as dictionary indices, so a tag
-lookup compares integers and decodes one value per line. Batches stream through
-scan -> project -> hash sum on pyarrow's threads, in passes of at most
-``FILES_PER_PASS`` files (a footer is held while its file is scanned), so memory stays
-flat however many lines and files the bill has. No per-line branching either: each group
-has one line type and reservation flag, so summing every amortization term and picking
-the group's own afterwards (``amortize.pick_terms``) is exact.
+needs are read. Text is read dictionary-encoded: the tag map's keys and values (a tag
+lookup compares integers and decodes one value per line) and the account, line type and
+product, grouped as integer codes (``curcodes``); the period is an integer too. Batches
+stream through scan -> project -> hash sum on pyarrow's threads, one billing period a pass
+(a fragment per row group, so one file still uses every core), so memory stays flat however
+many lines, files and groups the bill has. No per-line branching either: each group has
+one line type and reservation flag, so summing every amortization term and picking the
+group's own afterwards (``amortize.pick_terms``) is exact.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pyarrow.acero as ac
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from opskit.costs import amortize
+from opskit.costs import amortize, curcodes
 from opskit.costs import curschema as cs
 from opskit.costs.curfiles import CurFile, CurLocation
 from opskit.costs.labels import known_product_code
@@ -32,20 +33,26 @@ from opskit.costs.spec import TAG_PREFIX, ReportSpec, period_of
 if TYPE_CHECKING:
     import pandas as pd
 
-# Files read at once, and batches ahead per file: enough to keep both cores busy, bounded
-# so peak memory stays well under 1 GB on a 10-million-line bill.
-FRAGMENT_READAHEAD, BATCH_READAHEAD = 2, 4
-# Files per scan: a scanned file's footer stays in memory until its scan ends (~0.3 MB for
-# a 65-column CUR file), so a bill of many files is read in passes of whole periods.
+# Files read at once, and batches ahead per file: enough to keep both cores busy; more only
+# holds more decoded batches (2 and 4 cost ~+40 MB for the same time on a 10 M-line bill).
+FRAGMENT_READAHEAD, BATCH_READAHEAD = 2, 2
+# One scan per billing period (every group lies in one period, so the hash table holds one
+# month's groups: 682 k owner-tag groups peak at ~1/13 of that), and at most this many files
+# a scan: a scanned file's footer stays in memory until its scan ends (~0.3 MB for a
+# 65-column CUR file). A period split over several scans is summed again after.
 FILES_PER_PASS = 64
+# The billing period as an integer (2025-11 -> 202511): grouping on it hashes no text.
 _PARTITION = "BILLING_PERIOD"
 # Read dictionary-encoded: the tag map's keys and values (a map holds several strings a
 # line; as indices into each page's dictionary, reading it costs half and a lookup compares
-# integers). The plain key columns are read as strings: grouping needs strings anyway
-# (batches' dictionaries differ), and decoding them straight is cheaper than casting after.
+# integers), and the plain key columns, grouped as integer codes (``curcodes``).
 _DICTIONARY = [
     f"{cs.RESOURCE_TAGS}.key_value.key",
     f"{cs.RESOURCE_TAGS}.key_value.value",
+    cs.ACCOUNT,
+    cs.LINE_TYPE,
+    cs.PRODUCT_CODE,
+    cs.RESERVATION_ARN,
 ]
 _MAP_VALUE = "opskit_map_value"
 
@@ -126,50 +133,54 @@ class CurReader:
             self._files = self.location.files()
         return self._files
 
-    def _dataset(self, periods: list[str]) -> tuple[Any, set[str]]:
-        """The periods' files as one dataset (a BILLING_PERIOD column), the columns present."""
-        files = [f for p in periods for f in self._all().get(p, [])]
+    def _dataset(self, files: list[CurFile]) -> tuple[Any, pa.Schema]:
+        """The files as one dataset (a BILLING_PERIOD column), and its schema."""
         fs = self.location.filesystem({f.path: f.size for f in files})
         fragments = []
         for f in files:
-            where = pc.field(_PARTITION) == f.period
+            where = pc.field(_PARTITION) == _period_number(f.period)
             fragment = self._format.make_fragment(f.path, fs, partition_expression=where)
             fragment.ensure_complete_metadata()  # the footer, read once for schema and scan
-            fragments.append(fragment)
+            # A fragment a row group: files are decoded one thread each, so a period held in
+            # one file still keeps both cores busy (the split fragments share the footer).
+            fragments += fragment.split_by_row_group()
         schemas = [f.physical_schema for f in fragments]
         schema = pa.unify_schemas(schemas, promote_options="permissive")
-        present = set(schema.names)
-        schema = schema.append(pa.field(_PARTITION, pa.string()))
-        return ds.FileSystemDataset(fragments, schema, self._format, fs), present
+        schema = schema.append(pa.field(_PARTITION, pa.int32()))
+        return ds.FileSystemDataset(fragments, schema, self._format, fs), schema
 
-    def _passes(self, periods: list[str]) -> list[list[str]]:
-        """``periods`` in runs of whole periods of at most ``FILES_PER_PASS`` files."""
-        passes: list[list[str]] = [[]]
-        files = 0
+    def _passes(self, periods: list[str]) -> list[list[CurFile]]:
+        """``periods``' files, a period a pass, in slices of at most ``FILES_PER_PASS``."""
+        passes = []
         for period in periods:
-            count = len(self._all().get(period, []))
-            if passes[-1] and files + count > FILES_PER_PASS:
-                passes.append([])
-                files = 0
-            passes[-1].append(period)
-            files += count
+            files = self._all().get(period, [])
+            passes += [files[i : i + FILES_PER_PASS] for i in range(0, len(files), FILES_PER_PASS)]
         return passes
 
     def _aggregate_periods(
         self,
         periods: list[str],
-        keys: Callable[[set[str]], dict[str, Any]],
+        keys: Callable[[pa.Schema], dict[str, Any]],
         where: Callable[[Any], Any] | None = None,
     ) -> pd.DataFrame:
         """One aggregate over ``periods``, pass by pass (each group lies in one period)."""
         import pandas as pd
 
         frames = []
-        for chunk in self._passes(periods):
-            dataset, present = self._dataset(chunk)
+        passes = self._passes(periods)
+        for files in passes:
+            dataset, schema = self._dataset(files)
             condition = where(dataset) if where is not None else None
-            frames.append(_aggregate(dataset, keys(present), present, condition))
-        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+            frames.append(_aggregate(dataset, keys(schema), schema, condition))
+        if len(frames) == 1:
+            return frames[0]
+        frame = pd.concat(frames, ignore_index=True)
+        if len(passes) == len({f.period for files in passes for f in files}):
+            return frame  # a period a pass: no group spans two frames
+        by = [c for c in frame.columns if c not in cs.RAW_METRICS]
+        return frame.groupby(by, as_index=False, sort=False, dropna=False)[
+            list(cs.RAW_METRICS)
+        ].sum()
 
     def report(
         self, spec: ReportSpec, daily_since: dt.date | None = None, daily_tags: tuple[str, ...] = ()
@@ -183,7 +194,7 @@ class CurReader:
             return CurResult(empty, None)
         raw = self._aggregate_periods(
             periods,
-            lambda present: {"period": pc.field(_PARTITION), **_key_exprs(spec.tags, present)},
+            lambda schema: {"period": pc.field(_PARTITION), **_key_exprs(spec.tags, schema)},
         )
         daily = None
         recent = [p for p in periods if daily_since and p >= period_of(daily_since)]
@@ -197,7 +208,7 @@ class CurReader:
 
             day = {"day": pc.field(cs.USAGE_START).cast(pa.date32())}
             daily = self._aggregate_periods(
-                recent, lambda present: {**day, **_key_exprs(daily_tags, present)}, from_since
+                recent, lambda schema: {**day, **_key_exprs(daily_tags, schema)}, from_since
             )
         files = sum(len(self._all()[p]) for p in periods)
         names = self._product_names(raw)
@@ -209,8 +220,8 @@ class CurReader:
         if not unknown:
             return {}
         latest = str(raw.loc[raw["product"].isin(unknown), "period"].max())
-        dataset, present = self._dataset([latest])
-        if cs.PRODUCT_MAP not in present:
+        dataset, schema = self._dataset(self._all()[latest])
+        if cs.PRODUCT_MAP not in schema.names:
             return {}
         names: dict[str, str] = {}
         wanted = pc.field(cs.PRODUCT_CODE).isin(pa.array(unknown))
@@ -223,21 +234,37 @@ class CurReader:
         return names
 
 
-def _key_exprs(tags: tuple[str, ...], present: set[str]) -> dict[str, Any]:
+def _period_number(period: str) -> int:
+    """``2025-11`` -> 202511."""
+    year, month = period.split("-")
+    return int(year) * 100 + int(month)
+
+
+def _period_text(numbers: Any) -> Any:
+    """202511 -> ``2025-11``, for an aggregate's period column."""
+    years = pc.divide(numbers, 100)
+    months = pc.subtract(numbers, pc.multiply(years, 100))
+    padded = pc.utf8_lpad(pc.cast(months, pa.string()), 2, "0")
+    return pc.binary_join_element_wise(pc.cast(years, pa.string()), padded, "-")
+
+
+_CODED_KEYS = {"account": cs.ACCOUNT, "line_type": cs.LINE_TYPE, "product": cs.PRODUCT_CODE}
+
+
+def _key_exprs(tags: tuple[str, ...], schema: pa.Schema) -> dict[str, Any]:
     """Grouping expressions shared by the monthly and daily queries."""
+    present = set(schema.names)
 
-    def text(column: str) -> Any:  # batches' dictionaries differ: group on the strings
-        return pc.field(column).cast(pa.string())
+    def coded(column: str) -> Any:
+        if column not in present:
+            return pc.scalar(pa.scalar(None, pa.int32()))
+        return curcodes.code(column, schema.field(column).type)
 
-    arn = pc.coalesce(text(cs.RESERVATION_ARN), pc.scalar(""))
-    keys: dict[str, Any] = {
-        "account": text(cs.ACCOUNT),
-        "line_type": text(cs.LINE_TYPE),
-        "product": text(cs.PRODUCT_CODE),
-        "reservation": pc.not_equal(arn, pc.scalar(""))
-        if cs.RESERVATION_ARN in present
-        else pc.scalar(False),
-    }
+    keys: dict[str, Any] = {name: coded(column) for name, column in _CODED_KEYS.items()}
+    arn = cs.RESERVATION_ARN
+    keys["reservation"] = (
+        curcodes.present(arn, schema.field(arn).type) if arn in present else pc.scalar(False)
+    )
     for tag in tags:
         if cs.RESOURCE_TAGS in present:
             looked_up = map_value(cs.RESOURCE_TAGS, cs.tag_map_key(tag))
@@ -247,9 +274,19 @@ def _key_exprs(tags: tuple[str, ...], present: set[str]) -> dict[str, Any]:
     return keys
 
 
-def _aggregate(dataset: Any, keys: dict[str, Any], present: set[str], where: Any) -> pd.DataFrame:
+def _decoded(table: pa.Table) -> pa.Table:
+    """The aggregate's coded key columns as text again."""
+    for at, name in enumerate(table.column_names):
+        if name in _CODED_KEYS:
+            table = table.set_column(at, name, curcodes.decode(table.column(name)))
+        elif name == "period":
+            table = table.set_column(at, name, _period_text(table.column(name)))
+    return table
+
+
+def _aggregate(dataset: Any, keys: dict[str, Any], schema: pa.Schema, where: Any) -> pd.DataFrame:
     """scan -> project keys and every amortization term -> hash sums, streamed in Acero."""
-    has = present.__contains__
+    has = set(schema.names).__contains__
     needed = set(cs.report_columns(any(k.startswith(TAG_PREFIX) for k in keys)))
     if "day" in keys:
         needed.add(cs.USAGE_START)
@@ -282,8 +319,9 @@ def _aggregate(dataset: Any, keys: dict[str, Any], present: set[str], where: Any
     ]
     table = ac.Declaration.from_sequence(steps).to_table(use_threads=True)
     renamed = dict(zip(key_names, keys, strict=True))
-    frame: pd.DataFrame = table.rename_columns(
-        [renamed.get(n, n) for n in table.column_names]
-    ).to_pandas()
+    table = _decoded(table.rename_columns([renamed.get(n, n) for n in table.column_names]))
+    # Arrow frees each column as pandas takes it: the table and frame never coexist whole.
+    frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
     frame = amortize.pick_terms(frame, sums)
     return frame[[*keys, *cs.RAW_METRICS]]
