@@ -62,8 +62,10 @@ class ServiceScreen(DashScreen):
 
     @property
     def address(self) -> str:
-        """What the library finds this service by (``CLUSTER/SERVICE`` when known)."""
-        return f"{self.cluster}/{self.service}" if self.cluster else self.service
+        """What the library finds this service by (``CLUSTER/SERVICE`` when known): a bare
+        name is ambiguous where one name runs in two clusters."""
+        cluster = self.cluster or (self.detail.cluster if self.detail else "")
+        return f"{cluster}/{self.service}" if cluster else self.service
 
     def crumbs(self) -> tuple[str, ...]:
         found = self._found(self.dash.estate)
@@ -215,7 +217,7 @@ class ServiceScreen(DashScreen):
         """The service and its task definition as AWS described them (secrets redacted)."""
         service = self.current()
         self.post_message(
-            RawWanted(self.env or "", self.service, service.cluster if service else "")
+            RawWanted(self.env or "", self.address, service.cluster if service else "")
         )
 
     def action_previous_logs(self) -> None:
@@ -233,12 +235,12 @@ class ServiceScreen(DashScreen):
             f"{c.name} exit {c.exit_code}" for c in last.containers if c.exit_code is not None
         )
         self.notify(f"task {last.id[:8]} stopped: {exits or last.stopped_reason}", timeout=4)
-        self.app.push_screen(LogsScreen(self.env or "", self.service, last.id))
+        self.app.push_screen(LogsScreen(self.env or "", self.address, last.id))
 
     def action_logs(self) -> None:
         from tui.screens.logs import LogsScreen
 
-        self.app.push_screen(LogsScreen(self.env or "", self.service))
+        self.app.push_screen(LogsScreen(self.env or "", self.address))
 
     def _ask(
         self,

@@ -106,7 +106,8 @@ class TaskScreen(ReportsWorkerErrors, ModalScreen[None]):
         from tui.screens.logs import LogsScreen
 
         self.dismiss(None)
-        self.app.push_screen(LogsScreen(self.env, self.service, self.ecs_task.id))
+        address = f"{self.cluster}/{self.service}" if self.cluster and self.service else self.service
+        self.app.push_screen(LogsScreen(self.env, address, self.ecs_task.id))
 
     def action_raw(self) -> None:
         """This task as DescribeTasks returned it (secrets redacted)."""
