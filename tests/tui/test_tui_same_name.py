@@ -41,7 +41,9 @@ async def test_logs_and_raw_of_a_name_running_in_two_clusters(
     clusters = _clusters_running(ecs, "sweeper")
     assert len(clusters) == 2, clusters
     cluster = clusters[-1]
-    app = OpskitApp(config, LibrarySource(config, None), Settings.from_config(config, envs=("dev",)))
+    app = OpskitApp(
+        config, LibrarySource(config, None), Settings.from_config(config, envs=("dev",))
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot)
         app.open("service", "dev", cluster, "sweeper")

@@ -106,7 +106,9 @@ class TaskScreen(ReportsWorkerErrors, ModalScreen[None]):
         from tui.screens.logs import LogsScreen
 
         self.dismiss(None)
-        address = f"{self.cluster}/{self.service}" if self.cluster and self.service else self.service
+        address = (
+            f"{self.cluster}/{self.service}" if self.cluster and self.service else self.service
+        )
         self.app.push_screen(LogsScreen(self.env, address, self.ecs_task.id))
 
     def action_raw(self) -> None:
