@@ -9,6 +9,10 @@ weights, the S3 team journal and KMS keys as the journal left them. The simulato
 after that and discovers the restored estate like any other. Only ``sandbox reset``
 discards the file and starts over.
 
+The sandbox's own services keep their state the same way: a service handle with
+``snapshot()``/``restore()`` (the Datadog endpoint: monitors and received events) is saved
+beside the backends, under its name, and given back after it starts.
+
 Identities are not restored (IAM, STS, Organizations): every start makes fresh access keys,
 and role ARNs are fixed by name. A snapshot taken by another moto version, for another
 scale or from another environments.toml (its bytes) is ignored (logged): its objects may
@@ -29,8 +33,9 @@ import pickle
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sandbox.state import sandbox_dir
 
@@ -58,15 +63,28 @@ def discard(state_dir: Path) -> bool:
         return False
 
 
-def save(state_dir: Path, meta: dict[str, Any]) -> int:
-    """Pickle every moto backend in use (except identities) to the snapshot file; its size."""
+class Restored(NamedTuple):
+    """What ``restore`` put back: moto backends, and the services' saved states by name."""
+
+    backends: int
+    services: dict[str, Any]
+
+
+def save(
+    state_dir: Path, meta: dict[str, Any], services: Callable[[], dict[str, Any]] | None = None
+) -> int:
+    """Pickle every moto backend in use (except identities) and the services' states (from
+    ``services()``) to the snapshot file; its size."""
     _register_reducers()
     for attempt in range(5):  # another thread may change a dict while it is pickled
         try:
-            data = pickle.dumps(
-                {"format": FORMAT, "meta": meta, "backends": _backends()},
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
+            state = {
+                "format": FORMAT,
+                "meta": meta,
+                "backends": _backends(),
+                "services": services() if services is not None else {},
+            }
+            data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
             break
         except RuntimeError:
             if attempt == 4:
@@ -86,21 +104,23 @@ def save(state_dir: Path, meta: dict[str, Any]) -> int:
     return len(data)
 
 
-def restore(state_dir: Path, meta: dict[str, Any]) -> int:
+def restore(state_dir: Path, meta: dict[str, Any]) -> Restored:
     """Put the saved backends in place of the seeded ones; how many (0: nothing saved, or a
-    snapshot that does not fit ``meta``: another moto version or scale)."""
+    snapshot that does not fit ``meta``: another moto version or scale), and the services'
+    saved states for the server to hand back once they run."""
+    nothing = Restored(0, {})
     path = snapshot_path(state_dir)
     if not path.exists():
-        return 0
+        return nothing
     _register_reducers()
     try:
         saved = pickle.loads(path.read_bytes())
     except Exception as error:  # a torn or foreign file: start from the seed, say so
         log.warning("saved estate %s unreadable (%s): starting from the seed", path, error)
-        return 0
+        return nothing
     if saved.get("format") != FORMAT or saved.get("meta") != meta:
         log.warning("saved estate %s is for %s, not %s: ignored", path, saved.get("meta"), meta)
-        return 0
+        return nothing
     live = {b.service_name: b for b in _in_use()}
     count = 0
     for service, accounts in saved["backends"].items():
@@ -114,15 +134,22 @@ def restore(state_dir: Path, meta: dict[str, Any]) -> int:
                 dict.__setitem__(per_account, region, backend)
                 count += 1
     log.info("restored %d moto backends from %s", count, path)
-    return count
+    return Restored(count, dict(saved.get("services") or {}))
 
 
 class Saver:
     """Saves the estate a little after each change, and once more at ``stop()``."""
 
-    def __init__(self, state_dir: Path, meta: dict[str, Any], autosave: bool = True) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        meta: dict[str, Any],
+        autosave: bool = True,
+        services: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
         self.state_dir = state_dir
         self.meta = meta
+        self.services = services
         self._changed_at: float | None = None
         self._saved_at = time.monotonic()
         self._lock = threading.Lock()
@@ -157,7 +184,7 @@ class Saver:
     def _save(self) -> None:
         try:
             began = time.monotonic()
-            size = save(self.state_dir, self.meta)
+            size = save(self.state_dir, self.meta, self.services)
             log.info("estate saved: %d bytes in %.2f s", size, time.monotonic() - began)
         except Exception:
             log.exception("saving the estate failed")

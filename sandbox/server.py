@@ -95,12 +95,16 @@ class SandboxServer:
                 began = time.monotonic()
                 seed(ctx)
                 log.info("seeder %s done in %.2f s", spec, time.monotonic() - began)
+        restored = persist.Restored(0, {})
         if not self.bare:
-            persist.restore(self.state_dir, self._persist_meta())
+            restored = persist.restore(self.state_dir, self._persist_meta())
         moto_patches.enable_iam_enforcement()
         layer.sealed = True
         ctx.admin_client("ops", "sts").get_caller_identity()  # loads STS before users come
         urls = self._start_services(ctx)
+        for name, handle in self.services:
+            if name in restored.services and hasattr(handle, "restore"):
+                handle.restore(restored.services[name])
         info = SandboxInfo(
             pid=os.getpid(),
             port=self._httpd.server_port,
@@ -123,8 +127,13 @@ class SandboxServer:
         if not self.bare:
             # OPSKIT_SANDBOX_AUTOSAVE=0 (the tests): save only at stop, not after each write
             autosave = os.environ.get("OPSKIT_SANDBOX_AUTOSAVE", "1") != "0"
-            self.saver = persist.Saver(self.state_dir, self._persist_meta(), autosave=autosave)
+            self.saver = persist.Saver(
+                self.state_dir, self._persist_meta(), autosave, self._service_states
+            )
             layer.on_write = self.saver.changed
+            for _, handle in self.services:
+                if hasattr(handle, "watch_writes"):
+                    handle.watch_writes(self.saver.changed)
         layer.ready = True
         write_state(self.state_dir, info)
         log.info("sandbox ready at %s in %.2f s", endpoint, time.monotonic() - started)
@@ -160,6 +169,10 @@ class SandboxServer:
 
         config = hashlib.sha256(Path(self.config_path).read_bytes()).hexdigest()
         return {"moto": moto_patches.MOTO_VERSION, "scale": self.scale, "config": config}
+
+    def _service_states(self) -> dict[str, Any]:
+        """The saved state of each service that keeps one (``snapshot()``), by name."""
+        return {n: h.snapshot() for n, h in self.services if hasattr(h, "snapshot")}
 
     def _datadog_keys(self) -> dict[str, str]:
         """The keys the Datadog endpoint accepts (its handle's ``keys``), for the state file."""

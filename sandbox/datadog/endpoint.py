@@ -25,7 +25,7 @@ import math
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -153,6 +153,8 @@ class DatadogApp:
         self._event_ids = itertools.count(5_000_000_001)
         self._lock = threading.Lock()
         self.url = ""
+        # Called after each request that may change something (the sandbox's saver).
+        self.on_write: Callable[[str | None], None] | None = None
         get, post = ["GET"], ["POST"]
         self.routes = Map(
             [
@@ -210,7 +212,23 @@ class DatadogApp:
             except BadRequest as error:
                 response = _json({"errors": error.errors}, 400)
         response.headers.update(headers)
+        if self.on_write is not None and request.method != "GET" and response.status_code < 400:
+            self.on_write(f"Datadog.{endpoint}")
         return response
+
+    def snapshot(self) -> dict[str, Any]:
+        """Monitors and received events, for the saved estate (``sandbox.persist``)."""
+        with self._lock:
+            events = list(self.events)
+        return {"monitors": self.monitors.dump(), "events": events}
+
+    def restore(self, saved: Mapping[str, Any]) -> None:
+        """Put back what ``snapshot`` returned: ``sandbox stop`` then ``start`` keeps them."""
+        self.monitors.load(saved["monitors"])
+        with self._lock:
+            self.events = list(saved["events"])
+            last = max((int(e["id"]) for e in self.events), default=5_000_000_000)
+            self._event_ids = itertools.count(last + 1)
 
     # ---------------------------------------------------------------- events
 
@@ -397,6 +415,16 @@ class DatadogEndpoint:
             daemon=True,
         )
         self._thread.start()
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.app.snapshot()
+
+    def restore(self, saved: Mapping[str, Any]) -> None:
+        self.app.restore(saved)
+
+    def watch_writes(self, changed: Callable[[str | None], None]) -> None:
+        """Call ``changed`` after each request that may change the endpoint's state."""
+        self.app.on_write = changed
 
     @property
     def keys(self) -> dict[str, str]:

@@ -9,6 +9,7 @@ opskit's plan must normalise these away; the sandbox keeps them so that it is te
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 import threading
@@ -129,6 +130,17 @@ class MonitorStore:
             )
             self._monitors[monitor["id"]] = monitor
             return dict(monitor)
+
+    def dump(self) -> dict[str, Any]:
+        """Every monitor and the next id, for the saved estate (``sandbox.persist``)."""
+        with self._lock:
+            return {"monitors": copy.deepcopy(self._monitors), "next_id": self._next_id}
+
+    def load(self, saved: Mapping[str, Any]) -> None:
+        """Put back what ``dump`` returned (monitor ids keep counting from where they were)."""
+        with self._lock:
+            self._monitors = {int(k): dict(v) for k, v in saved["monitors"].items()}
+            self._next_id = int(saved["next_id"])
 
     def get(self, monitor_id: int) -> dict[str, Any] | None:
         with self._lock:
