@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Self
 from opskit.changes.plan import Access, Plan
 from opskit.changes.protocol import Applied, ChangeContext, Result
 from opskit.changes.service_changes import RestartChange, ScaleChange
-from opskit.changes.targets import ServiceRef
+from opskit.changes.targets import ServiceRef, plan_region
 from opskit.changes.waiting import Watch, wait_settled
 from opskit.errors import UsageError
 
@@ -79,7 +79,7 @@ class BatchChange:
             summary=f"{what} {len(plans)} services in {self.env}: {names}",
             env=self.env,
             account_id=environment.account_id,
-            region=environment.region,
+            region=plan_region(environment.region, [d.resource for d in diffs]),
             access=self.access,
             diffs=diffs,
             params=self.params(),

@@ -23,7 +23,7 @@ from opskit.changes import validate
 from opskit.changes.plan import Access, Diff, Plan
 from opskit.changes.protocol import Applied, ChangeContext, Result
 from opskit.changes.rollout import settle_or_roll_back, started, switch
-from opskit.changes.targets import ServiceRef, locate_ref
+from opskit.changes.targets import ServiceRef, locate_ref, plan_region
 from opskit.errors import UsageError
 
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
@@ -71,7 +71,7 @@ class DeployChange:
             summary=f"deploy {'; '.join(changed) or 'nothing new'} in {self.env}",
             env=self.env,
             account_id=environment.account_id,
-            region=environment.region,
+            region=plan_region(environment.region, [d.resource for d in diffs]),
             access=self.access,
             diffs=tuple(diffs),
             params={"services": list(self.services), "images": list(self.images)},

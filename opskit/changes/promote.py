@@ -26,7 +26,7 @@ from opskit.changes.protocol import Applied, ChangeContext, Result
 from opskit.changes.rollout import settle_or_roll_back
 from opskit.changes.settled import primary_of, short_td
 from opskit.changes.soak import check
-from opskit.changes.targets import ServiceRef, service_ref
+from opskit.changes.targets import ServiceRef, plan_region, service_ref
 from opskit.errors import RefusedError, UsageError
 
 
@@ -149,7 +149,7 @@ class PromoteChange:
             summary=f"promote {', '.join(changed) or 'nothing'} from {self.source} to {self.env}",
             env=self.env,
             account_id=environment.account_id,
-            region=environment.region,
+            region=plan_region(environment.region, [d.resource for d in diffs]),
             access=self.access,
             diffs=tuple(diffs),
             params={"source": self.source, "services": names, "all": self.all},

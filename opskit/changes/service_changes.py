@@ -23,7 +23,7 @@ from opskit.changes.deploy import task_definition_values
 from opskit.changes.plan import Access, Diff, Plan
 from opskit.changes.protocol import Applied, ChangeContext, Result
 from opskit.changes.rollout import primary_deployment, settle_or_roll_back, started, switch
-from opskit.changes.targets import ServiceRef, catalog_name, locate_ref
+from opskit.changes.targets import ServiceRef, catalog_name, locate_ref, plan_region
 from opskit.changes.waiting import Watch, short_td, wait_settled
 from opskit.errors import UsageError
 
@@ -41,7 +41,7 @@ def _plan(
         summary=summary,
         env=change.env,
         account_id=environment.account_id,
-        region=environment.region,
+        region=plan_region(environment.region, [d.resource for d in diffs]),
         access=change.access,
         diffs=tuple(diffs),
         params=change.params(),

@@ -88,7 +88,7 @@ class StopTaskChange:
             summary=f"stop task {self.task_id} ({group}) in {self.env}/{where}",
             env=self.env,
             account_id=environment.account_id,
-            region=environment.region,
+            region=self.region or environment.region,
             access=self.access,
             diffs=tuple(d for d in diffs if d.before != d.after),
             params={

@@ -9,6 +9,7 @@ is not needed. A service in an environment's first region keeps the resource id
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,15 @@ class ServiceRef:
         env, _, _, cluster, service = resource.split("/", 4)
         region, _, name = cluster.rpartition(":")
         return cls(env, name, service, region)
+
+
+def plan_region(first: str, resources: Iterable[str]) -> str:
+    """The region a plan acts in, from its ECS service resources (``first``: the
+    environment's first region, where keys carry none); several are joined with commas."""
+    regions = {
+        ServiceRef.from_resource(r).region or first for r in resources if "/ecs/service/" in r
+    }
+    return ",".join(sorted(regions)) if regions else first
 
 
 def locate_ref(ctx: Any, env: str, name: str) -> tuple[ServiceRef, Any]:
