@@ -103,7 +103,7 @@ def _monitors(ctx: ChangeContext, ref: ServiceRef) -> list[dict[str, Any]]:
 def _alarms(ctx: ChangeContext, ref: ServiceRef) -> list[str]:
     try:
         return aws_cloudwatch.alarms_in_alarm(
-            ctx.reader(ref.env, "cloudwatch"), ref.cluster, ref.service
+            ctx.reader(ref.env, "cloudwatch", ref.where), ref.cluster, ref.service
         )
     except OpskitError as error:
         ctx.progress(f"warning: {ref.env} CloudWatch alarms not read ({error})")

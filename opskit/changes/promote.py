@@ -26,7 +26,7 @@ from opskit.changes.protocol import Applied, ChangeContext, Result
 from opskit.changes.rollout import settle_or_roll_back
 from opskit.changes.settled import primary_of, short_td
 from opskit.changes.soak import check
-from opskit.changes.targets import ServiceRef, plan_region, service_ref
+from opskit.changes.targets import ServiceRef, locate_ref, plan_region
 from opskit.errors import RefusedError, UsageError
 
 
@@ -43,7 +43,7 @@ def running_digests(
     """container name -> digests its RUNNING tasks of the PRIMARY deployment report."""
     primary = primary_of(service)
     td = str(primary.get("taskDefinition", "")) if primary else ""
-    ecs = ctx.reader(ref.env, "ecs")
+    ecs = ctx.reader(ref.env, "ecs", ref.where)
     arns = aws_ecs.service_task_arns(ecs, ref.cluster, ref.service, "RUNNING")
     found: dict[str, set[str]] = {}
     for task in aws_ecs.describe_tasks(ecs, ref.cluster, arns) if arns else []:
@@ -94,10 +94,10 @@ class PromoteChange:
         refused: list[str] = []
         changed: list[str] = []
         names = self.names(ctx)
-        targets = [service_ref(config, self.env, n) for n in names]
+        targets = [locate_ref(ctx, self.env, n)[0] for n in names]  # any region
         target_tds = read_services(ctx, targets)
         for name, target in zip(names, targets, strict=True):
-            source = service_ref(config, self.source, name)
+            source = locate_ref(ctx, self.source, name)[0]
             lines, problems, images, described = self._source(ctx, source)
             if problems:  # say every condition that fails, the soak's too
                 refused += problems + check(ctx, source, described, minutes).failed
@@ -107,7 +107,7 @@ class PromoteChange:
                 ctx,
                 target,
                 aws_ecs.describe_service(
-                    ctx.reader(target.env, "ecs"), target.cluster, target.service
+                    ctx.reader(target.env, "ecs", target.where), target.cluster, target.service
                 ),
             )
             wanted: dict[str, tuple[str, str]] = {}
@@ -161,7 +161,7 @@ class PromoteChange:
     ) -> tuple[list[str], list[str], dict[str, tuple[str, str]], Mapping[str, Any]]:
         """(note lines, refusals, container -> (digest, source image), the described
         service) of the source."""
-        ecs = ctx.reader(ref.env, "ecs")
+        ecs = ctx.reader(ref.env, "ecs", ref.where)
         service = aws_ecs.describe_service(ecs, ref.cluster, ref.service)
         td_arn = str(service["taskDefinition"])
         td, _ = aws_ecs.describe_task_definition(ecs, td_arn)
@@ -201,8 +201,8 @@ class PromoteChange:
         parts = aws_ecr.ecr_tag(image)
         if parts is None:
             return None
-        registry, _, repo, tag = parts
-        now = aws_ecr.tag_digest(ctx.reader(ref.env, "ecr"), registry, repo, tag)
+        registry, region, repo, tag = parts  # the registry's region, from the image URI
+        now = aws_ecr.tag_digest(ctx.reader(ref.env, "ecr", region), registry, repo, tag)
         if now == digest:
             return None
         said = now or "nothing"
