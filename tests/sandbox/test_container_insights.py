@@ -1,0 +1,153 @@
+"""The sandbox publishes Container Insights (enhanced observability) per task and container
+as AWS documents them, read back with boto3 over HTTP, independent of opskit.
+
+AWS: namespace ``ECS/ContainerInsights``; ``ContainerCpuUtilized`` / ``ContainerCpuReserved``
+(unit None: CPU units), ``ContainerMemoryUtilized`` / ``ContainerMemoryReserved`` (Megabytes),
+``ContainerMemoryUtilization`` (Percent), dims {ClusterName, ServiceName, TaskId,
+ContainerName} and {ClusterName, TaskDefinitionFamily, TaskId, ContainerName}; task-level
+``CpuUtilized`` … with TaskId; only for clusters whose ``containerInsights`` is ``enhanced``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+NAMESPACE = "ECS/ContainerInsights"
+CONTAINER_METRICS = {
+    "ContainerCpuUtilized": "None",
+    "ContainerCpuReserved": "None",
+    "ContainerMemoryUtilized": "Megabytes",
+    "ContainerMemoryReserved": "Megabytes",
+    "ContainerMemoryUtilization": "Percent",
+}
+TASK_METRICS = ("CpuUtilized", "CpuReserved", "MemoryUtilized", "MemoryReserved")
+
+
+def insights(ecs: Any, cluster: str) -> str:
+    found = ecs.describe_clusters(clusters=[cluster], include=["SETTINGS"])["clusters"][0]
+    values = [s["value"] for s in found.get("settings", []) if s["name"] == "containerInsights"]
+    return values[0] if values else "disabled"
+
+
+def running_tasks(ecs: Any, cluster: str) -> list[dict[str, Any]]:
+    arns = ecs.list_tasks(cluster=cluster, desiredStatus="RUNNING")["taskArns"]
+    tasks = ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"] if arns else []
+    return [t for t in tasks if t["lastStatus"] == "RUNNING"]
+
+
+def listed(cloudwatch: Any, metric: str, dims: list[dict[str, str]]) -> list[dict[str, str]]:
+    pages = cloudwatch.get_paginator("list_metrics").paginate(
+        Namespace=NAMESPACE, MetricName=metric, Dimensions=dims
+    )
+    return [
+        {d["Name"]: d["Value"] for d in m["Dimensions"]} for page in pages for m in page["Metrics"]
+    ]
+
+
+def latest(cloudwatch: Any, metric: str, dims: dict[str, str]) -> float | None:
+    now = dt.datetime.now(dt.UTC)
+    answer = cloudwatch.get_metric_statistics(
+        Namespace=NAMESPACE,
+        MetricName=metric,
+        Dimensions=[{"Name": k, "Value": v} for k, v in dims.items()],
+        StartTime=now - dt.timedelta(minutes=10),
+        EndTime=now + dt.timedelta(minutes=1),
+        Period=60,
+        Statistics=["Average"],
+    )["Datapoints"]
+    points = sorted(answer, key=lambda p: p["Timestamp"])
+    return float(points[-1]["Average"]) if points else None
+
+
+def test_app_web_containers_sidecar_included_with_documented_names_and_units(alice: Any) -> None:
+    ecs = alice.client("ecs", env="prod")
+    cloudwatch = alice.client("cloudwatch", env="prod")
+    assert insights(ecs, "app") == "enhanced"
+    tasks = [t for t in running_tasks(ecs, "app") if t["group"] == "service:app-web"]
+    assert tasks
+    definition = ecs.describe_task_definition(taskDefinition=tasks[0]["taskDefinitionArn"])
+    sizes = {c["name"]: c for c in definition["taskDefinition"]["containerDefinitions"]}
+    assert "datadog-agent" in sizes and "app-web" in sizes
+    for task in tasks:
+        task_id = task["taskArn"].rsplit("/", 1)[-1]
+        family = task["taskDefinitionArn"].rsplit("/", 1)[-1].rsplit(":", 1)[0]
+        for container in task["containers"]:
+            name = container["name"]
+            for owner in ({"ServiceName": "app-web"}, {"TaskDefinitionFamily": family}):
+                dims = {"ClusterName": "app", **owner, "TaskId": task_id, "ContainerName": name}
+                figures = {m: latest(cloudwatch, m, dims) for m in CONTAINER_METRICS}
+                assert all(v is not None for v in figures.values()), (dims, figures)
+                assert figures["ContainerCpuReserved"] == sizes[name]["cpu"]
+                assert figures["ContainerMemoryReserved"] == sizes[name]["memory"]
+                used, reserved = figures["ContainerMemoryUtilized"], sizes[name]["memory"]
+                assert 0 < used < reserved  # type: ignore[operator]
+                assert figures["ContainerMemoryUtilization"] == pytest.approx(
+                    100 * used / reserved,  # type: ignore[operator]
+                    abs=0.01,
+                )
+                assert 0 < figures["ContainerCpuUtilized"] < sizes[name]["cpu"]  # type: ignore[operator]
+        stats = {
+            c["name"]: latest(
+                cloudwatch,
+                "ContainerMemoryUtilized",
+                {"ClusterName": "app", "ServiceName": "app-web", "TaskId": task_id,
+                 "ContainerName": c["name"]},
+            )
+            for c in task["containers"]
+        }  # fmt: skip
+        assert stats["datadog-agent"] < stats["app-web"]  # type: ignore[operator]  # sidecar small
+        task_dims = {"ClusterName": "app", "ServiceName": "app-web", "TaskId": task_id}
+        assert all(latest(cloudwatch, m, task_dims) is not None for m in TASK_METRICS)
+    # units as the metrics were published (ListMetrics names them; GetMetricStatistics says)
+    units = {
+        m: alice.client("cloudwatch", env="prod").get_metric_statistics(
+            Namespace=NAMESPACE, MetricName=m,
+            Dimensions=[{"Name": "ClusterName", "Value": "app"},
+                        {"Name": "ServiceName", "Value": "app-web"},
+                        {"Name": "TaskId", "Value": tasks[0]["taskArn"].rsplit("/", 1)[-1]},
+                        {"Name": "ContainerName", "Value": "app-web"}],
+            StartTime=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10),
+            EndTime=dt.datetime.now(dt.UTC), Period=60, Statistics=["Average"],
+        )["Datapoints"][-1]["Unit"]
+        for m in CONTAINER_METRICS
+    }  # fmt: skip
+    assert units == CONTAINER_METRICS
+
+
+def test_standalone_task_has_family_dimensions_only(alice: Any) -> None:
+    ecs = alice.client("ecs", env="dev")
+    cloudwatch = alice.client("cloudwatch", env="dev")
+    (backfill,) = [t for t in running_tasks(ecs, "app") if t["group"] == "family:backfill"]
+    task_id = backfill["taskArn"].rsplit("/", 1)[-1]
+    by_family = listed(cloudwatch, "ContainerCpuUtilized", [{"Name": "TaskId", "Value": task_id}])
+    assert by_family == [
+        {"ClusterName": "app", "TaskDefinitionFamily": "backfill", "TaskId": task_id,
+         "ContainerName": "backfill"}
+    ]  # fmt: skip  # no service owns it: no ServiceName set
+
+
+def test_a_cluster_with_container_insights_off_publishes_none(alice: Any) -> None:
+    ecs = alice.client("ecs", env="stage", region="us-east-1")
+    cloudwatch = alice.client("cloudwatch", env="stage", region="us-east-1")
+    assert insights(ecs, "edge") == "disabled"
+    assert running_tasks(ecs, "edge")  # tasks run there, yet no per-container metrics
+    assert (
+        listed(cloudwatch, "ContainerCpuUtilized", [{"Name": "ClusterName", "Value": "edge"}]) == []
+    )
+    assert listed(cloudwatch, "CpuUtilized", [{"Name": "ClusterName", "Value": "edge"}]) == []
+
+
+def test_crash_looping_containers_climb_toward_their_memory_limit(alice: Any) -> None:
+    ecs = alice.client("ecs", env="prod")
+    cloudwatch = alice.client("cloudwatch", env="prod")
+    tasks = [t for t in running_tasks(ecs, "app") if t["group"] == "service:integrations"]
+    assert tasks, "the crash loop always has a task up or starting"
+    for task in tasks:
+        task_id = task["taskArn"].rsplit("/", 1)[-1]
+        dims = {"ClusterName": "app", "ServiceName": "integrations", "TaskId": task_id,
+                "ContainerName": "integrations"}  # fmt: skip
+        share = latest(cloudwatch, "ContainerMemoryUtilization", dims)
+        assert share is None or share >= 45  # leaking from the start; None: not a minute old
