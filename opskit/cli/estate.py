@@ -158,7 +158,7 @@ def _show_table(env: str, s: ServiceState) -> None:
     _section("Tasks", [rows.task_row(env, s.cluster, t) for t in s.tasks])
     _section("Containers", container_rows(s))
     if s.container_metrics is not None and s.container_metrics.note:
-        print(f"container metrics: {s.container_metrics.note}")
+        print(f"\ncontainer metrics: {s.container_metrics.note}")
     _section(
         "Targets (unknown)" if "elbv2" in s.unknown else "Targets",
         [

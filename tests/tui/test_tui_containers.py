@@ -8,12 +8,12 @@ the ones CloudWatch holds for those containers (read with boto3, over HTTP), and
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from insights_reads import FIGURES, candidates, container_reads
 from tui_fake import FakeSource
 from tui_pilot import loaded, shown, until
 
@@ -26,12 +26,6 @@ from tui.settings import Settings
 pytestmark = pytest.mark.anyio
 AppFactory = Callable[..., OpskitApp]
 LONG = 3000
-FIGURES = {
-    "cpu_used": "ContainerCpuUtilized",
-    "cpu_reserved": "ContainerCpuReserved",
-    "memory_used": "ContainerMemoryUtilized",
-    "memory_reserved": "ContainerMemoryReserved",
-}
 CELLS = re.compile(
     r"(?P<cpu_used>[\d.]+)/(?P<cpu_reserved>[\d.]+) \([\d.]+%\)\s+"
     r"(?P<memory_used>[\d.]+)/(?P<memory_reserved>[\d.]+) MiB \([\d.]+%\)"
@@ -78,41 +72,6 @@ async def test_task_view_says_when_container_insights_is_off(fake_app: AppFactor
         assert "insights off" in body and "…" not in body
 
 
-def cloudwatch_figures(
-    cloudwatch: Any, cluster: str, task: Any
-) -> list[dict[str, dict[str, float]]]:
-    """As boto3 reads CloudWatch: [latest minute, the minute before], each container ->
-    figure -> value (a view read just before a new minute landed shows the one before)."""
-    family = task.task_definition.rsplit(":", 1)[0]
-    queries: list[dict[str, Any]] = []
-    names: dict[str, tuple[str, str]] = {}
-    for container in task.containers:
-        for figure, metric in FIGURES.items():
-            query_id = f"q{len(queries)}"
-            names[query_id] = (container.name, figure)
-            dims = {"ClusterName": cluster, "TaskDefinitionFamily": family, "TaskId": task.id,
-                    "ContainerName": container.name}  # fmt: skip
-            queries.append({
-                "Id": query_id,
-                "MetricStat": {
-                    "Metric": {"Namespace": "ECS/ContainerInsights", "MetricName": metric,
-                               "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()]},
-                    "Period": 60, "Stat": "Average",
-                },
-            })  # fmt: skip
-    end = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
-    answer = cloudwatch.get_metric_data(
-        MetricDataQueries=queries, StartTime=end - dt.timedelta(minutes=10), EndTime=end,
-        ScanBy="TimestampDescending",
-    )  # fmt: skip
-    reads: list[dict[str, dict[str, float]]] = [{}, {}]
-    for result in answer["MetricDataResults"]:
-        container, figure = names[result["Id"]]
-        for index, value in enumerate(result["Values"][:2]):
-            reads[index].setdefault(container, {})[figure] = value
-    return reads
-
-
 @pytest.mark.slow
 async def test_task_view_shows_what_cloudwatch_holds_sidecar_included(
     config: Config, sandbox: Any, alice: Any
@@ -123,7 +82,11 @@ async def test_task_view_shows_what_cloudwatch_holds_sidecar_included(
     async with app.run_test(size=(200, 40)) as pilot:
         await loaded(pilot)
         screen = await open_task(app, pilot, "prod", "app", "app-web")
-        reads = cloudwatch_figures(cloudwatch, "app", screen.ecs_task)
+        task = screen.ecs_task
+        family = task.task_definition.rsplit(":", 1)[0]
+        reads = container_reads(
+            cloudwatch, "app", [(task.id, family, [c.name for c in task.containers])]
+        )
         body = shown(screen.query_one("#task-body"))
         names = [c.name for c in screen.ecs_task.containers]
         assert set(names) == {"app-web", "datadog-agent"}
@@ -134,11 +97,7 @@ async def test_task_view_shows_what_cloudwatch_holds_sidecar_included(
             match = CELLS.search(line)
             assert match, line
             seen = {figure: float(match[figure]) for figure in FIGURES}
-            expected = [
-                {figure: round(read[name][figure], 1) for figure in FIGURES}
-                for read in reads
-                if set(read.get(name, {})) == set(FIGURES)
-            ]
+            expected = candidates(reads, task.id, name, 1)
             assert seen in expected, (line, expected)
 
 
