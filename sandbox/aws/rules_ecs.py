@@ -17,6 +17,8 @@ ListTasks ignores ``serviceName`` and lists stopped tasks by default. AWS:
 - ListTasks lists the tasks of exactly that cluster, of ``serviceName`` if given (the
   service's tasks carry the group ``service:NAME``), with desiredStatus RUNNING unless
   another is asked for.
+- DescribeClusters returns a cluster's ``settings`` (``containerInsights``) only with
+  ``include=SETTINGS`` (moto: always).
 - DescribeTaskDefinition with a bare family describes its latest ACTIVE revision (moto:
   the highest revision, even a deregistered one); ``ClientException`` when none is active.
 """
@@ -127,8 +129,13 @@ _NARROW = {
 
 
 def _batch(operation: str, name: str, limit: int) -> Handler:
-    def handler(call: AwsCall) -> None:
+    def handler(call: AwsCall) -> dict[str, Any] | None:
         paging.batch_limit(call.params.get(name), limit, name, invalid_parameter)
+        if operation == "DescribeClusters" and "SETTINGS" not in (call.params.get("include") or []):
+            answer = dict(call.forward(dict(call.params)))
+            for cluster in answer.get("clusters", []):
+                cluster.pop("settings", None)  # AWS: only with include=SETTINGS
+            return answer
         return None  # within the limit: moto answers the original request
 
     handler.__name__ = f"ecs_{operation}"

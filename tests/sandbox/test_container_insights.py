@@ -151,3 +151,12 @@ def test_crash_looping_containers_climb_toward_their_memory_limit(alice: Any) ->
                 "ContainerName": "integrations"}  # fmt: skip
         share = latest(cloudwatch, "ContainerMemoryUtilization", dims)
         assert share is None or share >= 45  # leaking from the start; None: not a minute old
+
+
+def test_cluster_settings_come_only_when_asked_for(alice: Any) -> None:
+    ecs = alice.client("ecs", env="dev")
+    plain = ecs.describe_clusters(clusters=["api"])["clusters"][0]
+    assert "settings" not in plain  # AWS: only with include=SETTINGS
+    asked = ecs.describe_clusters(clusters=["api"], include=["SETTINGS", "TAGS"])["clusters"][0]
+    assert asked["settings"] == [{"name": "containerInsights", "value": "enhanced"}]
+    assert asked["tags"]

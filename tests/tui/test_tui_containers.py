@@ -116,3 +116,39 @@ async def test_task_view_on_a_cluster_without_container_insights(
         body = shown(screen.query_one("#task-body"))
         assert "Container Insights off for cluster edge" in body
         assert "insights off" in body
+
+
+@pytest.mark.slow
+async def test_a_standalone_tasks_container_has_its_figures(
+    config: Config, sandbox: Any, alice: Any
+) -> None:
+    from tui.screens.cluster import ClusterScreen
+    from tui.widgets.keyed_table import KeyedTable
+
+    cloudwatch = alice.client("cloudwatch", env="dev")
+    settings = Settings.from_config(config, ("dev",))
+    app = OpskitApp(config, LibrarySource(config), settings)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await loaded(pilot)
+        app.open("cluster", "dev", "app")
+        await until(pilot, lambda: isinstance(app.screen, ClusterScreen), LONG)
+        table = app.screen.query_one("#standalone", KeyedTable)
+        await until(pilot, lambda: table.row_count > 0, LONG)
+        table.focus()
+        table.move_cursor(row=0)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TaskScreen), LONG)
+        screen = app.screen
+        assert isinstance(screen, TaskScreen) and screen.ecs_task.standalone
+        await until(pilot, lambda: screen.usage is not None, LONG)
+        task = screen.ecs_task
+        family = task.task_definition.rsplit(":", 1)[0]
+        names = [c.name for c in task.containers]
+        reads = container_reads(cloudwatch, "app", [(task.id, family, names)])
+        body = shown(screen.query_one("#task-body"))
+        for name in names:
+            lines = [line for line in body.splitlines() if line.strip().startswith(name)]
+            match = CELLS.search(lines[0]) if lines else None
+            assert match, body
+            seen = {figure: float(match[figure]) for figure in FIGURES}
+            assert seen in candidates(reads, task.id, name, 1), (body, reads)
