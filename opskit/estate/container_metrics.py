@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from opskit.aws.cloudwatch import QUERIES_PER_CALL, MetricsReader, metric_query
-from opskit.aws.ecs import EcsReader, batches
+from opskit.aws.ecs import EcsReader
 from opskit.errors import OpskitError, one_line
 from opskit.estate.metrics import ClientSource
 from opskit.estate.model import ContainerMetrics, ContainerUsage, ServiceState, TaskState, Unread
@@ -146,9 +146,9 @@ class ContainerReader:
         end = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
         figures: dict[tuple[str, str], dict[str, float]] = {}
         stamps: dict[tuple[str, str], dt.datetime] = {}
-        for part in batches([q["Id"] for q in queries], QUERIES_PER_CALL):
-            chosen = set(part)
-            series = reader.get([q for q in queries if q["Id"] in chosen], end - WINDOW, end)
+        for start in range(0, len(queries), QUERIES_PER_CALL):  # 125 containers a call
+            part = queries[start : start + QUERIES_PER_CALL]
+            series = reader.get(part, end - WINDOW, end)
             for query_id, (times, values) in series.items():
                 if not values:
                     continue

@@ -89,7 +89,7 @@ def seed_container_insights(plans: Iterable[EnvPlan], now: float | None = None) 
             cluster.settings = [{"name": SETTING, "value": value}]
             when = now - HISTORY_S
             when -= when % EVERY_S
-            while when < now:
+            while when < now - now % EVERY_S:  # this minute is the simulator's first point
                 written += emit(ecs, name, store, when, rng)
                 when += EVERY_S
     return written

@@ -160,3 +160,33 @@ def test_cluster_settings_come_only_when_asked_for(alice: Any) -> None:
     asked = ecs.describe_clusters(clusters=["api"], include=["SETTINGS", "TAGS"])["clusters"][0]
     assert asked["settings"] == [{"name": "containerInsights", "value": "enhanced"}]
     assert asked["tags"]
+
+
+def test_update_cluster_settings_sets_container_insights(alice: Any) -> None:
+    ecs = alice.client("ecs", env="dev", access="admin")
+    try:
+        answer = ecs.update_cluster_settings(
+            cluster="cdn", settings=[{"name": "containerInsights", "value": "enabled"}]
+        )["cluster"]
+        assert answer["clusterName"] == "cdn"
+        assert answer["settings"] == [{"name": "containerInsights", "value": "enabled"}]
+        assert insights(ecs, "cdn") == "enabled"
+        with pytest.raises(ecs.exceptions.InvalidParameterException):
+            ecs.update_cluster_settings(
+                cluster="cdn", settings=[{"name": "containerInsights", "value": "on"}]
+            )
+        with pytest.raises(ecs.exceptions.ClusterNotFoundException):
+            ecs.update_cluster_settings(
+                cluster="nope", settings=[{"name": "containerInsights", "value": "enabled"}]
+            )
+    finally:
+        ecs.update_cluster_settings(
+            cluster="cdn", settings=[{"name": "containerInsights", "value": "enhanced"}]
+        )
+    assert insights(ecs, "cdn") == "enhanced"
+    reader = alice.client("ecs", env="dev")  # a read role may not change settings
+    with pytest.raises(reader.exceptions.ClientError) as denied:
+        reader.update_cluster_settings(
+            cluster="cdn", settings=[{"name": "containerInsights", "value": "disabled"}]
+        )
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
