@@ -413,7 +413,10 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
 
     @work(thread=True, exit_on_error=False, group="containers", description="container metrics")
     def _read_containers(self, wanted: ContainersWanted) -> None:
-        found = self.source.container_metrics(wanted.env, wanted.cluster, wanted.tasks)
+        try:
+            found = self.source.container_metrics(wanted.env, wanted.cluster, wanted.tasks)
+        except OpskitError as error:  # said in the view (cells "unknown"), not a pop-up a minute
+            found = ContainerMetrics(wanted.cluster, "", note=f"unknown: {describe(error)}")
         self.call_from_thread(self._deliver_containers, wanted.env, found)
 
     def _deliver_containers(self, env: str, found: ContainerMetrics) -> None:

@@ -72,6 +72,19 @@ async def test_task_view_says_when_container_insights_is_off(fake_app: AppFactor
         assert "insights off" in body and "…" not in body
 
 
+async def test_task_view_says_when_the_figures_cannot_be_read(fake_app: AppFactory) -> None:
+    source = FakeSource()
+    source.containers_error = "prod (eu-west-1): CloudWatch GetMetricData: AccessDenied"
+    app = fake_app(source)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        screen = await open_task(app, pilot, "dev", "api", "api")
+        body = shown(screen.query_one("#task-body"))
+        assert "unknown: prod (eu-west-1): CloudWatch GetMetricData: AccessDenied" in body
+        row = next(line for line in body.splitlines() if line.strip().startswith("api "))
+        assert row.count("unknown") == 2 and "insights off" not in body
+
+
 @pytest.mark.slow
 async def test_task_view_shows_what_cloudwatch_holds_sidecar_included(
     config: Config, sandbox: Any, alice: Any

@@ -75,6 +75,7 @@ class FakeSource:
         self.calls = 0
         self.expired: list[str | None] = []
         self.insights_off: set[str] = set()
+        self.containers_error = ""
 
     def connect(self) -> str:
         return "sandbox user alice"
@@ -128,8 +129,10 @@ class FakeSource:
         self, env: str, cluster: str, tasks: Sequence[TaskState]
     ) -> ContainerMetrics:
         """Fixed figures (CPU 100 of 256 units, memory 300 of 512 MiB); none for clusters
-        in ``insights_off``."""
+        in ``insights_off``; ``containers_error`` raised when set."""
         self.calls += 2
+        if self.containers_error:
+            raise AwsError(self.containers_error)
         if cluster in self.insights_off:
             return ContainerMetrics(
                 cluster, "disabled", note=f"Container Insights off for cluster {cluster}"

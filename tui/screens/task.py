@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 READING = "…"
 OFF = "insights off"
+UNKNOWN = "unknown"
 
 
 def task_table(task: TaskState, clock: dt.datetime, usage: ContainerMetrics | None = None) -> Table:
@@ -56,9 +57,9 @@ def task_table(task: TaskState, clock: dt.datetime, usage: ContainerMetrics | No
         table.add_row("stop code", task.stop_code or "-")
         table.add_row("why", Text(task_reason(task), style="bold red"))
     containers = Table(box=None, header_style="bold", pad_edge=False)
+    longest = max((len(c.name) for c in task.containers), default=0)
     for column in ("container", "image", "status", "exit", "health", "cpu", "memory", "reason"):
         whole = column in ("container", "cpu", "memory")  # the image and reason give way
-        longest = max((len(c.name) for c in task.containers), default=0)
         containers.add_column(
             column, no_wrap=whole, min_width=longest if column == "container" else None
         )
@@ -81,11 +82,13 @@ def task_table(task: TaskState, clock: dt.datetime, usage: ContainerMetrics | No
 
 
 def figures(usage: ContainerMetrics | None, task: str, container: str) -> tuple[str, str]:
-    """The cpu and memory cells of one container (``…`` while read, ``insights off``)."""
+    """The cpu and memory cells of one container (``…`` while read, ``insights off``,
+    ``unknown`` when the read failed)."""
     if usage is None:
         return READING, READING
     if usage.note and not usage.containers:
-        return OFF, OFF
+        word = OFF if usage.insights in ("disabled", "enabled") else UNKNOWN
+        return word, word
     found = usage.find(task, container)
     return cpu_text(found), memory_text(found)
 
