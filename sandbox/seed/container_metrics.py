@@ -16,7 +16,11 @@ Per RUNNING task, as AWS names them (units in brackets):
 - each container: ``ContainerCpuUtilized``, ``ContainerCpuReserved`` (None),
   ``ContainerMemoryUtilized``, ``ContainerMemoryReserved`` (Megabytes),
   ``ContainerMemoryUtilization`` (Percent), dims {ClusterName, ServiceName, TaskId,
-  ContainerName} and {ClusterName, TaskDefinitionFamily, TaskId, ContainerName}.
+  ContainerName} and {ClusterName, TaskDefinitionFamily, TaskId, ContainerName};
+- the same without ``TaskId`` ({ClusterName, ServiceName[, ContainerName]}, {ClusterName,
+  TaskDefinitionFamily[, ContainerName]}): one datapoint per task, as Container Insights'
+  per-task events land there, so Average is per task and Sum the service's or family's.
+  (The cluster-wide sets, {ClusterName} alone, are not published.)
 
 Reserved figures are the task definition's (a container's ``cpu`` and ``memory``; the task's
 size for the task). Use follows the service's load profile (``metrics.profile_for``), split
@@ -205,36 +209,46 @@ def _put(
     uses: list[ContainerUse],
     when: float,
 ) -> int:
+    """One task's figures under every dimension set AWS puts them in: its own (with TaskId)
+    and its service's and family's (without: one datapoint a task, as Container Insights'
+    performance events land, so Average is per task and Sum the whole)."""
     owners: list[Dims] = [(("ClusterName", cluster), ("TaskDefinitionFamily", family))]
     if service:
         owners.append((("ClusterName", cluster), ("ServiceName", service)))
-    written = 0
     totals = (
-        (CPU_UTILIZED, sum(u.cpu_used for u in uses), NONE),
-        (CPU_RESERVED, sum(u.cpu_reserved for u in uses), NONE),
-        (MEMORY_UTILIZED, sum(u.memory_used for u in uses), MEGABYTES),
-        (MEMORY_RESERVED, sum(u.memory_reserved for u in uses), MEGABYTES),
+        (CPU_UTILIZED, round(sum(u.cpu_used for u in uses), 2), NONE),
+        (CPU_RESERVED, round(sum(u.cpu_reserved for u in uses), 2), NONE),
+        (MEMORY_UTILIZED, round(sum(u.memory_used for u in uses), 2), MEGABYTES),
+        (MEMORY_RESERVED, round(sum(u.memory_reserved for u in uses), 2), MEGABYTES),
     )
-    for owner in owners:
-        task_dims = (*owner, ("TaskId", task_id))
-        for name, value, unit in totals:
-            store.put(NAMESPACE, name, task_dims, when, round(value, 2), unit)
-            written += 1
-        for use in uses:
-            dims = (*task_dims, ("ContainerName", use.name))
-            for name, value, unit in (
-                (CONTAINER_CPU_UTILIZED, use.cpu_used, NONE),
-                (CONTAINER_CPU_RESERVED, use.cpu_reserved, NONE),
-                (CONTAINER_MEMORY_UTILIZED, use.memory_used, MEGABYTES),
-                (CONTAINER_MEMORY_RESERVED, use.memory_reserved, MEGABYTES),
+    per_container = [
+        (
+            use.name,
+            (
+                (CONTAINER_CPU_UTILIZED, round(use.cpu_used, 3), NONE),
+                (CONTAINER_CPU_RESERVED, round(use.cpu_reserved, 3), NONE),
+                (CONTAINER_MEMORY_UTILIZED, round(use.memory_used, 3), MEGABYTES),
+                (CONTAINER_MEMORY_RESERVED, round(use.memory_reserved, 3), MEGABYTES),
                 (
                     CONTAINER_MEMORY_UTILIZATION,
-                    100 * use.memory_used / use.memory_reserved,
+                    round(100 * use.memory_used / use.memory_reserved, 3),
                     PERCENT,
                 ),
-            ):
-                store.put(NAMESPACE, name, dims, when, round(value, 3), unit)
-                written += 1
+            ),
+        )
+        for use in uses
+    ]
+    written = 0
+    for owner in owners:
+        for dims in (owner, (*owner, ("TaskId", task_id))):
+            for name, value, unit in totals:
+                store.put(NAMESPACE, name, dims, when, value, unit)
+            for container, figures in per_container:
+                for name, value, unit in figures:
+                    store.put(
+                        NAMESPACE, name, (*dims, ("ContainerName", container)), when, value, unit
+                    )
+            written += len(totals) + sum(len(figures) for _, figures in per_container)
     return written
 
 

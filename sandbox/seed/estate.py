@@ -106,7 +106,9 @@ def seed_estate(ctx: EstateContext) -> SeedReport:
     shapes.seed_scaling(ctx, plans)
     report.took("dns", started)
     seed_extras(ctx, plans)  # sidecar, a service behind, standalone and scheduled tasks
+    started = time.perf_counter()
     report.datapoints += seed_container_insights(plans)  # per task and container, enhanced
+    report.took("container insights", started)
     report.environments = len(primary)
     log.info("sandbox estate seeded: %s", report)
     return report

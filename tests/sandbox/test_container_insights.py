@@ -190,3 +190,38 @@ def test_update_cluster_settings_sets_container_insights(alice: Any) -> None:
             cluster="cdn", settings=[{"name": "containerInsights", "value": "disabled"}]
         )
     assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_service_level_sets_hold_one_datapoint_per_task(alice: Any) -> None:
+    """Without TaskId (ServiceName + ContainerName), a minute holds each task's figure:
+    its Sum is the sum of the per-task series, its SampleCount the number of tasks."""
+    cloudwatch = alice.client("cloudwatch", env="prod")
+    wanted = [
+        {"Name": "ClusterName", "Value": "app"},
+        {"Name": "ServiceName", "Value": "app-web"},
+        {"Name": "ContainerName", "Value": "datadog-agent"},
+    ]
+    now = dt.datetime.now(dt.UTC)
+    this_minute = now.replace(second=0, microsecond=0)
+
+    def minutes(dims: list[dict[str, str]]) -> dict[dt.datetime, dict[str, float]]:
+        points = cloudwatch.get_metric_statistics(
+            Namespace=NAMESPACE, MetricName="ContainerMemoryUtilized", Dimensions=dims,
+            StartTime=now - dt.timedelta(minutes=10), EndTime=this_minute, Period=60,
+            Statistics=["Sum", "SampleCount"],
+        )["Datapoints"]  # fmt: skip
+        return {p["Timestamp"]: p for p in points}
+
+    whole = minutes(wanted)
+    assert whole, "the service-level set has datapoints"
+    minute = max(whole)
+    per_task = [
+        found[minute]
+        for dims in listed(cloudwatch, "ContainerMemoryUtilized", wanted)
+        if "TaskId" in dims
+        for found in [minutes([{"Name": k, "Value": v} for k, v in dims.items()])]
+        if minute in found
+    ]
+    assert len(per_task) >= 2
+    assert whole[minute]["SampleCount"] == len(per_task)
+    assert whole[minute]["Sum"] == pytest.approx(sum(p["Sum"] for p in per_task), abs=0.01)
