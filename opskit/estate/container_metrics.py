@@ -43,6 +43,7 @@ FIGURES = {
 WINDOW = dt.timedelta(minutes=10)
 SETTINGS_TTL_S = 300.0
 UNKNOWN_FAMILY = "containers"  # the ``unknown`` key when they cannot be read
+NO_DATA = "no datapoint in the last 10 minutes (Container Insights publishes once a minute)"
 
 
 def note_for(cluster: str, insights: str) -> str:
@@ -165,9 +166,7 @@ class ContainerReader:
                 usages.append(
                     _usage(task.id, container.name, found, stamps.get((task.id, container.name)))
                 )
-        note = (
-            "" if figures else f"no Container Insights datapoints in the last {_minutes()} minutes"
-        )
+        note = "" if figures else NO_DATA
         return dataclasses.replace(
             answer, containers=tuple(usages), note=note, read_at=dt.datetime.now(dt.UTC)
         )
@@ -223,7 +222,3 @@ def _region(tasks: Sequence[TaskState]) -> str:
 
 def _where(env: str, region: str) -> str:
     return f"{env} ({region})" if region else env
-
-
-def _minutes() -> int:
-    return int(WINDOW.total_seconds() // 60)

@@ -57,15 +57,14 @@ def task_table(task: TaskState, clock: dt.datetime, usage: ContainerMetrics | No
         table.add_row("stop code", task.stop_code or "-")
         table.add_row("why", Text(task_reason(task), style="bold red"))
     containers = Table(box=None, header_style="bold", pad_edge=False)
-    longest = max((len(c.name) for c in task.containers), default=0)
-    for column in ("container", "image", "status", "exit", "health", "cpu", "memory", "reason"):
-        whole = column in ("container", "cpu", "memory")  # the image and reason give way
-        containers.add_column(
-            column, no_wrap=whole, min_width=longest if column == "container" else None
-        )
+    reasons = any(c.reason for c in task.containers)  # a column only when one has a reason
+    columns = ("container", "image", "status", "exit", "health", "cpu", "memory", "reason")
+    for column in columns[:-1] if not reasons else columns:
+        fixed = column not in ("image", "reason")  # those two give way on a narrow screen
+        containers.add_column(column, no_wrap=fixed, min_width=_widest(task, column))
     for c in task.containers:
         cpu, memory = figures(usage, task.id, c.name)
-        containers.add_row(
+        cells: list[str | Text] = [
             c.name,
             c.image,
             styled(c.last_status),
@@ -73,12 +72,24 @@ def task_table(task: TaskState, clock: dt.datetime, usage: ContainerMetrics | No
             styled(c.health),
             cpu,
             memory,
-            Text(c.reason, style="red"),
-        )
+        ]
+        if reasons:
+            cells.append(Text(c.reason, style="red"))
+        containers.add_row(*cells)
     table.add_row("containers", containers)
     if usage is not None and usage.note:
         table.add_row("metrics", Text(usage.note, style="yellow"))
     return table
+
+
+def _widest(task: TaskState, column: str) -> int | None:
+    """Names, statuses and health never shrink below their longest value."""
+    values = {
+        "container": [c.name for c in task.containers],
+        "status": [c.last_status for c in task.containers],
+        "health": [c.health for c in task.containers],
+    }.get(column)
+    return max((len(v) for v in values), default=0) if values is not None else None
 
 
 def figures(usage: ContainerMetrics | None, task: str, container: str) -> tuple[str, str]:
