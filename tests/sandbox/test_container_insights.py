@@ -225,3 +225,22 @@ def test_service_level_sets_hold_one_datapoint_per_task(alice: Any) -> None:
     assert len(per_task) >= 2
     assert whole[minute]["SampleCount"] == len(per_task)
     assert whole[minute]["Sum"] == pytest.approx(sum(p["Sum"] for p in per_task), abs=0.01)
+
+
+def test_trim_keeps_half_an_hour_of_task_series_and_leaves_hosts_alone() -> None:
+    from sandbox.seed import container_metrics as insights_module
+    from sandbox.seed.cloudwatch import MetricStore
+
+    store = MetricStore()
+    live = (("ClusterName", "app"), ("TaskId", "live"))
+    gone = (("ClusterName", "app"), ("TaskId", "gone"))
+    host = (("ClusterName", "app"), ("ContainerInstanceId", "c1"), ("EC2InstanceId", "i-1"))
+    store.put(NAMESPACE, "CpuUtilized", live, 0.0, 1.0)
+    store.put(NAMESPACE, "CpuUtilized", live, 2000.0, 2.0)
+    store.put(NAMESPACE, "CpuUtilized", gone, 0.0, 3.0)
+    store.put(NAMESPACE, "instance_cpu_utilization", host, 0.0, 4.0)
+    assert insights_module.trim(store, now=2100.0) == 1
+    kept = store.get(NAMESPACE, "CpuUtilized", live)
+    assert kept is not None and list(kept.values) == [2.0]
+    assert store.get(NAMESPACE, "CpuUtilized", gone) is None
+    assert store.get(NAMESPACE, "instance_cpu_utilization", host) is not None
