@@ -190,8 +190,8 @@ def with_container_metrics(
 def _usage(
     task: str, container: str, found: dict[str, float], at: dt.datetime | None
 ) -> ContainerUsage:
-    cpu_used, cpu_reserved = found.get("cpu_used"), found.get("cpu_reserved")
-    memory_used, memory_reserved = found.get("memory_used"), found.get("memory_reserved")
+    cpu_used, cpu_reserved = found.get("cpu_used"), _whole(found.get("cpu_reserved"))
+    memory_used, memory_reserved = found.get("memory_used"), _whole(found.get("memory_reserved"))
     return ContainerUsage(
         task=task,
         container=container,
@@ -203,6 +203,11 @@ def _usage(
         memory_percent=_percent(memory_used, memory_reserved),
         at=at,
     )
+
+
+def _whole(value: float | None) -> float | None:
+    """A reservation (CPU units, MiB: whole numbers in a task definition) as an int."""
+    return int(value) if value is not None and float(value).is_integer() else value
 
 
 def _percent(used: float | None, reserved: float | None) -> float | None:

@@ -498,6 +498,7 @@ class ContainerUsage:
     """One container's latest CPU and memory from Container Insights (None: no datapoint).
 
     CPU in CPU units (1024 = one vCPU), memory in MiB; ``*_percent`` = used / reserved.
+    Reservations are whole numbers (ints); use is fractional.
     """
 
     task: str  # task id

@@ -61,7 +61,10 @@ def test_show_json_carries_each_containers_figures_as_numbers(
             if usage is None:  # a task that started after opskit listed them
                 continue
             figures = {figure: usage[figure] for figure in FIGURES}
-            assert all(isinstance(v, float) for v in figures.values()), usage
+            assert isinstance(figures["cpu_used"], float | int), usage  # numbers, not text
+            assert isinstance(figures["memory_used"], float | int), usage
+            assert isinstance(figures["cpu_reserved"], int), usage  # units, as README says
+            assert isinstance(figures["memory_reserved"], int), usage
             rounded = {k: round(v, 3) for k, v in figures.items()}
             assert rounded in candidates(before, task_id, name, 3) + candidates(
                 after, task_id, name, 3
