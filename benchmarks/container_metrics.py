@@ -43,6 +43,14 @@ def server_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` in MB, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def counted(accounts: Any, work: Callable[[], Any]) -> tuple[float, Counter[str]]:
     before = Counter(accounts.calls.by_operation())
     began = time.perf_counter()
@@ -119,7 +127,7 @@ def sandbox_cost(workspace: Any, pid: int, seconds: int) -> None:
         return server_cpu(pid) - began
 
     print(f"\n3. sandbox server CPU over {seconds} s ({len(clusters)} clusters, {series} "
-          "ECS/ContainerInsights series incl. hosts)")  # fmt: skip
+          f"ECS/ContainerInsights series incl. hosts; server RSS {rss_mb(pid):.0f} MB)")  # fmt: skip
     enhanced = burn()
     for env, region, cluster in clusters:
         ecs = accounts.client(env, "ecs", access="admin", region=region)
