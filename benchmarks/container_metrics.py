@@ -126,8 +126,9 @@ def sandbox_cost(workspace: Any, pid: int, seconds: int) -> None:
         time.sleep(seconds)
         return server_cpu(pid) - began
 
+    memory = rss_mb(pid)
     print(f"\n3. sandbox server CPU over {seconds} s ({len(clusters)} clusters, {series} "
-          f"ECS/ContainerInsights series incl. hosts; server RSS {rss_mb(pid):.0f} MB)")  # fmt: skip
+          f"ECS/ContainerInsights series incl. hosts; server RSS {memory:.0f} MB)")  # fmt: skip
     enhanced = burn()
     for env, region, cluster in clusters:
         ecs = accounts.client(env, "ecs", access="admin", region=region)
