@@ -142,6 +142,70 @@ def sandbox_cost(workspace: Any, pid: int, seconds: int) -> None:
           "of a core")  # fmt: skip
 
 
+def emit_cost(repeat: int = 10) -> None:
+    import random
+    from datetime import UTC, datetime, timedelta
+    from types import SimpleNamespace as NS
+
+    from sandbox.seed import container_metrics, metrics
+    from sandbox.seed.cloudwatch import MetricStore
+
+    hosts = tuple(f"host-{n}" for n in range(4))
+    tasks, services, running = {}, [], []
+    for number in range(100):
+        name = f"api-orders-{number:02d}"
+        profile = metrics.profile_for(name, "prod", 3)
+        service = NS(name=name, cluster_name="api", status="ACTIVE", _opskit_profile=profile)
+        services.append(service)
+        dims = (("ClusterName", "api"), ("ServiceName", name))
+        running.append(metrics._RunningService(service, dims, 256, 512, hosts[:3]))
+        for index in range(3):
+            containers = [NS(name=name, cpu=256, memory=512)]
+            if number % 10 == 0:
+                containers.append(NS(name="datadog-agent", cpu=64, memory=256))
+            task_id = f"{number:04d}{index:028d}"
+            tasks[task_id] = NS(
+                id=task_id, group=f"service:{name}", last_status="RUNNING", cpu="256",
+                memory="512", containers=containers,
+                started_at=datetime.now(UTC) - timedelta(hours=1),
+                task_definition_arn=f"arn:aws:ecs:eu-west-1:1:task-definition/{name}:1",
+            )  # fmt: skip
+    settings = [{"name": "containerInsights", "value": "enhanced"}]
+    ecs = NS(
+        clusters={"api": NS(settings=settings)}, tasks={"api": tasks},
+        services={f"api:{s.name}": s for s in services}, account_id="1", region_name="eu-west-1",
+    )  # fmt: skip
+    state = metrics.ClusterState(
+        "api", tuple(running),
+        tuple(metrics._Host((("ClusterName", "api"), ("ContainerInstanceId", h),
+                             ("EC2InstanceId", f"i-{h}")), (("InstanceId", f"i-{h}"),), h,
+                            16384.0, 65536.0) for h in hosts),
+        (),
+    )  # fmt: skip
+    rng, now = random.Random(1), time.time()
+
+    def cpu_ms(work: Callable[[MetricStore, float], int]) -> tuple[float, int]:
+        store, written = MetricStore(), 0
+        began = time.process_time()
+        for minute in range(repeat):
+            written = work(store, now + 60 * minute)
+        return 1000 * (time.process_time() - began) / repeat, written
+
+    base_ms, base_points = cpu_ms(
+        lambda store, when: metrics.emit(state, metrics.ClusterSeries(store, "api"), when, rng)
+    )
+    ours_ms, ours_points = cpu_ms(
+        lambda store, when: container_metrics.emit(ecs, "api", store, when, rng)
+    )
+    print("\n4. one emission of a 300-task cluster, in process (mean of "
+          f"{repeat})")  # fmt: skip
+    print(
+        f"   baseline: service/cluster/host metrics {base_ms:6.1f} ms CPU  {base_points:6} points"
+    )
+    print(f"   Container Insights per task/container  {ours_ms:6.1f} ms CPU  {ours_points:6} points"
+          f"  (9 clusters a minute: {100 * 9 * ours_ms / 1000 / 60:.2f} % of a core)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", choices=("normal", "large"), default="normal")
@@ -151,7 +215,12 @@ def main() -> None:
     parser.add_argument("--env", default="prod")
     parser.add_argument("--service", default="app-web")
     parser.add_argument("--state-dir")
+    parser.add_argument("--emit-only", action="store_true", help="only section 4 (no server)")
     args = parser.parse_args()
+    sys.path.insert(0, str(REPO))
+    if args.emit_only:
+        emit_cost()
+        return
     own = args.state_dir is None
     state = Path(args.state_dir or tempfile.mkdtemp(prefix="opskit-containers-bench-"))
     os.environ["OPSKIT_STATE_DIR"] = str(state)
@@ -167,6 +236,7 @@ def main() -> None:
         show_cost(workspace, args.env, args.service, args.runs)
         view_cost(workspace, args.env, args.service, args.views)
         sandbox_cost(workspace, info.pid, args.seconds)
+        emit_cost()
     finally:
         if own:
             stop(state)
