@@ -22,12 +22,13 @@ Per RUNNING task, as AWS names them (units in brackets):
   per-task events land there, so Average is per task and Sum the service's or family's.
   (The cluster-wide sets, {ClusterName} alone, are not published.)
 
-Reserved figures are the task definition's (a container's ``cpu`` and ``memory``; the task's
-size for the task). Use follows the service's load profile (``metrics.profile_for``), split
-over its running tasks with a stable per-task skew; a sidecar (any container after the
-first) uses a small, steady share of its own reservation and the first container the rest;
-a task's figures are the sum of its containers'. A crash-looping service's containers climb
-toward their memory limit from their start until they are killed, so their series are short.
+Reserved figures are the task definition's: a container's ``cpu`` and ``memory``, a task's
+size (its containers' sum when the definition sets none). The first container (the app)
+follows the service's load profile (``metrics.profile_for``) on its own reservation, split
+over the service's running tasks with a stable per-task skew; a sidecar (any container
+after the first) uses a small, steady share of its own; a task's use is the sum of its
+containers'. A crash-looping service's containers climb toward their memory limit from
+their start until they are killed, so their series are short.
 Standalone tasks (RunTask, ``backfill``) have a profile of their family. These series keep
 ``RETENTION_S`` (``trim``, every ``TRIM_EVERY_S``): a stopped task's go, so a crash loop
 does not grow the store, and the large estate's ~50,000 series stay small.
@@ -157,31 +158,26 @@ def emit(ecs: Any, cluster_name: str, store: MetricStore, when: float, rng: rand
         family = _family(task)
         profile = _profile(ecs, services.get(service_name), family)
         uses = task_use(task, profile, running[task.group], when, rng)
-        written += _put(store, cluster_name, service_name, family, task.id, uses, when)
+        reserved = (
+            _number(task.cpu) or sum(u.cpu_reserved for u in uses),  # the task's size, if set
+            _number(task.memory) or sum(u.memory_reserved for u in uses),
+        )
+        written += _put(store, cluster_name, service_name, family, task.id, uses, reserved, when)
     return written
 
 
 def task_use(
     task: Any, profile: LoadProfile, running: int, when: float, rng: random.Random
 ) -> list[ContainerUse]:
-    """What each container of ``task`` uses at ``when`` (the first container is the app)."""
+    """What each container of ``task`` uses at ``when``: the first (the app) follows the
+    service's load on its own reservation, each sidecar a small steady share of its own."""
     containers = list(task.containers)
     if not containers:
         return []
     task_cpu = _number(task.cpu) or float(sum(_number(c.cpu) for c in containers)) or 256.0
     task_memory = _number(task.memory) or float(sum(_number(c.memory) for c in containers)) or 512.0
-    skew = 1.0 + 0.3 * (_unit(task.id) - 0.5)  # tasks of one service are never quite even
     shape = 0.3 + 0.7 * daily(when, profile.phase_h)
-    share = profile.anchor_tasks / max(1, running)
     noise = rng.gauss(0.0, 0.05)
-    cpu = task_cpu * profile.peak * shape * share * skew * (1 + noise)
-    cpu = clamp(cpu, 0.01 * task_cpu, 0.98 * task_cpu)
-    if profile.crash_loops:  # a leak: from its start toward the limit, until it is killed
-        age = max(0.0, when - _started(task, when))
-        memory_share = 0.5 + 0.48 * (1 - math.exp(-age / 90.0))
-    else:
-        memory_share = profile.resident + 0.25 * cpu / task_cpu
-    memory = task_memory * clamp(memory_share * (1 + noise / 3), 0.05, 0.99)
     uses = []
     for sidecar in containers[1:]:
         reserved_cpu = _number(sidecar.cpu) or 0.1 * task_cpu
@@ -199,13 +195,17 @@ def task_use(
     app = containers[0]
     app_cpu = _number(app.cpu) or max(task_cpu - sum(u.cpu_reserved for u in uses), 1.0)
     app_memory = _number(app.memory) or max(task_memory - sum(u.memory_reserved for u in uses), 1.0)
-    used_cpu = max(cpu - sum(u.cpu_used for u in uses), 0.005 * app_cpu)
-    used_memory = clamp(
-        memory - sum(u.memory_used for u in uses), 0.05 * app_memory, 0.99 * app_memory
-    )
-    main = ContainerUse(
-        str(app.name), round(used_cpu, 2), app_cpu, round(used_memory, 1), app_memory
-    )
+    skew = 1.0 + 0.3 * (_unit(task.id) - 0.5)  # tasks of one service are never quite even
+    share = profile.anchor_tasks / max(1, running)  # scaling out spreads the load
+    cpu = clamp(app_cpu * profile.peak * shape * share * skew * (1 + noise), 0.01 * app_cpu,
+                0.98 * app_cpu)  # fmt: skip
+    if profile.crash_loops:  # a leak: from its start toward the limit, until it is killed
+        age = max(0.0, when - _started(task, when))
+        memory_share = 0.5 + 0.48 * (1 - math.exp(-age / 90.0))
+    else:
+        memory_share = profile.resident + 0.25 * cpu / app_cpu
+    memory = app_memory * clamp(memory_share * (1 + noise / 3), 0.05, 0.99)
+    main = ContainerUse(str(app.name), round(cpu, 2), app_cpu, round(memory, 1), app_memory)
     return [main, *uses]
 
 
@@ -216,6 +216,7 @@ def _put(
     family: str,
     task_id: str,
     uses: list[ContainerUse],
+    reserved: tuple[float, float],
     when: float,
 ) -> int:
     """One task's figures under every dimension set AWS puts them in: its own (with TaskId)
@@ -226,9 +227,9 @@ def _put(
         owners.append((("ClusterName", cluster), ("ServiceName", service)))
     totals = (
         (CPU_UTILIZED, round(sum(u.cpu_used for u in uses), 2), NONE),
-        (CPU_RESERVED, round(sum(u.cpu_reserved for u in uses), 2), NONE),
+        (CPU_RESERVED, round(reserved[0], 2), NONE),
         (MEMORY_UTILIZED, round(sum(u.memory_used for u in uses), 2), MEGABYTES),
-        (MEMORY_RESERVED, round(sum(u.memory_reserved for u in uses), 2), MEGABYTES),
+        (MEMORY_RESERVED, round(reserved[1], 2), MEGABYTES),
     )
     per_container = [
         (
