@@ -101,6 +101,8 @@ def test_app_web_containers_sidecar_included_with_documented_names_and_units(ali
         assert stats["datadog-agent"] < stats["app-web"]  # type: ignore[operator]  # sidecar small
         task_dims = {"ClusterName": "app", "ServiceName": "app-web", "TaskId": task_id}
         assert all(latest(cloudwatch, m, task_dims) is not None for m in TASK_METRICS)
+        assert latest(cloudwatch, "CpuReserved", task_dims) == float(task["cpu"])  # its size
+        assert latest(cloudwatch, "MemoryReserved", task_dims) == float(task["memory"])
     # units as the metrics were published (ListMetrics names them; GetMetricStatistics says)
     units = {
         m: alice.client("cloudwatch", env="prod").get_metric_statistics(
