@@ -71,3 +71,28 @@ def test_a_cluster_without_insights_costs_no_cloudwatch_call(sandbox: Any) -> No
     assert Counter(accounts.calls.by_operation()) - before == Counter({"ecs.DescribeClusters": 1})
     assert found.insights == "disabled" and found.containers == ()
     assert found.note == "Container Insights off for cluster edge"
+
+
+def test_insights_without_enhanced_observability_says_so(sandbox: Any, alice: Any) -> None:
+    admin = alice.client("ecs", env="dev", access="admin")
+    workspace = open_workspace(CONFIG, user="alice")
+    accounts = workspace.accounts
+    service = Estate(accounts, utilization=False).service("dev", "cdn-edge")
+    assert service.cluster == "cdn" and service.tasks
+    admin.update_cluster_settings(
+        cluster="cdn", settings=[{"name": "containerInsights", "value": "enabled"}]
+    )
+    try:
+        before = Counter(accounts.calls.by_operation())
+        found = ContainerReader(accounts).read("dev", "cdn", service.tasks)
+        assert Counter(accounts.calls.by_operation()) - before == Counter(
+            {"ecs.DescribeClusters": 1}
+        )  # nothing to ask CloudWatch for
+    finally:
+        admin.update_cluster_settings(
+            cluster="cdn", settings=[{"name": "containerInsights", "value": "enhanced"}]
+        )
+    assert found.insights == "enabled" and found.containers == ()
+    assert found.note == (
+        "Container Insights on cluster cdn is 'enabled', not 'enhanced': no per-container metrics"
+    )
