@@ -27,7 +27,7 @@ from opskit.audit import ChangeEntry
 from opskit.changes.plan import Plan
 from opskit.config import Config
 from opskit.errors import OpskitError
-from opskit.estate import EnvironmentState, ServiceState, TargetGroupState
+from opskit.estate import ContainerMetrics, EnvironmentState, ServiceState, TargetGroupState
 from tui import bindings
 from tui.commands import ChangeCommands, EstateCommands
 from tui.keymap import load_keymap
@@ -37,6 +37,8 @@ from tui.messages import (
     ChangeProgress,
     ChangeRequested,
     Connected,
+    ContainersArrived,
+    ContainersWanted,
     DetailArrived,
     DetailWanted,
     EnvArrived,
@@ -405,6 +407,22 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
         for screen in self.screen_stack:
             if getattr(screen, "env", None) == env and hasattr(screen, "on_targets_arrived"):
                 screen.post_message(TargetsArrived(env, groups))
+
+    def on_containers_wanted(self, message: ContainersWanted) -> None:
+        self._read_containers(message)
+
+    @work(thread=True, exit_on_error=False, group="containers", description="container metrics")
+    def _read_containers(self, wanted: ContainersWanted) -> None:
+        try:
+            found = self.source.container_metrics(wanted.env, wanted.cluster, wanted.tasks)
+        except OpskitError as error:  # said in the view (cells "unknown"), not a pop-up a minute
+            found = ContainerMetrics(wanted.cluster, "", note=f"unknown: {describe(error)}")
+        self.call_from_thread(self._deliver_containers, wanted.env, found)
+
+    def _deliver_containers(self, env: str, found: ContainerMetrics) -> None:
+        for screen in self.screen_stack:
+            if getattr(screen, "env", None) == env and hasattr(screen, "on_containers_arrived"):
+                screen.post_message(ContainersArrived(env, found))
 
     def on_raw_wanted(self, message: RawWanted) -> None:
         self.notify("reading the AWS description…", timeout=2)

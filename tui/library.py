@@ -20,12 +20,20 @@ from opskit.audit import ChangeEntry, Journal, changes
 from opskit.changes.plan import Plan
 from opskit.config import Config
 from opskit.errors import OpskitError, UsageError
-from opskit.estate import EnvironmentState, ServiceState, Snapshot, TargetGroupState
+from opskit.estate import (
+    ContainerMetrics,
+    EnvironmentState,
+    ServiceState,
+    Snapshot,
+    TargetGroupState,
+    TaskState,
+)
 from tui.source import ActionKind, ActionRequest, LogBatch, LogLine, Outcome, Progress
 
 if TYPE_CHECKING:
     from opskit.changes import Change, Engine
     from opskit.estate.collect import Estate
+    from opskit.estate.container_metrics import ContainerReader
     from opskit.estate.freshness import Freshness, Paces
     from opskit.estate.logs import LogSource
     from opskit.workspace import Workspace
@@ -49,6 +57,7 @@ class LibrarySource:
         self._journal: list[ChangeEntry] = []
         self._log_sources: dict[tuple[str, str, str | None], list[LogSource]] = {}
         self._spend_warmed = False
+        self._containers: ContainerReader | None = None
 
     # -- session ---------------------------------------------------------------------
 
@@ -139,6 +148,20 @@ class LibrarySource:
             seen = frozenset(line.event_id for line in lines if line.at >= start)
         batch = tuple(LogLine(line.at, line.task, line.message, line.container) for line in new)
         return LogBatch(batch, (start, seen))
+
+    def container_metrics(
+        self, env: str, cluster: str, tasks: Sequence[TaskState]
+    ) -> ContainerMetrics:
+        """One reader for the session: its answers last one CloudWatch period."""
+        from opskit.estate.container_metrics import ContainerReader
+
+        accounts = self.workspace.accounts  # (takes the lock itself)
+        with self._lock:
+            if self._containers is None:
+                period = self.config.metrics.period_seconds
+                self._containers = ContainerReader(accounts, period=period)
+            reader = self._containers
+        return reader.read(env, cluster, tasks)
 
     def changes(self, limit: int) -> Sequence[ChangeEntry]:
         """Recent changes; the journal is re-read only when the file changed.

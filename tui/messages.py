@@ -12,7 +12,7 @@ from textual.message import Message
 
 from opskit.audit import ChangeEntry
 from opskit.changes.plan import Plan
-from opskit.estate import ServiceState, Snapshot, TargetGroupState
+from opskit.estate import ContainerMetrics, ServiceState, Snapshot, TargetGroupState, TaskState
 from tui.source import ActionRequest, LogBatch, Outcome
 
 
@@ -219,3 +219,23 @@ class RawWanted(Message):
         self.service = service
         self.cluster = cluster
         self.task = task
+
+
+class ContainersWanted(Message):
+    """Up to the app: the latest CPU and memory of these tasks' containers (one cluster);
+    ``ContainersArrived`` comes back down."""
+
+    def __init__(self, env: str, cluster: str, tasks: Sequence[TaskState]) -> None:
+        super().__init__()
+        self.env = env
+        self.cluster = cluster
+        self.tasks = tuple(tasks)
+
+
+class ContainersArrived(Message):
+    """Per-container figures (or why there are none) of some tasks of ``env``."""
+
+    def __init__(self, env: str, metrics: ContainerMetrics) -> None:
+        super().__init__()
+        self.env = env
+        self.metrics = metrics

@@ -16,7 +16,14 @@ from typing import Any, Protocol
 
 from opskit.audit import ChangeEntry
 from opskit.changes.plan import Plan
-from opskit.estate import EnvironmentState, ServiceState, Snapshot, TargetGroupState
+from opskit.estate import (
+    ContainerMetrics,
+    EnvironmentState,
+    ServiceState,
+    Snapshot,
+    TargetGroupState,
+    TaskState,
+)
 
 Progress = Callable[[str], None]
 
@@ -125,6 +132,13 @@ class Source(Protocol):
 
     def logs(self, env: str, service: str, task: str | None, cursor: Any) -> LogBatch:
         """Log lines after ``cursor`` (None: the last few minutes) of a service or task."""
+        ...
+
+    def container_metrics(
+        self, env: str, cluster: str, tasks: Sequence[TaskState]
+    ) -> ContainerMetrics:
+        """The latest CPU and memory of every container of ``tasks`` (Container Insights),
+        read at most once per CloudWatch period; ``note`` says why there are none."""
         ...
 
     def changes(self, limit: int) -> Sequence[ChangeEntry]:

@@ -123,6 +123,17 @@ class EcsReader:
             raise translate(error, f"{self.where}: ECS DescribeTaskDefinition") from None
         return answer["taskDefinition"]
 
+    def cluster_settings(self, cluster: str) -> dict[str, str]:
+        """One cluster's settings (``containerInsights`` → ``enhanced|enabled|disabled``):
+        DescribeClusters returns them only when asked (``include=SETTINGS``)."""
+        try:
+            answer = self.client.describe_clusters(clusters=[cluster], include=["SETTINGS"])
+        except Exception as error:
+            raise translate(error, f"{self.where}: ECS DescribeClusters") from None
+        found = answer.get("clusters", [])
+        settings = found[0].get("settings", []) if found else []
+        return {str(s.get("name")): str(s.get("value")) for s in settings if s.get("name")}
+
 
 def _title(operation: str) -> str:
     return "".join(part.title() for part in operation.split("_"))

@@ -103,10 +103,13 @@ def show(
     env: EnvOption,
     output: OutputOption = Output.table,
 ) -> int:
-    """One service in detail: deployments, tasks, events, targets, DNS, utilization."""
+    """One service in detail: deployments, tasks, containers (CPU, memory), events, targets,
+    DNS, utilization."""
+    from opskit.cli.container_cells import read_containers
     from opskit.estate.model import to_data
 
-    state = _estate(ctx, utilization=True).service(env, service)
+    estate = _estate(ctx, utilization=True)
+    state = read_containers(estate, env, estate.service(env, service))
     if output is Output.json:
         print_json({"env": env, **to_data(state)})
     else:
@@ -123,6 +126,7 @@ def _region(arn: str) -> str:
 
 def _show_table(env: str, s: ServiceState) -> None:
     from opskit.cli import estate_rows as rows
+    from opskit.cli.container_cells import container_rows
 
     primary = next((d for d in s.deployments if d.status == "PRIMARY"), None)
     emit(
@@ -152,7 +156,9 @@ def _show_table(env: str, s: ServiceState) -> None:
         ],
     )  # fmt: skip
     _section("Tasks", [rows.task_row(env, s.cluster, t) for t in s.tasks])
-    _section("Containers", [rows.container_row(t, c) for t in s.tasks for c in t.containers])
+    _section("Containers", container_rows(s))
+    if s.container_metrics is not None and s.container_metrics.note:
+        print(f"\ncontainer metrics: {s.container_metrics.note}")
     _section(
         "Targets (unknown)" if "elbv2" in s.unknown else "Targets",
         [

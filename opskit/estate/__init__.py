@@ -8,7 +8,9 @@ Importing this package is cheap (no boto3): submodules load what they need.
 from opskit.estate.model import (
     ClusterState,
     ContainerDefinition,
+    ContainerMetrics,
     ContainerState,
+    ContainerUsage,
     DeploymentState,
     Depth,
     DnsRecord,
@@ -33,7 +35,9 @@ from opskit.estate.model import (
 __all__ = [
     "ClusterState",
     "ContainerDefinition",
+    "ContainerMetrics",
     "ContainerState",
+    "ContainerUsage",
     "DeploymentState",
     "Depth",
     "DnsRecord",

@@ -299,6 +299,7 @@ class ServiceState:
         return f"running {running} (latest)"
 
     unknown: Mapping[str, Unread] = field(default_factory=dict)  # detail: failed family -> why
+    container_metrics: ContainerMetrics | None = None  # per container (show, the task view)
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -490,3 +491,45 @@ def to_data(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [to_data(v) for v in value]
     return value
+
+
+@dataclass(frozen=True)
+class ContainerUsage:
+    """One container's latest CPU and memory from Container Insights (None: no datapoint).
+
+    CPU in CPU units (1024 = one vCPU), memory in MiB; ``*_percent`` = used / reserved.
+    Reservations are whole numbers (ints); use is fractional.
+    """
+
+    task: str  # task id
+    container: str
+    cpu_used: float | None = None
+    cpu_reserved: float | None = None
+    cpu_percent: float | None = None
+    memory_used: float | None = None
+    memory_reserved: float | None = None
+    memory_percent: float | None = None
+    at: dt.datetime | None = None  # the datapoint's period start
+
+
+@dataclass(frozen=True)
+class ContainerMetrics:
+    """Per-container figures of some tasks of one cluster, and why there are none.
+
+    ``insights`` is the cluster's ``containerInsights`` setting: only ``enhanced`` publishes
+    task and container metrics (``enabled``: cluster and service aggregates only;
+    ``disabled``: nothing; ``""``: the setting could not be read). ``note`` says in one
+    line why figures are missing ("Container Insights off for cluster edge").
+    """
+
+    cluster: str
+    insights: str
+    containers: tuple[ContainerUsage, ...] = ()
+    note: str = ""
+    period: int = 60
+    read_at: dt.datetime | None = None
+
+    def find(self, task: str, container: str) -> ContainerUsage | None:
+        return next(
+            (u for u in self.containers if u.task == task and u.container == container), None
+        )

@@ -17,6 +17,8 @@ ListTasks ignores ``serviceName`` and lists stopped tasks by default. AWS:
 - ListTasks lists the tasks of exactly that cluster, of ``serviceName`` if given (the
   service's tasks carry the group ``service:NAME``), with desiredStatus RUNNING unless
   another is asked for.
+- DescribeClusters returns a cluster's ``settings`` (``containerInsights``) only with
+  ``include=SETTINGS`` (moto: always); UpdateClusterSettings (missing in moto) sets them.
 - DescribeTaskDefinition with a bare family describes its latest ACTIVE revision (moto:
   the highest revision, even a deregistered one); ``ClientException`` when none is active.
 """
@@ -127,8 +129,13 @@ _NARROW = {
 
 
 def _batch(operation: str, name: str, limit: int) -> Handler:
-    def handler(call: AwsCall) -> None:
+    def handler(call: AwsCall) -> dict[str, Any] | None:
         paging.batch_limit(call.params.get(name), limit, name, invalid_parameter)
+        if operation == "DescribeClusters" and "SETTINGS" not in (call.params.get("include") or []):
+            answer = dict(call.forward(dict(call.params)))
+            for cluster in answer.get("clusters", []):
+                cluster.pop("settings", None)  # AWS: only with include=SETTINGS
+            return answer
         return None  # within the limit: moto answers the original request
 
     handler.__name__ = f"ecs_{operation}"
@@ -151,3 +158,35 @@ def describe_task_definition(call: AwsCall) -> dict[str, Any] | None:
     if not active:
         raise AwsApiError("ClientException", "Unable to describe task definition.")
     return call.forward({**call.params, "taskDefinition": f"{name}:{max(active)}"})
+
+
+INSIGHTS_VALUES = ("enhanced", "enabled", "disabled")
+
+
+@override("ecs", "UpdateClusterSettings")
+def update_cluster_settings(call: AwsCall) -> dict[str, Any]:
+    """moto lacks it: set ``containerInsights`` (the one cluster setting AWS has) and answer
+    with the cluster and its settings, as AWS does."""
+    backend = call.backend()
+    name = str(call.params.get("cluster") or "default").rsplit("/", 1)[-1]
+    cluster = backend.clusters.get(name)
+    if cluster is None or cluster.status != "ACTIVE":
+        raise AwsApiError("ClusterNotFoundException", "Cluster not found.")
+    current = {s["name"]: dict(s) for s in cluster.settings or []}
+    for setting in call.params.get("settings") or []:
+        key, value = setting.get("name"), setting.get("value")
+        if key != "containerInsights" or value not in INSIGHTS_VALUES:
+            raise invalid_parameter(
+                f"Invalid setting {key}={value}: containerInsights takes "
+                + ", ".join(INSIGHTS_VALUES)
+            )
+        current[key] = {"name": key, "value": value}
+    cluster.settings = list(current.values())
+    return {
+        "cluster": {
+            "clusterArn": cluster.arn,
+            "clusterName": cluster.name,
+            "status": cluster.status,
+            "settings": list(cluster.settings),
+        }
+    }

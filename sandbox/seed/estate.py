@@ -25,7 +25,11 @@ the large scale; unit Percent)
     EC2InstanceId;
   - AWS/EC2 ``CPUUtilization``: dims InstanceId;
   - AWS/ApplicationELB ``HealthyHostCount``, ``UnHealthyHostCount`` (unit Count): dims
-    LoadBalancer (``app/<name>/<id>``), TargetGroup (``targetgroup/<name>/<id>``).
+    LoadBalancer (``app/<name>/<id>``), TargetGroup (``targetgroup/<name>/<id>``);
+  - ECS/ContainerInsights per task and per container (``CpuUtilized``,
+    ``ContainerCpuUtilized``, ``ContainerMemoryUtilized``…, one point a minute) on clusters
+    whose ``containerInsights`` is ``enhanced``: every cluster but ``edge``
+    (``container_metrics``).
 Secrets
   the config's secret names are plain environment variables of the container carrying
   the catalog's canary values (the legacy pattern opskit must redact).
@@ -41,6 +45,7 @@ from sandbox.seed import cloudwatch as estate_cloudwatch
 from sandbox.seed import shapes
 from sandbox.seed import targets as estate_targets
 from sandbox.seed.cloudwatch import store_for
+from sandbox.seed.container_metrics import seed_container_insights
 from sandbox.seed.context import EstateContext, backend
 from sandbox.seed.dns import seed_traffic, seed_zone
 from sandbox.seed.ecs import seed_clusters, seed_services
@@ -101,6 +106,9 @@ def seed_estate(ctx: EstateContext) -> SeedReport:
     shapes.seed_scaling(ctx, plans)
     report.took("dns", started)
     seed_extras(ctx, plans)  # sidecar, a service behind, standalone and scheduled tasks
+    started = time.perf_counter()
+    report.datapoints += seed_container_insights(plans)  # per task and container, enhanced
+    report.took("container insights", started)
     report.environments = len(primary)
     log.info("sandbox estate seeded: %s", report)
     return report

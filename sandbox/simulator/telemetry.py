@@ -17,6 +17,7 @@ from typing import Any
 
 from sandbox.seed import targets as estate_targets
 from sandbox.seed.cloudwatch import store_for
+from sandbox.seed.container_metrics import emit_due
 from sandbox.seed.logs import activity_line
 from sandbox.seed.metrics import ClusterSeries, emit_cluster
 from sandbox.simulator import events as simulator_events
@@ -54,6 +55,7 @@ class Telemetry:
                     store = store_for(account.account_id, account.region)
                     handles = self._handles[key] = ClusterSeries(store, cluster)
                 written += emit_cluster(account.ecs, cluster, handles, now, self.scheduler.rng)
+                written += emit_due(account.ecs, cluster, handles.store, now, self.scheduler.rng)
         return written
 
     def logs_job(self, period_s: float, write: Any, source: Any) -> int:

@@ -16,7 +16,15 @@ import tui_sample as sample
 from opskit.audit import ChangeEntry, changes
 from opskit.changes.plan import Diff, Plan
 from opskit.errors import AwsError
-from opskit.estate import EnvironmentState, ServiceState, Snapshot, TargetGroupState
+from opskit.estate import (
+    ContainerMetrics,
+    ContainerUsage,
+    EnvironmentState,
+    ServiceState,
+    Snapshot,
+    TargetGroupState,
+    TaskState,
+)
 from tui.source import ActionKind, ActionRequest, LogBatch, LogLine, Outcome, Progress
 
 
@@ -66,6 +74,8 @@ class FakeSource:
         self.applied: list[tuple[Plan, str | None]] = []
         self.calls = 0
         self.expired: list[str | None] = []
+        self.insights_off: set[str] = set()
+        self.containers_error = ""
 
     def connect(self) -> str:
         return "sandbox user alice"
@@ -114,6 +124,25 @@ class FakeSource:
             for i in range(start, start + 6)
         )
         return LogBatch(lines if start < 12 else (), start + (6 if start < 12 else 0))
+
+    def container_metrics(
+        self, env: str, cluster: str, tasks: Sequence[TaskState]
+    ) -> ContainerMetrics:
+        """Fixed figures (CPU 100 of 256 units, memory 300 of 512 MiB); none for clusters
+        in ``insights_off``; ``containers_error`` raised when set."""
+        self.calls += 2
+        if self.containers_error:
+            raise AwsError(self.containers_error)
+        if cluster in self.insights_off:
+            return ContainerMetrics(
+                cluster, "disabled", note=f"Container Insights off for cluster {cluster}"
+            )
+        usage = tuple(
+            ContainerUsage(t.id, c.name, 100.0, 256.0, 39.1, 300.0, 512.0, 58.6)
+            for t in tasks
+            for c in t.containers
+        )
+        return ContainerMetrics(cluster, "enhanced", usage)
 
     def changes(self, limit: int) -> Sequence[ChangeEntry]:
         return changes(journal_records())[-limit:]
