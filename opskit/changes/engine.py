@@ -242,13 +242,30 @@ class Engine:
         timeout: float | None = None,
         override_freeze: str | None = None,
     ) -> Result:
-        """Apply a saved plan (signature already checked) only if it is what its intent does.
+        """Apply a saved plan (signature already checked) only if it is what its intent does
+        (``check_saved``), then like ``apply``."""
+        confirmed = self.check_saved(
+            plan, confirm=confirm, ask=ask, override_freeze=override_freeze
+        )
+        return self.apply(
+            plan, confirm=confirmed, wait=wait, timeout=timeout, override_freeze=override_freeze
+        )
+
+    def check_saved(
+        self,
+        plan: Plan,
+        *,
+        confirm: str | None = None,
+        ask: Confirm | None = None,
+        override_freeze: str | None = None,
+    ) -> str | None:
+        """The confirmation to apply a saved plan with, once it is what its intent does.
 
         Refuses (RefusedError) a plan that reaches outside its environment, then guards it
         (access, confirmation, freeze, read-only), rebuilds the change from the plan's
         intent, plans it again against the live estate (bounds and other checks included)
-        and refuses unless that gives the saved plan; then applies it like ``apply``.
-        Refusals after the environment check are journaled.
+        and refuses unless that gives the saved plan. Refusals after the environment check
+        are journaled.
         """
         from opskit.changes.registry import change_for
         from opskit.changes.saved import mismatches, outside_environment
@@ -295,10 +312,7 @@ class Engine:
         except RefusedError as refusal:
             self._finish(plan, Result("refused", str(refusal)), attempt=attempt_id(plan.id))
             raise
-        confirmed = confirm if confirm is not None else (answers[0] if answers else None)
-        return self.apply(
-            plan, confirm=confirmed, wait=wait, timeout=timeout, override_freeze=override_freeze
-        )
+        return confirm if confirm is not None else (answers[0] if answers else None)
 
     def record_stopped(self, plan: Plan | None, outcome: Outcome, reason: str) -> None:
         """Journal a change stopped before it was planned or applied (one record saying

@@ -310,6 +310,12 @@ def apply(
     engine = _engine(ctx, access)
     _show_plan(plan, output)
     override = _override(override_freeze, reason)
+    if len(plan.resources) > 1 and plan.change in ("deploy", "promote"):
+        # As when planned and applied at once: one service at a time, all or nothing.
+        ask = _ask if sys.stdin.isatty() else None
+        confirmed = engine.check_saved(plan, confirm=confirm, ask=ask, override_freeze=override)
+        _apply_in_order(engine, plan, confirmed, output, not no_wait, timeout, override)
+        return
     _apply(engine, plan, confirm, output, not no_wait, timeout, saved=True, override=override)
 
 
