@@ -44,7 +44,7 @@ class OverviewScreen(DashScreen):
     def body(self) -> Iterable[Widget]:
         with Horizontal(id="env-cards"):
             for status in self.dash.estate.envs:
-                yield EnvCard(status)
+                yield EnvCard(status, self.dash.settings.refresh_seconds)
         yield EstateTable(id="estate")
         yield Static("latest changes and events (f: the whole feed)", id="overview-feed-title")
         yield KeyedTable(FEED_COLUMNS, id="overview-feed")
