@@ -20,6 +20,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
 from tui import bindings
+from tui.widgets.table_widths import column_widths
 
 Cell = str | Text
 Row = tuple[str, tuple[Cell, ...]]
@@ -52,6 +53,7 @@ class KeyedTable(DataTable[Cell]):
         self._columns = tuple(columns)
         self._rows: list[Row] = []
         self._given: list[Row] = []  # as the screen gave them, before sorting
+        self._widths: tuple[int, ...] = ()  # what the rows shown need (table_widths)
         self.sort_column: int | None = None
         self.sort_reverse = False
 
@@ -111,11 +113,12 @@ class KeyedTable(DataTable[Cell]):
                 key=lambda row: sort_key(row[1][column]) if column < len(row[1]) else (2, 0, ""),
                 reverse=self.sort_reverse,
             )
-        if [k for k, _ in rows] == [k for k, _ in self._rows]:
+        widths = column_widths(rows)
+        if [k for k, _ in rows] == [k for k, _ in self._rows] and widths == self._widths:
             for (key, cells), (_, old) in zip(rows, self._rows, strict=True):
                 for index, (cell, before) in enumerate(zip(cells, old, strict=True)):
-                    if cell != before:
-                        self.update_cell(key, str(index), cell, update_width=True)
+                    if cell != before:  # same widths: nothing to measure (table_widths)
+                        self.update_cell(key, str(index), cell)
         else:
             keep = self.key_at_cursor()
             self.clear()
@@ -123,7 +126,7 @@ class KeyedTable(DataTable[Cell]):
                 self.add_row(*cells, key=key)
             if keep is not None and any(k == keep for k, _ in rows):
                 self.move_cursor(row=self.get_row_index(keep), animate=False)
-        self._rows = rows
+        self._rows, self._widths = rows, widths
 
     def key_at_cursor(self) -> str | None:
         """The key of the row under the cursor (None when the table is empty)."""
