@@ -66,8 +66,8 @@ class EstateTable(DataTable[Text]):
         keep = self._cursor_key()
         column = self.cursor_column
         self.clear()
-        for column in self.columns.values():  # measured again from the rows below
-            column.content_width = 0
+        for each in self.columns.values():  # measured again from the rows below
+            each.content_width = 0
         for key, cells in rows:
             self.add_row(*cells, key=key)
         if keep is not None and any(key == keep for key, _ in rows):

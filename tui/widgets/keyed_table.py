@@ -133,8 +133,8 @@ class KeyedTable(DataTable[Cell]):
     def _rebuild(self, rows: list[Row]) -> None:
         keep = self.key_at_cursor()
         self.clear()
-        for column in self.columns.values():  # measured again from the rows below
-            column.content_width = 0
+        for each in self.columns.values():  # measured again from the rows below
+            each.content_width = 0
         for key, cells in rows:
             self.add_row(*cells, key=key)
         if keep is not None and any(k == keep for k, _ in rows):
