@@ -59,6 +59,7 @@ class Accounts:
         self._sessions: dict[tuple[str, str], boto3.Session] = {}
         self._clients: dict[tuple[str, str, str, str], Any] = {}
         self._sts: dict[str, Any] = {}
+        self._loader: Any = None  # botocore's model loader, shared by every session
 
     # -- the ops identity -------------------------------------------------------------
 
@@ -203,6 +204,9 @@ class Accounts:
         )
         core: Any = botocore.session.get_session()  # typed stubs hide _credentials
         core._credentials = credentials
+        if self._loader is None:  # the service models (ECS's is ~1 MB of JSON) load once,
+            self._loader = core.get_component("data_loader")  # not once per environment
+        core.register_component("data_loader", self._loader)
         core.get_component("response_parser_factory").set_parser_defaults(
             timestamp_parser=parse_timestamp  # utilization points by the 100,000
         )
