@@ -196,6 +196,8 @@ class Accounts:
         import botocore.session
         from botocore.credentials import RefreshableCredentials
 
+        from opskit.aws.fast_json import FastParserFactory
+
         first = self._assume(env, access, REFRESH_MARGIN).as_metadata()
         credentials = RefreshableCredentials.create_from_metadata(
             metadata=first,
@@ -207,9 +209,11 @@ class Accounts:
         if self._loader is None:  # the service models (ECS's is ~1 MB of JSON) load once,
             self._loader = core.get_component("data_loader")  # not once per environment
         core.register_component("data_loader", self._loader)
-        core.get_component("response_parser_factory").set_parser_defaults(
+        factory = FastParserFactory()  # lists of events: one pass each (opskit.aws.fast_json)
+        factory.set_parser_defaults(
             timestamp_parser=parse_timestamp  # utilization points by the 100,000
         )
+        core.register_component("response_parser_factory", factory)
         return boto3.Session(botocore_session=core, region_name=self.config.environment(env).region)
 
     def _assume(self, env: str, access: str, margin: dt.timedelta) -> CachedCredentials:
