@@ -17,7 +17,7 @@ from tui.aggregate import cluster_load
 from tui.format import count_cell, level, pct, spark
 from tui.messages import Chosen
 from tui.state import EnvStatus, EstateView
-from tui.widgets.table_widths import column_widths
+from tui.widgets.table_widths import cell_width, column_widths
 
 NAME = "name"
 Cells = tuple[Text, ...]
@@ -67,7 +67,7 @@ class EstateTable(DataTable[Text]):
         column = self.cursor_column
         self.clear()
         for each in self.columns.values():  # measured again from the rows below
-            each.content_width = 0
+            each.content_width = cell_width(each.label)  # (as add_column starts it)
         for key, cells in rows:
             self.add_row(*cells, key=key)
         if keep is not None and any(key == keep for key, _ in rows):
