@@ -8,6 +8,7 @@ sandbox in ``tests/estate/test_listing_pace.py`` and ``test_tui_refresh.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.coordinate import Coordinate
+from tui_pilot import loaded
 
 from tui.first_reads import FirstReads
 from tui.widgets.env_card import fresh_ago
@@ -148,3 +150,39 @@ def test_a_first_read_that_never_comes_holds_the_others_no_longer_than_the_wait(
     firsts = FirstReads(["dev", "prod"], wait=0.05)
     firsts.done("dev")
     assert firsts.wait() is False
+
+
+async def test_the_overview_feed_waits_for_its_pace_but_not_for_the_journal(
+    fake_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.screens import overview
+
+    monkeypatch.setattr(overview, "FEED_SECONDS", 3600.0)  # never due by the clock here
+    app = fake_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await loaded(pilot)
+        screen = app.screen
+        feed_table = screen.query_one("#overview-feed", KeyedTable)
+        filled: list[int] = []
+        fill = feed_table.fill
+
+        def counted(rows: Any) -> None:
+            filled.append(1)
+            fill(rows)
+
+        monkeypatch.setattr(feed_table, "fill", counted)
+        view = app.estate
+        moved = dataclasses.replace(  # the same estate as new objects: as if events moved
+            view,
+            envs=tuple(
+                dataclasses.replace(e, state=dataclasses.replace(e.state)) if e.state else e
+                for e in view.envs
+            ),
+        )
+        app.estate = moved
+        await pilot.pause()
+        assert filled == []  # an arrival within the feed's pace: the matrix only
+        assert app.journal
+        app.journal = app.journal[1:]  # the journal moved: shown at once
+        await pilot.pause()
+        assert filled == [1]
