@@ -30,6 +30,7 @@ from opskit.errors import OpskitError
 from opskit.estate import ContainerMetrics, EnvironmentState, ServiceState, TargetGroupState
 from tui import bindings
 from tui.commands import ChangeCommands, EstateCommands
+from tui.first_reads import FirstReads
 from tui.keymap import load_keymap
 from tui.messages import (
     ApplyRequested,
@@ -94,6 +95,7 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
         self._read_at: dict[str, float] = {}  # env (or "journal") -> when its last read began
         self._pending: EstateView | None = None
         self._pending_timer: Timer | None = None
+        self._first_reads = FirstReads(settings.envs)
         self.keymap: dict[str, str] = {}
         self.set_reactive(OpskitApp.estate, EstateView.empty(config, list(settings.envs)))
         self.set_reactive(OpskitApp.now, settings.clock())
@@ -170,9 +172,12 @@ class OpskitApp(ReportsWorkerErrors, App[int]):
             except OpskitError as error:
                 self.post_message(EnvFailed(env, str(error)))
                 return
+            finally:
+                self._first_reads.done(env)
             self.post_message(EnvArrived(env, snapshot, self.source.api_calls()))
             if not self.source.partial(env):
                 return
+            self._first_reads.wait()  # completed once every first frame is in
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name.startswith("refresh-") and event.state in (

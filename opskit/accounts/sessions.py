@@ -59,6 +59,7 @@ class Accounts:
         self._sessions: dict[tuple[str, str], boto3.Session] = {}
         self._clients: dict[tuple[str, str, str, str], Any] = {}
         self._sts: dict[str, Any] = {}
+        self._loader: Any = None  # botocore's model loader, shared by every session
 
     # -- the ops identity -------------------------------------------------------------
 
@@ -195,6 +196,8 @@ class Accounts:
         import botocore.session
         from botocore.credentials import RefreshableCredentials
 
+        from opskit.aws.fast_json import FastParserFactory
+
         first = self._assume(env, access, REFRESH_MARGIN).as_metadata()
         credentials = RefreshableCredentials.create_from_metadata(
             metadata=first,
@@ -203,9 +206,14 @@ class Accounts:
         )
         core: Any = botocore.session.get_session()  # typed stubs hide _credentials
         core._credentials = credentials
-        core.get_component("response_parser_factory").set_parser_defaults(
+        if self._loader is None:  # the service models (ECS's is ~1 MB of JSON) load once,
+            self._loader = core.get_component("data_loader")  # not once per environment
+        core.register_component("data_loader", self._loader)
+        factory = FastParserFactory()  # lists of events: one pass each (opskit.aws.fast_json)
+        factory.set_parser_defaults(
             timestamp_parser=parse_timestamp  # utilization points by the 100,000
         )
+        core.register_component("response_parser_factory", factory)
         return boto3.Session(botocore_session=core, region_name=self.config.environment(env).region)
 
     def _assume(self, env: str, access: str, margin: dt.timedelta) -> CachedCredentials:

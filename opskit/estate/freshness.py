@@ -2,7 +2,9 @@
 
 A dashboard left open must not re-read everything every few seconds: AWS throttles and
 CloudWatch bills per metric. Each *family* of calls has its own pace: services and their
-deployments every read (the part that must be live); a cluster's tasks and hosts when its
+deployments every read (the part that must be live: DescribeServices of the services
+already known); which services a cluster has (ListServices) every ``listing`` seconds, as
+the list only moves when a service is created or deleted; a cluster's tasks and hosts when its
 services' counts or deployments moved, else every ``tasks`` / ``hosts`` seconds; utilization
 once per CloudWatch period; the cluster list, balancers, listeners, rules, target groups
 and DNS every few minutes, at once after a change (``expire``) and when the user asks
@@ -28,13 +30,15 @@ if TYPE_CHECKING:
 class Family(StrEnum):
     """A group of calls that is re-read together."""
 
-    services = "services"  # ListServices + DescribeServices
+    services = "services"  # DescribeServices (of the services listed last)
     tasks = "tasks"  # ListTasks + DescribeTasks
     hosts = "hosts"  # container instances (their free capacity)
     clusters = "clusters"  # ListClusters + DescribeClusters
     metrics = "metrics"  # GetMetricData (utilization, unhealthy hosts)
     network = "network"  # load balancers, listeners, rules, target groups
     dns = "dns"  # Route53 zones and records
+    listing = "listing"  # ListServices: which services each cluster has
+    revisions = "revisions"  # each family's newest revision, scheduled tasks
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class Paces:
     metrics: float = 60.0  # one CloudWatch period
     network: float = 180.0
     dns: float = 180.0
+    listing: float = 60.0  # a service created elsewhere shows within a minute
+    revisions: float = 180.0  # one call per task definition family: slow, rarely moves
 
     def of(self, family: Family) -> float:
         return 0.0 if family is Family.services else float(getattr(self, family.value))
@@ -64,7 +70,8 @@ class Due:
 
 
 ALL = frozenset(Family)
-FIRST = frozenset({Family.clusters, Family.services})  # a staged first read: the matrix
+# A staged first read: the matrix (every service with its state), nothing that can wait.
+FIRST = frozenset({Family.clusters, Family.listing, Family.services})
 
 
 class Freshness:

@@ -156,13 +156,22 @@ class RegionRead:
         found += schedule_tasks(self.client("scheduler"), self.where, self.region, self._each)
         self.raw.schedules = found
 
-    def _services(self, ecs: EcsReader, cluster: str) -> None:
-        arns = ecs.list_services(cluster)
+    def _services(self, ecs: EcsReader, cluster: str, known: Sequence[str] | None = None) -> None:
+        """The cluster's services: listed, or ``known`` (the last listing) described again.
+
+        A known service that is gone (not ACTIVE, or missing from the answer) means the
+        list moved: the cluster is listed again at once."""
+        arns = ecs.list_services(cluster) if known is None else list(known)
         found: list[AwsDict] = []
         for part in self._each(
             lambda names: ecs.describe_services(cluster, names), batches(arns, SERVICES_PER_CALL)
         ):
             found.extend(part)
+        if known is not None and (
+            len(found) != len(arns) or any(s.get("status") != "ACTIVE" for s in found)
+        ):
+            self._services(ecs, cluster)
+            return
         self.raw.services[cluster] = found
 
     def _tasks(self, ecs: EcsReader, cluster: str) -> None:

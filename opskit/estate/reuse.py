@@ -1,10 +1,11 @@
 """A repeated region read: fetch the families that are due, reuse the previous read's rest.
 
-Services are always read. A cluster's tasks (hosts) are read when ``tasks`` (``hosts``) is
-due or when that cluster's services moved (counts, deployments, a service came or went)
-since the previous read; otherwise they, the cluster list, balancers, DNS and the
-utilization series are the previous read's. The result is a whole ``RawRegion``, so
-assembling it is unchanged.
+Services are always described: the last listing's, listed again (ListServices) when
+``listing`` is due, for a cluster new to the schedule, or when a known service is gone. A
+cluster's tasks (hosts) are read when ``tasks`` (``hosts``) is due or when that cluster's
+services moved (counts, deployments, a service came or went) since the previous read;
+otherwise they, the cluster list, balancers, DNS and the utilization series are the
+previous read's. The result is a whole ``RawRegion``, so assembling it is unchanged.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 def run_due(read: RegionRead, previous: RawRegion) -> RawRegion:
     """``read`` fetching only ``read.due``'s families; the rest copied from ``previous``."""
     due, raw = read.due, read.raw
-    read.read = {Family.services}
+    read.read = {Family.services} | (due.families & {Family.listing})
     ecs = EcsReader(read.client("ecs"), read.where)
     with ThreadPoolExecutor(max_workers=16, thread_name_prefix=f"{read.env}") as chains:
         balancers: Future[Any] | None = None
@@ -58,7 +59,8 @@ def run_due(read: RegionRead, previous: RawRegion) -> RawRegion:
             chains.submit(read._guard, "metrics", read._utilization, needed)
         else:
             raw.series = dict(previous.series)
-        if Family.clusters in due.families:  # revisions and schedules at the clusters' pace
+        if Family.revisions in due.families:
+            read.read.add(Family.revisions)
             chains.submit(read._soft, "revisions", read._revisions, ecs, listed)
             chains.submit(read._soft, "schedules", read._schedules)
         else:
@@ -67,9 +69,11 @@ def run_due(read: RegionRead, previous: RawRegion) -> RawRegion:
 
 
 def _cluster(read: RegionRead, ecs: EcsReader, arn: str, previous: RawRegion) -> None:
-    """One cluster's services; its tasks and hosts too when due or when the services moved."""
-    read._services(ecs, arn)
+    """One cluster's services (listed again only when due); its tasks and hosts too when
+    due or when the services moved."""
     known = previous.services.get(arn)  # None: a cluster new to this schedule
+    relist = known is None or Family.listing in read.due.families
+    read._services(ecs, arn, None if relist else [s["serviceArn"] for s in known or ()])
     moved = known is not None and services_moved(known, read.raw.services.get(arn, []))
     if moved or Family.hosts in read.due.families:
         read._instances(ecs, arn)

@@ -27,7 +27,8 @@ def read(fresh: Freshness, env: str = "dev", region: str = "eu-west-1") -> froze
 def schedule() -> tuple[Freshness, Clock]:
     clock = Clock()
     return Freshness(
-        Paces(tasks=30, hosts=60, metrics=60, clusters=180, network=180, dns=180), clock
+        Paces(tasks=30, hosts=60, metrics=60, clusters=180, network=180, dns=180, listing=90),
+        clock,
     ), clock
 
 
@@ -49,9 +50,11 @@ def test_services_every_read_the_rest_at_their_pace() -> None:
     assert read(fresh) == {Family.services}
     clock.now += 25  # 60 s
     assert read(fresh) == {Family.services, Family.tasks, Family.hosts, Family.metrics}
-    for _ in range(23):  # up to 175 s: never the balancers, DNS or the cluster list
+    for step in range(23):  # up to 175 s: never the balancers, DNS or the cluster list
         clock.now += 5
-        assert not read(fresh) & {Family.network, Family.dns, Family.clusters}
+        assert not read(fresh) & {Family.network, Family.dns, Family.clusters}, step
+        if step == 5:  # 90 s: which services each cluster has
+            assert fresh.last("dev").get(Family.listing) == clock.now
     clock.now += 5  # 180 s
     assert {Family.network, Family.dns, Family.clusters} <= read(fresh)
 
@@ -123,11 +126,11 @@ def test_a_staged_first_read_is_the_matrix_then_everything_else() -> None:
     clock = Clock()
     fresh = Freshness(Paces(), clock, staged=True)
     first = fresh.due("dev", "eu-west-1")
-    assert first.families == {Family.services, Family.clusters}
+    assert first.families == {Family.services, Family.clusters, Family.listing}
     assert first.previous is not None and not first.previous.services  # nothing to reuse
     assert not fresh.partial("dev")  # never read yet: nothing to complete
     fresh.done("dev", "eu-west-1", RawRegion("dev", "eu-west-1"), first.families)
     assert fresh.partial("dev")
     clock.now += 0.5  # the rest, straight after: every family never read is due
-    assert read(fresh) == ALL - {Family.clusters}
+    assert read(fresh) == ALL - {Family.clusters, Family.listing}
     assert not fresh.partial("dev")

@@ -7,12 +7,14 @@ Enter on a cell opens that service (or cluster) in that column's environment.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable
 from typing import ClassVar
 
 from textual import events
 from textual.binding import BindingType
 from textual.containers import Horizontal
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -29,6 +31,10 @@ from tui.widgets.keyed_table import KeyedTable
 WIDE_COLUMN = 34  # cells per environment column before the wide layout kicks in
 TALL = 40  # rows before the overview also shows the latest changes and events
 FEED_ROWS = 12
+# The feed under the matrix is a summary (``f`` opens the live one): its ECS events are
+# refilled at most this often, changes in the journal at once. On the sandbox some event
+# arrives nearly every tick, and each refill redraws the whole table.
+FEED_SECONDS = 15.0
 
 
 class OverviewScreen(DashScreen):
@@ -40,11 +46,13 @@ class OverviewScreen(DashScreen):
         super().__init__()
         self.wide: bool | None = None  # None: decided by the width
         self._shown: tuple[object, ...] = ()  # filter, width, size, journal, states last drawn
+        self._feed_at = float("-inf")  # when the feed below the matrix was last filled
+        self._feed_timer: Timer | None = None
 
     def body(self) -> Iterable[Widget]:
         with Horizontal(id="env-cards"):
             for status in self.dash.estate.envs:
-                yield EnvCard(status)
+                yield EnvCard(status, self.dash.settings.refresh_seconds)
         yield EstateTable(id="estate")
         yield Static("latest changes and events (f: the whole feed)", id="overview-feed-title")
         yield KeyedTable(FEED_COLUMNS, id="overview-feed")
@@ -80,14 +88,31 @@ class OverviewScreen(DashScreen):
             and all(a is b for a, b in zip(shown[3:], self._shown[3:], strict=True))
         ):
             return  # nothing moved (same objects): the table and the feed stay as they are
+        layout_or_journal_moved = (
+            not self._shown or shown[:3] != self._shown[:3] or shown[3] is not self._shown[3]
+        )
         self._shown = shown
         self.query_one(EstateTable).show(view, self.needle, self._is_wide())
         self.set_class(self.size.height >= TALL, "-tall")
-        if self.size.height >= TALL:
-            colours = {e.name: e.colour for e in view.envs}
-            items = feed_items(view, self.dash.journal, FEED_ROWS, now=self.dash.now)
-            rows = [feed_row(i, colours, spans_days(items)) for i in items]
-            self.query_one("#overview-feed", KeyedTable).fill(rows)
+        if self.size.height < TALL:
+            return
+        wait = FEED_SECONDS - (time.monotonic() - self._feed_at)
+        if layout_or_journal_moved or wait <= 0:
+            self._fill_feed()
+        elif self._feed_timer is None:  # the events that arrived show when the wait is over
+            self._feed_timer = self.set_timer(wait, self._fill_feed)
+
+    def _fill_feed(self) -> None:
+        """The latest changes and events under the matrix."""
+        if self._feed_timer is not None:
+            self._feed_timer.stop()
+            self._feed_timer = None
+        self._feed_at = time.monotonic()
+        view = self.dash.estate
+        colours = {e.name: e.colour for e in view.envs}
+        items = feed_items(view, self.dash.journal, FEED_ROWS, now=self.dash.now)
+        rows = [feed_row(i, colours, spans_days(items)) for i in items]
+        self.query_one("#overview-feed", KeyedTable).fill(rows)
 
     def tick(self, now: dt.datetime) -> None:
         for card in self.query(EnvCard):

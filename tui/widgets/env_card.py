@@ -2,13 +2,16 @@
 
 The border is the environment's colour; a protected environment says so in the border.
 An environment the user may not enter shows why instead of numbers. The age line is its
-own widget, so the clock ticking redraws one line, not the card. Clicking the card posts
-``Chosen("env", name)``.
+own widget, and while reads keep arriving it says ``updated <10s ago`` (two refresh
+periods) instead of counting seconds: an idle dashboard then redraws nothing between reads
+(any redraw composites the whole screen). Once a read is late the age counts again.
+Clicking the card posts ``Chosen("env", name)``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from rich.text import Text
 from textual import events
@@ -33,14 +36,16 @@ class EnvCard(Vertical):
     EnvCard .card-body { height: 1fr; }
     """
 
-    status: reactive[EnvStatus | None] = reactive(None, init=False)
-    now: reactive[dt.datetime | None] = reactive(None, init=False)
-    spend: reactive[float | None] = reactive(None, init=False)
-    locked: reactive[str] = reactive("", init=False)  # why changes are off ("" if allowed)
+    # No repaint of the card itself: its two lines redraw themselves when their text changes.
+    status: reactive[EnvStatus | None] = reactive(None, init=False, repaint=False)
+    now: reactive[dt.datetime | None] = reactive(None, init=False, repaint=False)
+    spend: reactive[float | None] = reactive(None, init=False, repaint=False)
+    locked: reactive[str] = reactive("", init=False, repaint=False)  # why changes are off
 
-    def __init__(self, status: EnvStatus) -> None:
+    def __init__(self, status: EnvStatus, every: float = 5.0) -> None:
         super().__init__(id=f"env-{status.name}", classes="env-card")
         self.set_reactive(EnvCard.status, status)
+        self.every = every  # the refresh period: an age within two of them is "fresh"
         self._summary: EnvSummary | None = None
         self._drawn: tuple[object, ...] = ()  # the state, error and loading the body shows
         self._age_text = ""
@@ -121,13 +126,14 @@ class EnvCard(Vertical):
             text.append(f"⚠ {ago(status.updated_at, now)} old: ", style="bold red")
             text.append((status.error or "").splitlines()[0], style="red")
         elif status.unknown:
-            text.append(f"{ago(status.updated_at, now)} ago · ⚠ ", style="dim")
+            text.append(f"{fresh_ago(status.updated_at, now, self.every)} ago · ⚠ ", style="dim")
             text.append(status.unknown, style="yellow")
         elif self._width() >= 34:
-            text.append(f"updated {ago(status.updated_at, now)} ago", style="dim")
+            text.append(f"updated {fresh_ago(status.updated_at, now, self.every)} ago", style="dim")
             text.append(f" · {status.calls} API calls", style="dim")
         else:
-            text.append(f"{ago(status.updated_at, now)} ago · {status.calls} calls", style="dim")
+            age = fresh_ago(status.updated_at, now, self.every)
+            text.append(f"{age} ago · {status.calls} calls", style="dim")
         return text
 
     def _body(self) -> Text:
@@ -166,6 +172,15 @@ class EnvCard(Vertical):
     def on_click(self, event: events.Click) -> None:
         if self.status is not None:
             self.post_message(Chosen("env", self.status.name))
+
+
+def fresh_ago(then: dt.datetime | None, now: dt.datetime, every: float) -> str:
+    """``ago``, but ``<Ns`` (N: two refresh periods) while ``then`` is that recent: the
+    same text from one read to the next, so the clock ticking redraws nothing."""
+    bound = max(1, math.ceil(2 * every))
+    if then is not None and (now - then).total_seconds() < bound:
+        return f"<{bound}s"
+    return ago(then, now)
 
 
 def _load_line(

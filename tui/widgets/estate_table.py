@@ -17,6 +17,7 @@ from tui.aggregate import cluster_load
 from tui.format import count_cell, level, pct, spark
 from tui.messages import Chosen
 from tui.state import EnvStatus, EstateView
+from tui.widgets.table_widths import cell_width, column_widths
 
 NAME = "name"
 Cells = tuple[Text, ...]
@@ -35,6 +36,7 @@ class EstateTable(DataTable[Text]):
         super().__init__(cursor_type="cell", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
         self._envs: tuple[str, ...] = ()
         self._rows: list[tuple[str, Cells]] = []
+        self._widths: tuple[int, ...] = ()  # what the rows shown need (table_widths)
 
     def show(self, view: EstateView, needle: str = "", wide: bool = False) -> None:
         """Render ``view`` (keeping the cursor on the same row and column)."""
@@ -47,14 +49,15 @@ class EstateTable(DataTable[Text]):
                 self.add_column(Text(status.name, style=f"bold {status.colour}"), key=status.name)
             self._envs = envs
         rows = list(_rows(view, needle, wide))
-        if [k for k, _ in rows] == [k for k, _ in self._rows]:
+        widths = column_widths(rows)
+        if [k for k, _ in rows] == [k for k, _ in self._rows] and widths == self._widths:
             for (key, cells), (_, old) in zip(rows, self._rows, strict=True):
                 for column, (cell, before) in enumerate(zip(cells, old, strict=True)):
-                    if cell != before:
-                        self.update_cell(key, self._column_key(column), cell, update_width=True)
+                    if cell != before:  # same widths: nothing to measure (table_widths)
+                        self.update_cell(key, self._column_key(column), cell)
         else:
             self._rebuild(rows)
-        self._rows = rows
+        self._rows, self._widths = rows, widths
 
     def _column_key(self, index: int) -> str:
         return NAME if index == 0 else self._envs[index - 1]
@@ -63,6 +66,8 @@ class EstateTable(DataTable[Text]):
         keep = self._cursor_key()
         column = self.cursor_column
         self.clear()
+        for each in self.columns.values():  # measured again from the rows below
+            each.content_width = cell_width(each.label)  # (as add_column starts it)
         for key, cells in rows:
             self.add_row(*cells, key=key)
         if keep is not None and any(key == keep for key, _ in rows):

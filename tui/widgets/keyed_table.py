@@ -1,7 +1,9 @@
 """A DataTable filled from keyed rows, redrawing only what changed between refreshes.
 
 Screens call ``fill(rows)`` on every arrival; the cursor stays on the same row key, and an
-unchanged table costs nothing. ``key_at_cursor`` says what the cursor is on.
+unchanged table costs nothing: only changed cells are written, rows that only moved are
+moved in place, and the table is rebuilt only when rows came or went or a column's width
+changed (``table_widths``). ``key_at_cursor`` says what the cursor is on.
 
 Any column sorts (``o`` moves the sort to the next column, ``O`` reverses it, a click on a
 header sorts by it), numbers as numbers (``20%``, ``300s``, ``3/4``); the sort holds
@@ -20,6 +22,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
 from tui import bindings
+from tui.widgets.table_widths import cell_width, column_widths
 
 Cell = str | Text
 Row = tuple[str, tuple[Cell, ...]]
@@ -52,6 +55,7 @@ class KeyedTable(DataTable[Cell]):
         self._columns = tuple(columns)
         self._rows: list[Row] = []
         self._given: list[Row] = []  # as the screen gave them, before sorting
+        self._widths: tuple[int, ...] = ()  # what the rows shown need (table_widths)
         self.sort_column: int | None = None
         self.sort_reverse = False
 
@@ -111,19 +115,43 @@ class KeyedTable(DataTable[Cell]):
                 key=lambda row: sort_key(row[1][column]) if column < len(row[1]) else (2, 0, ""),
                 reverse=self.sort_reverse,
             )
-        if [k for k, _ in rows] == [k for k, _ in self._rows]:
-            for (key, cells), (_, old) in zip(rows, self._rows, strict=True):
-                for index, (cell, before) in enumerate(zip(cells, old, strict=True)):
-                    if cell != before:
-                        self.update_cell(key, str(index), cell, update_width=True)
-        else:
-            keep = self.key_at_cursor()
-            self.clear()
+        widths = column_widths(rows)
+        keys, shown = [k for k, _ in rows], [k for k, _ in self._rows]
+        same_rows = keys == shown or (len(set(keys)) == len(keys) and set(keys) == set(shown))
+        if same_rows and widths == self._widths:
+            was = dict(self._rows)
             for key, cells in rows:
-                self.add_row(*cells, key=key)
-            if keep is not None and any(k == keep for k, _ in rows):
-                self.move_cursor(row=self.get_row_index(keep), animate=False)
-        self._rows = rows
+                for index, (cell, before) in enumerate(zip(cells, was[key], strict=True)):
+                    if cell != before:  # same widths: nothing to measure (table_widths)
+                        self.update_cell(key, str(index), cell)
+            if keys != shown and not self._reorder(keys):
+                self._rebuild(rows)
+        else:
+            self._rebuild(rows)
+        self._rows, self._widths = rows, widths
+
+    def _rebuild(self, rows: list[Row]) -> None:
+        keep = self.key_at_cursor()
+        self.clear()
+        for each in self.columns.values():  # measured again from the rows below
+            each.content_width = cell_width(each.label)  # (as add_column starts it)
+        for key, cells in rows:
+            self.add_row(*cells, key=key)
+        if keep is not None and any(k == keep for k, _ in rows):
+            self.move_cursor(row=self.get_row_index(keep), animate=False)
+
+    def _reorder(self, keys: list[str]) -> bool:
+        """The same rows in a new order (a feed line that moved up): moved in place, not
+        cleared and added again, so nothing is measured and the cursor keeps its row.
+        False when rows cannot be told apart by their first cell (then: rebuild)."""
+        place = {id(self.get_cell(key, "0")): index for index, key in enumerate(keys)}
+        if len(place) != len(keys):
+            return False
+        keep = self.key_at_cursor()
+        self.sort("0", key=lambda first: place[id(first)])
+        if keep is not None:
+            self.move_cursor(row=self.get_row_index(keep), animate=False)
+        return True
 
     def key_at_cursor(self) -> str | None:
         """The key of the row under the cursor (None when the table is empty)."""
