@@ -20,6 +20,7 @@ from opskit.accounts.calls import CallStats, instrument
 from opskit.accounts.identity import Identity
 from opskit.accounts.login import Login
 from opskit.accounts.ratelimit import RateLimiter
+from opskit.accounts.shared_models import core_session
 from opskit.aws.errors import error_message, is_denied, translate
 from opskit.aws.timestamps import parse_timestamp
 from opskit.config.model import Config
@@ -146,6 +147,7 @@ class Accounts:
                 aws_secret_access_key=cached.secret_access_key,
                 aws_session_token=cached.session_token,
                 region_name=self.config.ops.region,
+                botocore_session=core_session(),
             )
 
         return self._sts_for(f"mfa:{cached.access_key_id}", mfa_session)
@@ -192,7 +194,6 @@ class Accounts:
 
     def _refreshable(self, env: str, access: str) -> boto3.Session:
         import boto3
-        import botocore.session
         from botocore.credentials import RefreshableCredentials
 
         first = self._assume(env, access, REFRESH_MARGIN).as_metadata()
@@ -201,7 +202,7 @@ class Accounts:
             refresh_using=lambda: self._assume(env, access, REFRESH_MARGIN).as_metadata(),
             method="opskit-assume-role",
         )
-        core: Any = botocore.session.get_session()  # typed stubs hide _credentials
+        core: Any = core_session()  # typed stubs hide _credentials
         core._credentials = credentials
         core.get_component("response_parser_factory").set_parser_defaults(
             timestamp_parser=parse_timestamp  # utilization points by the 100,000

@@ -160,6 +160,7 @@ def _one_line(stderr: str) -> str:
     return lines[-1]
 
 
+@pytest.mark.slow
 def test_cli_refuses_an_edited_or_oversized_plan_and_prod_needs_confirm(
     sandbox: SandboxInfo, opskit_state_dir: Path, tmp_path: Path, alice: Any
 ) -> None:

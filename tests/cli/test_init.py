@@ -7,23 +7,19 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_inprocess import opskit_inprocess
 
-OPSKIT = str(Path(sys.executable).parent / "opskit")
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "environments.toml"
 
 
 def opskit(
     env: dict[str, str], *args: str, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [OPSKIT, *args], env=env, capture_output=True, text=True, timeout=180, check=False,
-        cwd=cwd,
-    )  # fmt: skip
+    return opskit_inprocess(env, *args, cwd=cwd)
 
 
 def own_env(sandbox_env: dict[str, str]) -> dict[str, str]:
@@ -52,6 +48,7 @@ def listing(env: dict[str, str], config: Path, what: str) -> list[tuple[str, ...
     return sorted(tuple(str(r[k]) for k in keys) for r in json.loads(done.stdout))
 
 
+@pytest.mark.slow
 def test_init_writes_a_config_that_lists_the_same_estate(
     sandbox_env: dict[str, str], alice: Any, tmp_path: Path
 ) -> None:
@@ -77,6 +74,7 @@ def test_init_writes_a_config_that_lists_the_same_estate(
         assert listing(env, written, what) == listing(env, REPO_CONFIG, what)
 
 
+@pytest.mark.slow
 def test_init_is_idempotent_and_refuses_to_overwrite(
     sandbox_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -98,6 +96,7 @@ def test_init_is_idempotent_and_refuses_to_overwrite(
     assert forced.returncode == 0 and out.read_bytes() == original, forced.stderr
 
 
+@pytest.mark.slow
 def test_init_against_any_endpoint_with_environment_credentials(
     sandbox: Any, sandbox_env: dict[str, str], alice: Any, tmp_path: Path
 ) -> None:

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from opskit.audit import Journal, changes, verify
 from sandbox.state import SandboxInfo
 
@@ -25,6 +27,7 @@ def _opskit(state: Path, config: Path, *args: str) -> subprocess.CompletedProces
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_torn_last_line_is_repaired_and_the_next_change_succeeds(
     sandbox: SandboxInfo, opskit_state_dir: Path, tmp_path: Path, alice: Any
 ) -> None:

@@ -22,6 +22,7 @@ import pytest
 from moto import mock_aws
 
 from opskit.config import Config, load_config
+from sandbox.aws.shared_models import boto_session
 from sandbox.seed import metrics as names
 from sandbox.seed.cloudwatch import Series, buckets, statistic
 from sandbox.seed.dns import zone_for_record
@@ -41,7 +42,7 @@ class Estate:
     def __init__(self, info: SandboxInfo) -> None:
         self.info = info
         user = info.user("alice")
-        self._user = boto3.session.Session(
+        self._user = boto_session(
             aws_access_key_id=user.access_key_id,
             aws_secret_access_key=user.secret_access_key,
             region_name=info.region,
@@ -54,7 +55,7 @@ class Estate:
             sts = self._user.client("sts", endpoint_url=self.info.endpoint_url)
             creds = sts.assume_role(RoleArn=self.info.roles[env]["admin"], RoleSessionName="alice")
             creds = creds["Credentials"]
-            self._clients[key] = boto3.session.Session().client(
+            self._clients[key] = boto_session().client(
                 service,
                 region_name=self.info.region,
                 endpoint_url=self.info.endpoint_url,
