@@ -41,7 +41,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
         defs = info.name2fixturedefs.values() if info is not None else ()
-        if any(d.scope == "module" for chain in defs for d in chain):
+        grouped = item.get_closest_marker("xdist_group") is not None  # a module's own choice
+        if not grouped and any(d.scope == "module" for chain in defs for d in chain):
             item.add_marker(pytest.mark.xdist_group(str(item.path.relative_to(REPO))))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-_shared: dict[str, Any] = {}
+_loaders: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
@@ -21,7 +21,16 @@ def boto_session(**options: Any) -> Any:
     import botocore.session
 
     core = botocore.session.get_session()
-    with _lock:
-        loader = _shared.setdefault("loader", core.get_component("data_loader"))
-    core.register_component("data_loader", loader)
+    core.lazy_register_component("data_loader", lambda: _loader(core))
     return boto3.session.Session(botocore_session=core, **options)
+
+
+def _loader(core: Any) -> Any:
+    from botocore.loaders import create_loader
+
+    path = core.get_config_variable("data_path")  # as botocore's own factory reads it
+    with _lock:
+        key = str(path or "")
+        if key not in _loaders:
+            _loaders[key] = create_loader(path)
+        return _loaders[key]

@@ -86,13 +86,15 @@ def state(sandbox: SandboxInfo, opskit_state_dir: Path) -> Path:
 @pytest.fixture
 def accounts_only(tmp_path: Path) -> Iterator[Path]:
     """The repository's config with no [clusters], no [services] and nothing that names
-    them ([traffic], [datadog] monitors): an estate opskit only knows the accounts of."""
+    them ([traffic], [datadog] monitors): an estate opskit only knows the accounts of. Its
+    [audit] stays: the changes made with it are shipped to the team journal like every
+    other record in the session's journal (an unshipped one fails a later `audit verify`)."""
     text = (ROOT / "environments.toml").read_text()
     kept, skipping = [], False
     for line in text.splitlines():
         header = re.match(r"^\[([a-z_]+)[.\]]", line)
         if header:
-            skipping = header.group(1) in {"clusters", "services", "traffic", "datadog", "audit"}
+            skipping = header.group(1) in {"clusters", "services", "traffic", "datadog"}
         if not skipping:
             kept.append(line)
     path = tmp_path / "environments.toml"
