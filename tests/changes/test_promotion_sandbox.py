@@ -14,12 +14,12 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_inprocess import opskit_inprocess
 
 from opskit.changes import ChangeNotApplied, Engine
 from opskit.changes.deploy import DeployChange
@@ -33,7 +33,6 @@ from sandbox.state import SandboxInfo
 
 Make = Callable[..., Workspace]
 ROOT = Path(__file__).resolve().parents[2]
-OPSKIT = str(Path(sys.executable).with_name("opskit"))
 DEV_ECR = "222222222222.dkr.ecr.eu-west-1.amazonaws.com"
 
 
@@ -83,15 +82,7 @@ def _records(ws: Workspace) -> list[dict[str, Any]]:
 
 def _opskit(state: Path, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OPSKIT_STATE_DIR": str(state), "OPSKIT_CONFIG": str(config)}
-    return subprocess.run(
-        [OPSKIT, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    return opskit_inprocess(env, *args)
 
 
 def _config(tmp_path: Path, changes: str = "", extra: str = "", soak: str = "") -> Path:
