@@ -189,19 +189,24 @@ def test_promote_refuses_a_tag_that_moved_in_ecr(
 
     first = push("one")
     base = Engine.from_workspace(workspace())
+    image = _image(aws_as, "dev", "cdn", "cdn-edge")  # put back at the end for later tests
     base.apply(base.plan(DeployChange("dev", ("cdn-edge",), (f"{DEV_ECR}/acme/cdn-edge:2.4.0",))))
-    assert _digests(aws_as, "dev", "cdn", "cdn-edge") == {first}  # ECS ran what ECR said
-    moved = push("two")
-    assert moved != first
-    before = _service(aws_as, "stage", "cdn", "cdn-edge")["taskDefinition"]
-    config = _config(tmp_path, soak="{ dev = { stage = 0 } }")
+    try:
+        assert _digests(aws_as, "dev", "cdn", "cdn-edge") == {first}  # ECS ran what ECR said
+        moved = push("two")
+        assert moved != first
+        before = _service(aws_as, "stage", "cdn", "cdn-edge")["taskDefinition"]
+        config = _config(tmp_path, soak="{ dev = { stage = 0 } }")
 
-    run = _opskit(state, config, "promote", "cdn-edge", "--from", "dev", "--to", "stage")
+        run = _opskit(state, config, "promote", "cdn-edge", "--from", "dev", "--to", "stage")
 
-    assert run.returncode == 7, run.stderr
-    assert f"tag acme/cdn-edge:2.4.0 moved: dev cdn-edge runs {first}" in run.stderr
-    assert f"ECR now resolves the tag to {moved}" in run.stderr
-    assert _service(aws_as, "stage", "cdn", "cdn-edge")["taskDefinition"] == before
+        assert run.returncode == 7, run.stderr
+        assert f"tag acme/cdn-edge:2.4.0 moved: dev cdn-edge runs {first}" in run.stderr
+        assert f"ECR now resolves the tag to {moved}" in run.stderr
+        assert _service(aws_as, "stage", "cdn", "cdn-edge")["taskDefinition"] == before
+    finally:
+        assert base.apply(base.plan(DeployChange("dev", ("cdn-edge",), (image,)))).ok
+        ecr.delete_repository(repositoryName="acme/cdn-edge", force=True)
 
 
 # ------------------------------------------------------------------ bake gate
