@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import venv
 from pathlib import Path
 
@@ -106,17 +107,24 @@ def test(args: list[str]) -> int:
     checks = [
         [str(BIN / "ruff"), "check", "opskit", "tui", "sandbox", "tests", "benchmarks",
          "notebooks/src", "notebooks/build.py"],
+        [str(BIN / "lint-imports")],
+    ]
+    types = [
         [str(BIN / "mypy")],
         # Every test folder's conftest.py is module `conftest` to mypy: one run each.
         *([str(BIN / "mypy"), "--no-warn-unused-configs", str(path.relative_to(ROOT))]
           for path in sorted(ROOT.glob("tests/*/conftest.py"))),
-        [str(BIN / "lint-imports")],
     ]
     for check in checks:
-        print(f"dev.py: {Path(check[0]).name} {' '.join(check[1:])}", file=sys.stderr)
+        print(f"dev.py: {' '.join(_shown(check))}", file=sys.stderr)
         code = run(check)
         if code:
             return code
+    # mypy (half a minute of one core with a cold cache, as on a fresh clone) runs alongside
+    # the tests, which leave a core idle while they wait on the sandbox; its output follows.
+    typed: list[tuple[list[str], subprocess.CompletedProcess[str]]] = []
+    checking = threading.Thread(target=_type_check, args=(types, typed), daemon=True)
+    checking.start()
     # Two workers (pytest-xdist), each with its own sandbox. loadgroup: one test at a time to
     # whichever worker is free, but a module sharing a module-scoped fixture (a sandbox of its
     # own, say) as one unit (tests/conftest.py groups them), so it is set up once. `-n 0` (or
@@ -125,7 +133,29 @@ def test(args: list[str]) -> int:
     workers = [] if chosen else ["-n", "2"]
     if not chosen and not any(a.startswith("--dist") for a in args):
         workers += ["--dist", "loadgroup"]
-    return run([str(PYTHON), "-m", "pytest", *workers, *args], env=_test_env())
+    code = run([str(PYTHON), "-m", "pytest", *workers, *args], env=_test_env())
+    checking.join()
+    for check, done in typed:
+        print(f"dev.py: {' '.join(_shown(check))} (alongside the tests)", file=sys.stderr)
+        print(done.stdout, end="")
+        print(done.stderr, end="", file=sys.stderr)
+    failed = [done.returncode for _, done in typed if done.returncode]
+    return code or (failed[0] if failed else 0)
+
+
+def _type_check(
+    types: list[list[str]], typed: list[tuple[list[str], subprocess.CompletedProcess[str]]]
+) -> None:
+    """Run each mypy command, output captured; stop at the first that fails."""
+    for check in types:
+        done = subprocess.run(check, cwd=ROOT, capture_output=True, text=True, check=False)
+        typed.append((check, done))
+        if done.returncode:
+            return
+
+
+def _shown(check: list[str]) -> list[str]:
+    return [Path(check[0]).name, *check[1:]]
 
 
 def main(argv: list[str]) -> int:
