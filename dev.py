@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import venv
 from pathlib import Path
 
@@ -86,8 +87,19 @@ def lock(args: list[str]) -> int:
     return 0
 
 
-def run(command: list[str]) -> int:
-    return subprocess.call(command, cwd=ROOT)
+def run(command: list[str], env: dict[str, str] | None = None) -> int:
+    return subprocess.call(command, cwd=ROOT, env=env)
+
+
+def _test_env() -> dict[str, str]:
+    """The environment for pytest. The suite starts hundreds of Python processes (CLI calls,
+    sandboxes, kernels): under PYTHONDONTWRITEBYTECODE each compiled opskit anew, and each
+    worker re-rewrote every test module. Their bytecode goes to .venv/pycache instead (the
+    tree stays clean); a PYTHONPYCACHEPREFIX of your own wins."""
+    env = dict(os.environ)
+    if env.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
+        env.setdefault("PYTHONPYCACHEPREFIX", str(VENV / "pycache"))
+    return env
 
 
 def test(args: list[str]) -> int:
@@ -95,22 +107,55 @@ def test(args: list[str]) -> int:
     checks = [
         [str(BIN / "ruff"), "check", "opskit", "tui", "sandbox", "tests", "benchmarks",
          "notebooks/src", "notebooks/build.py"],
+        [str(BIN / "lint-imports")],
+    ]
+    types = [
         [str(BIN / "mypy")],
         # Every test folder's conftest.py is module `conftest` to mypy: one run each.
         *([str(BIN / "mypy"), "--no-warn-unused-configs", str(path.relative_to(ROOT))]
           for path in sorted(ROOT.glob("tests/*/conftest.py"))),
-        [str(BIN / "lint-imports")],
     ]
     for check in checks:
-        print(f"dev.py: {Path(check[0]).name} {' '.join(check[1:])}", file=sys.stderr)
+        print(f"dev.py: {' '.join(_shown(check))}", file=sys.stderr)
         code = run(check)
         if code:
             return code
-    # Two workers (pytest-xdist), each with its own sandbox: ~4.9 min instead of ~8 on two
-    # cores. `-n 0` (or any -n) given on the command line wins.
+    # mypy (half a minute of one core with a cold cache, as on a fresh clone) runs alongside
+    # the tests, which leave a core idle while they wait on the sandbox; its output follows.
+    typed: list[tuple[list[str], subprocess.CompletedProcess[str]]] = []
+    checking = threading.Thread(target=_type_check, args=(types, typed), daemon=True)
+    checking.start()
+    # Two workers (pytest-xdist), each with its own sandbox. loadgroup: one test at a time to
+    # whichever worker is free, but a module sharing a module-scoped fixture (a sandbox of its
+    # own, say) as one unit (tests/conftest.py groups them), so it is set up once. `-n 0` (or
+    # any -n, or --dist) given on the command line wins.
     chosen = any(a.startswith(("-n", "--numprocesses")) for a in args)
     workers = [] if chosen else ["-n", "2"]
-    return run([str(PYTHON), "-m", "pytest", *workers, *args])
+    if not chosen and not any(a.startswith("--dist") for a in args):
+        workers += ["--dist", "loadgroup"]
+    code = run([str(PYTHON), "-m", "pytest", *workers, *args], env=_test_env())
+    checking.join()
+    for check, done in typed:
+        print(f"dev.py: {' '.join(_shown(check))} (alongside the tests)", file=sys.stderr)
+        print(done.stdout, end="")
+        print(done.stderr, end="", file=sys.stderr)
+    failed = [done.returncode for _, done in typed if done.returncode]
+    return code or (failed[0] if failed else 0)
+
+
+def _type_check(
+    types: list[list[str]], typed: list[tuple[list[str], subprocess.CompletedProcess[str]]]
+) -> None:
+    """Run each mypy command, output captured; stop at the first that fails."""
+    for check in types:
+        done = subprocess.run(check, cwd=ROOT, capture_output=True, text=True, check=False)
+        typed.append((check, done))
+        if done.returncode:
+            return
+
+
+def _shown(check: list[str]) -> list[str]:
+    return [Path(check[0]).name, *check[1:]]
 
 
 def main(argv: list[str]) -> int:

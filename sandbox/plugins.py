@@ -106,11 +106,12 @@ class SandboxContext:
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                import boto3
                 from botocore.config import Config as BotoConfig
 
+                from sandbox.aws.shared_models import boto_session
+
                 key_id, secret = self.admin_keys[account_id]
-                session: Any = boto3.session.Session()  # any service name
+                session: Any = boto_session()  # any service name
                 client = session.client(
                     service,
                     region_name=key[2],

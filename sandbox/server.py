@@ -140,7 +140,6 @@ class SandboxServer:
         return info
 
     def _serve(self) -> Any:
-        from botocore.session import Session
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -150,8 +149,9 @@ class SandboxServer:
 
         from sandbox.aws.faults import FaultStore
         from sandbox.aws.layer import RulesLayer
+        from sandbox.aws.shared_models import boto_session
 
-        known = frozenset(Session().get_available_services())
+        known = frozenset(boto_session().get_available_services())
         layer = RulesLayer(
             DomainDispatcherApplication(create_backend_app), FaultStore(known), self.token
         )

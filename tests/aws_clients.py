@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from sandbox.aws.shared_models import boto_session
 from sandbox.state import SandboxInfo
 
 
@@ -23,11 +24,9 @@ class AwsAs:
     """
 
     def __init__(self, info: SandboxInfo, user: str) -> None:
-        import boto3
-
         self.info = info
         self.user = info.user(user)
-        self._session = boto3.session.Session(
+        self._session = boto_session(
             aws_access_key_id=self.user.access_key_id,
             aws_secret_access_key=self.user.secret_access_key,
             region_name=info.region,
@@ -65,7 +64,6 @@ class AwsAs:
         key = (service, env, access, retries, region)
         if key in self._clients:
             return self._clients[key]
-        import boto3
 
         if env is None:
             client = self._session.client(
@@ -73,7 +71,7 @@ class AwsAs:
             )
         else:
             creds = self.credentials(env, access)
-            client = boto3.session.Session().client(
+            client = boto_session().client(
                 service,
                 region_name=region or self.info.region,
                 endpoint_url=self.info.endpoint_url,

@@ -10,6 +10,11 @@
 - ``alice``, ``bob`` (and ``aws_as(name)``): boto3 clients as that user, in the ops account
   or, through a real STS AssumeRole over HTTP, in an environment at an access level.
 - ``sandbox_faults``: set fault rules for one test; all are cleared after it.
+
+Order (``pytest_collection_modifyitems``): modules with a test marked ``slow`` run first, so
+that a long test is not the last one a worker starts; a module whose tests share a
+module-scoped fixture (often a sandbox of its own) is one ``xdist_group``, so that
+``--dist loadgroup`` (dev.py's default) sets it up on one worker only.
 """
 
 from __future__ import annotations
@@ -27,6 +32,18 @@ from sandbox.state import SandboxInfo
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "environments.toml"
 TEST_TIME_FACTOR = 200.0
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    slow_modules = {i.path for i in items if i.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_modules)  # stable: modules stay whole
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info is not None else ()
+        grouped = item.get_closest_marker("xdist_group") is not None  # a module's own choice
+        if not grouped and any(d.scope == "module" for chain in defs for d in chain):
+            item.add_marker(pytest.mark.xdist_group(str(item.path.relative_to(REPO))))
 
 
 @pytest.fixture(scope="session", autouse=True)

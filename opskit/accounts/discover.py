@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from opskit.accounts.login import Login, profile_session
+from opskit.accounts.shared_models import core_session
 from opskit.aws.ecs import EcsReader
 from opskit.aws.errors import error_code, is_denied, translate
 from opskit.aws.organizations import Account, OrgReader
@@ -193,6 +194,7 @@ class Discovery:
             aws_secret_access_key=creds["SecretAccessKey"],
             aws_session_token=creds["SessionToken"],
             region_name=self.request.region,
+            botocore_session=core_session(),
         )
 
     def _clusters(self, session: boto3.Session, region: str) -> tuple[int, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from opskit.accounts.shared_models import core_session
 from opskit.config.model import Config
 from opskit.errors import AuthError
 
@@ -45,10 +46,11 @@ class Login:
                 aws_access_key_id=self.access_key_id,
                 aws_secret_access_key=self.secret_access_key,
                 region_name=region,
+                botocore_session=core_session(),
             )
         if self.kind in ("profile", "sso"):
             return profile_session(self.profile, region)
-        return boto3.Session(region_name=region)
+        return boto3.Session(region_name=region, botocore_session=core_session())
 
 
 def profile_session(profile: str | None, region: str | None = None) -> boto3.Session:
@@ -57,6 +59,8 @@ def profile_session(profile: str | None, region: str | None = None) -> boto3.Ses
     from botocore.exceptions import ProfileNotFound
 
     try:
-        return boto3.Session(profile_name=profile, region_name=region)
+        return boto3.Session(
+            profile_name=profile, region_name=region, botocore_session=core_session()
+        )
     except ProfileNotFound:
         raise AuthError(f"AWS profile '{profile}' not found in the AWS config files") from None

@@ -20,6 +20,7 @@ from opskit.accounts.calls import CallStats, instrument
 from opskit.accounts.identity import Identity
 from opskit.accounts.login import Login
 from opskit.accounts.ratelimit import RateLimiter
+from opskit.accounts.shared_models import core_session
 from opskit.aws.errors import error_message, is_denied, translate
 from opskit.aws.timestamps import parse_timestamp
 from opskit.config.model import Config
@@ -59,7 +60,6 @@ class Accounts:
         self._sessions: dict[tuple[str, str], boto3.Session] = {}
         self._clients: dict[tuple[str, str, str, str], Any] = {}
         self._sts: dict[str, Any] = {}
-        self._loader: Any = None  # botocore's model loader, shared by every session
 
     # -- the ops identity -------------------------------------------------------------
 
@@ -147,6 +147,7 @@ class Accounts:
                 aws_secret_access_key=cached.secret_access_key,
                 aws_session_token=cached.session_token,
                 region_name=self.config.ops.region,
+                botocore_session=core_session(),
             )
 
         return self._sts_for(f"mfa:{cached.access_key_id}", mfa_session)
@@ -193,7 +194,6 @@ class Accounts:
 
     def _refreshable(self, env: str, access: str) -> boto3.Session:
         import boto3
-        import botocore.session
         from botocore.credentials import RefreshableCredentials
 
         from opskit.aws.fast_json import FastParserFactory
@@ -204,11 +204,8 @@ class Accounts:
             refresh_using=lambda: self._assume(env, access, REFRESH_MARGIN).as_metadata(),
             method="opskit-assume-role",
         )
-        core: Any = botocore.session.get_session()  # typed stubs hide _credentials
+        core: Any = core_session()  # the shared model loader; typed stubs hide _credentials
         core._credentials = credentials
-        if self._loader is None:  # the service models (ECS's is ~1 MB of JSON) load once,
-            self._loader = core.get_component("data_loader")  # not once per environment
-        core.register_component("data_loader", self._loader)
         factory = FastParserFactory()  # lists of events: one pass each (opskit.aws.fast_json)
         factory.set_parser_defaults(
             timestamp_parser=parse_timestamp  # utilization points by the 100,000

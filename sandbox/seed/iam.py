@@ -74,10 +74,10 @@ def _trust(ops_account_id: str) -> str:
 
 def seed_system_users(ctx: SandboxContext) -> None:
     """Create the server's administrator in every account; fill ``ctx.admin_keys``."""
-    import boto3
+    from sandbox.aws.shared_models import boto_session
 
     for account_id in ctx.all_account_ids():
-        iam = boto3.session.Session().client(
+        iam = boto_session().client(
             "iam",
             region_name=ctx.region,
             endpoint_url=ctx.endpoint_url,

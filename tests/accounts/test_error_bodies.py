@@ -19,6 +19,7 @@ from opskit.aws.ecs import EcsReader
 from opskit.aws.errors import error_code, translate
 from opskit.aws.route53 import DnsReader
 from opskit.errors import AuthError, AwsError, ExitCode
+from sandbox.aws.shared_models import boto_session
 
 MOTO_DENIAL = (
     b"<?xml version='1.0' encoding='UTF-8'?><ErrorResponse><Errors><Error>"
@@ -69,10 +70,9 @@ def endpoint() -> Iterator[str]:
 
 
 def client(service: str, endpoint: str) -> Any:
-    import boto3
     from botocore.config import Config
 
-    return boto3.session.Session().client(
+    return boto_session().client(
         service,
         region_name="eu-west-1",
         endpoint_url=endpoint,

@@ -188,6 +188,7 @@ print(journal.shipper.conflicts)
 """
 
 
+@pytest.mark.slow
 def test_two_writers_never_write_the_same_record(
     alice: Any, tmp_path: Path, opskit_state_dir: Path
 ) -> None:

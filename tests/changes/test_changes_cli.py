@@ -53,10 +53,14 @@ def state(sandbox: SandboxInfo, opskit_state_dir: Path) -> Path:
 
 @pytest.mark.slow
 def test_plan_out_then_apply_and_dry_run_json(
-    state: Path, tmp_path: Path, workspace: Callable[..., Workspace]
+    state: Path, tmp_path: Path, workspace: Callable[..., Workspace], alice: Any
 ) -> None:
+    ecs = alice.client("ecs", env="dev")
+    [service] = ecs.describe_services(cluster="app", services=["app-web"])["services"]
+    before = service["desiredCount"]  # as other tests left it: put back at the end
     plan_file = tmp_path / "scale.json"
-    saved = _opskit(state, "scale", "app-web", "2", "--env", "dev", "--plan-out", str(plan_file))
+    wanted = "1" if before == 2 else "2"
+    saved = _opskit(state, "scale", "app-web", wanted, "--env", "dev", "--plan-out", str(plan_file))
     assert saved.returncode == 0, saved.stderr
     assert "desiredCount" in saved.stdout and f"opskit apply {plan_file}" in saved.stderr
     applied = _opskit(state, "apply", str(plan_file), "-o", "json")
@@ -72,7 +76,7 @@ def test_plan_out_then_apply_and_dry_run_json(
     assert planned["result"] is None
     assert planned["plan"]["diffs"][1]["after"] == "ghcr.io/acme/app-web:6.0.0"
     engine = Engine.from_workspace(workspace())
-    assert engine.apply(engine.plan(ScaleChange("dev", "app-web", 1))).ok
+    assert engine.apply(engine.plan(ScaleChange("dev", "app-web", before))).ok
 
 
 def test_prod_needs_confirm_when_not_interactive(state: Path) -> None:

@@ -71,6 +71,7 @@ def _check_live_state(entry: ChangeEntry, service: str) -> dict[str, Any]:
     return data  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow
 def test_sigterm_mid_deploy_journals_interrupted_with_the_live_state(
     state: Path, sandbox_faults: Any
 ) -> None:

@@ -13,12 +13,12 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_inprocess import opskit_inprocess
 
 from opskit.audit.signing import HmacSigner, KmsSigner
 from opskit.changes import Engine, Plan
@@ -30,7 +30,6 @@ from opskit.workspace import Workspace
 from sandbox.state import SandboxInfo
 
 ROOT = Path(__file__).resolve().parents[2]
-OPSKIT = str(Path(sys.executable).with_name("opskit"))
 ALIAS = "alias/opskit-audit"
 Make = Callable[..., Workspace]
 
@@ -143,15 +142,7 @@ def _opskit(
         "OPSKIT_STATE_DIR": str(state),
         "OPSKIT_CONFIG": str(config or ROOT / "environments.toml"),
     }
-    return subprocess.run(
-        [OPSKIT, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    return opskit_inprocess(env, *args)
 
 
 def _one_line(stderr: str) -> str:
@@ -160,6 +151,7 @@ def _one_line(stderr: str) -> str:
     return lines[-1]
 
 
+@pytest.mark.slow
 def test_cli_refuses_an_edited_or_oversized_plan_and_prod_needs_confirm(
     sandbox: SandboxInfo, opskit_state_dir: Path, tmp_path: Path, alice: Any
 ) -> None:

@@ -14,12 +14,12 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_inprocess import opskit_inprocess
 
 from opskit.changes import ChangeNotApplied, Engine
 from opskit.changes.deploy import DeployChange
@@ -33,7 +33,6 @@ from sandbox.state import SandboxInfo
 
 Make = Callable[..., Workspace]
 ROOT = Path(__file__).resolve().parents[2]
-OPSKIT = str(Path(sys.executable).with_name("opskit"))
 DEV_ECR = "222222222222.dkr.ecr.eu-west-1.amazonaws.com"
 
 
@@ -83,15 +82,7 @@ def _records(ws: Workspace) -> list[dict[str, Any]]:
 
 def _opskit(state: Path, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OPSKIT_STATE_DIR": str(state), "OPSKIT_CONFIG": str(config)}
-    return subprocess.run(
-        [OPSKIT, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    return opskit_inprocess(env, *args)
 
 
 def _config(tmp_path: Path, changes: str = "", extra: str = "", soak: str = "") -> Path:
@@ -198,19 +189,24 @@ def test_promote_refuses_a_tag_that_moved_in_ecr(
 
     first = push("one")
     base = Engine.from_workspace(workspace())
+    image = _image(aws_as, "dev", "cdn", "cdn-edge")  # put back at the end for later tests
     base.apply(base.plan(DeployChange("dev", ("cdn-edge",), (f"{DEV_ECR}/acme/cdn-edge:2.4.0",))))
-    assert _digests(aws_as, "dev", "cdn", "cdn-edge") == {first}  # ECS ran what ECR said
-    moved = push("two")
-    assert moved != first
-    before = _service(aws_as, "stage", "cdn", "cdn-edge")["taskDefinition"]
-    config = _config(tmp_path, soak="{ dev = { stage = 0 } }")
+    try:
+        assert _digests(aws_as, "dev", "cdn", "cdn-edge") == {first}  # ECS ran what ECR said
+        moved = push("two")
+        assert moved != first
+        before = _service(aws_as, "stage", "cdn", "cdn-edge")["taskDefinition"]
+        config = _config(tmp_path, soak="{ dev = { stage = 0 } }")
 
-    run = _opskit(state, config, "promote", "cdn-edge", "--from", "dev", "--to", "stage")
+        run = _opskit(state, config, "promote", "cdn-edge", "--from", "dev", "--to", "stage")
 
-    assert run.returncode == 7, run.stderr
-    assert f"tag acme/cdn-edge:2.4.0 moved: dev cdn-edge runs {first}" in run.stderr
-    assert f"ECR now resolves the tag to {moved}" in run.stderr
-    assert _service(aws_as, "stage", "cdn", "cdn-edge")["taskDefinition"] == before
+        assert run.returncode == 7, run.stderr
+        assert f"tag acme/cdn-edge:2.4.0 moved: dev cdn-edge runs {first}" in run.stderr
+        assert f"ECR now resolves the tag to {moved}" in run.stderr
+        assert _service(aws_as, "stage", "cdn", "cdn-edge")["taskDefinition"] == before
+    finally:
+        assert base.apply(base.plan(DeployChange("dev", ("cdn-edge",), (image,)))).ok
+        ecr.delete_repository(repositoryName="acme/cdn-edge", force=True)
 
 
 # ------------------------------------------------------------------ bake gate

@@ -150,10 +150,14 @@ def test_restart_waits_for_new_tasks_and_old_targets_to_drain(workspace: Make, a
 def test_deploy_and_rollback_wait_for_healthy_new_tasks(workspace: Make, alice: Any) -> None:
     ws = workspace()
     engine = Engine.from_workspace(ws)
+    ecs = alice.client("ecs", env="dev")
+    count = ecs.describe_services(cluster="app", services=["app-web"])["services"][0][
+        "desiredCount"
+    ]  # as the seed or an earlier test left it: a deploy keeps it
     with watching(alice, "app", "app-web") as deployed:
         result = engine.apply(engine.plan(DeployChange("dev", ("app-web",), ("6.1.0",))))
     assert result.outcome == "applied", result.detail
-    service = assert_settled(alice, "app", "app-web", 1)
+    service = assert_settled(alice, "app", "app-web", count)
     td = alice.client("ecs", env="dev").describe_task_definition(
         taskDefinition=service["taskDefinition"]
     )["taskDefinition"]
@@ -162,7 +166,7 @@ def test_deploy_and_rollback_wait_for_healthy_new_tasks(workspace: Make, alice: 
     with watching(alice, "app", "app-web") as rolled:
         result = engine.apply(engine.plan(RollbackChange("dev", "app-web")))
     assert result.outcome == "applied", result.detail
-    back = assert_settled(alice, "app", "app-web", 1)
+    back = assert_settled(alice, "app", "app-web", count)
     assert back["taskDefinition"] != service["taskDefinition"]
     assert {"initial", "draining"} <= rolled.target_states, rolled.target_states
 

@@ -8,26 +8,22 @@ import datetime as dt
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_inprocess import opskit_inprocess
 
 from opskit.audit import Journal, changes, verify
 from sandbox.state import SandboxInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "environments.toml"
-OPSKIT = str(Path(sys.executable).with_name("opskit"))
 
 
 def _opskit(state: Path, *args: str, config: Path = CONFIG) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OPSKIT_STATE_DIR": str(state), "OPSKIT_CONFIG": str(config)}
-    return subprocess.run(
-        [OPSKIT, *args], capture_output=True, text=True, env=env, timeout=300, check=False,
-        stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    return opskit_inprocess(env, *args)
 
 
 @pytest.fixture

@@ -8,17 +8,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tomllib
 import uuid
 from pathlib import Path
 from typing import Any
 
+from cli_inprocess import opskit_inprocess
+
 from opskit.audit import Actor, Journal, Origin, RunbookRun, change_record
 from opskit.audit.signing import HmacSigner
 
 ROOT = Path(__file__).resolve().parents[2]
-OPSKIT = str(Path(sys.executable).with_name("opskit"))
 
 
 def _plan(change_id: str, env: str) -> dict[str, object]:
@@ -70,8 +70,7 @@ def _local_config(where: Path) -> Path:
 
 def _opskit(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OPSKIT_STATE_DIR": str(state)}
-    command = [OPSKIT, "--config", str(_local_config(state)), *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
+    return opskit_inprocess(env, "--config", str(_local_config(state)), *args)
 
 
 def test_log_show_and_verify(tmp_path: Path) -> None:
@@ -123,10 +122,7 @@ def _team_config(where: Path, prefix: str) -> Path:
 
 
 def _team_opskit(env: dict[str, str], config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [OPSKIT, "--config", str(config), *args]
-    return subprocess.run(
-        command, capture_output=True, text=True, env=env, timeout=120, check=False
-    )
+    return opskit_inprocess(env, "--config", str(config), *args)
 
 
 def test_team_verify_and_log_read_the_bucket(

@@ -1,5 +1,6 @@
-"""Bad input never mutates: each bad option or parameter, given to the installed `opskit`
-against the sandbox, is one line and exit 2, with the journal and the estate unchanged.
+"""Bad input never mutates: each bad option or parameter, given to `opskit` against the
+sandbox, is one line and exit 2, with the journal and the estate unchanged. The lines run
+in-process through the console script's own boundary (``tests/cli_inprocess.py``).
 
 The estate is read with boto3 over HTTP (not with opskit): desired counts and task
 definitions of the services touched, every target group's deregistration delay in dev,
@@ -8,17 +9,15 @@ and the weighted DNS records of prod's traffic shift."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_inprocess import opskit_inprocess
 
 from sandbox.state import SandboxInfo
 
 ROOT = Path(__file__).resolve().parents[2]
-OPSKIT = str(Path(sys.executable).with_name("opskit"))
 SHIFT = ("dns", "shift", "www", "--to", "new", "--confirm", "prod")
 
 CASES: list[tuple[tuple[str, ...], str]] = [
@@ -88,6 +87,7 @@ def _estate(alice: Any) -> dict[str, Any]:
     return seen
 
 
+@pytest.mark.slow
 def test_every_bad_input_is_one_line_exit_2_and_changes_nothing(
     sandbox: SandboxInfo, opskit_state_dir: Path, alice: Any
 ) -> None:
@@ -104,10 +104,7 @@ def test_every_bad_input_is_one_line_exit_2_and_changes_nothing(
     estate, journaled = _estate(alice), lines()
     failures = []
     for args, says in CASES:
-        result = subprocess.run(
-            [OPSKIT, *args], capture_output=True, text=True, env=env, timeout=300, check=False,
-            stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+        result = opskit_inprocess(env, *args)
         errors = result.stderr.strip().splitlines()
         ok = result.returncode == 2 and len(errors) == 1 and says in errors[0]
         if not ok:
@@ -120,8 +117,6 @@ def test_every_bad_input_is_one_line_exit_2_and_changes_nothing(
 @pytest.mark.parametrize("since", ["10m", "2h", "2026-01-01"])
 def test_good_since_values_still_work(opskit_state_dir: Path, since: str) -> None:
     env = {**os.environ, "OPSKIT_STATE_DIR": str(opskit_state_dir)}
-    command = [OPSKIT, "--config", str(ROOT / "environments.toml"), "audit", "log"]
-    result = subprocess.run(
-        [*command, "--since", since], capture_output=True, text=True, env=env, check=False
-    )
+    config = str(ROOT / "environments.toml")
+    result = opskit_inprocess(env, "--config", config, "audit", "log", "--since", since)
     assert result.returncode == 0, result.stderr

@@ -70,8 +70,9 @@ def test_bad_command_lines_are_usage_errors(tmp_path: Path, args: list[str], wor
     assert words in one_usage_line(opskit(tmp_path, *args))
 
 
-def test_unknown_environment_is_one_line_exit_2(tmp_path: Path) -> None:
-    ran = opskit(tmp_path, "scale", "api", "2", "--env", "nowhere", "--dry-run")
+def test_unknown_environment_is_one_line_exit_2(sandbox_env: dict[str, str]) -> None:
+    state = Path(sandbox_env["OPSKIT_STATE_DIR"])  # the session's sandbox: none started here
+    ran = opskit(state, "scale", "api", "2", "--env", "nowhere", "--dry-run", env=sandbox_env)
     assert ran.returncode == 2, ran.stderr
     lines = ran.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("opskit: ") and "nowhere" in lines[0]
@@ -90,8 +91,10 @@ def test_the_one_table_maps_foreign_exceptions() -> None:
     assert {int(c) for c in ExitCode} == {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 130, 141}
 
 
-def test_apply_a_folder_is_a_usage_error(tmp_path: Path) -> None:
-    assert "Is a directory" in one_usage_line(opskit(tmp_path, "apply", str(tmp_path)))
+def test_apply_a_folder_is_a_usage_error(tmp_path: Path, sandbox_env: dict[str, str]) -> None:
+    state = Path(sandbox_env["OPSKIT_STATE_DIR"])
+    done = opskit(state, "apply", str(tmp_path), env=sandbox_env)
+    assert "Is a directory" in one_usage_line(done)
 
 
 def test_plan_out_to_a_folder_is_a_usage_error(tmp_path: Path, sandbox_env: dict[str, str]) -> None:

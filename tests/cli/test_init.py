@@ -7,23 +7,20 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_inprocess import opskit_inprocess
 
-OPSKIT = str(Path(sys.executable).parent / "opskit")
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "environments.toml"
 
 
 def opskit(
     env: dict[str, str], *args: str, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [OPSKIT, *args], env=env, capture_output=True, text=True, timeout=180, check=False,
-        cwd=cwd,
-    )  # fmt: skip
+    return opskit_inprocess(env, *args, cwd=cwd)
 
 
 def own_env(sandbox_env: dict[str, str]) -> dict[str, str]:
@@ -52,8 +49,9 @@ def listing(env: dict[str, str], config: Path, what: str) -> list[tuple[str, ...
     return sorted(tuple(str(r[k]) for k in keys) for r in json.loads(done.stdout))
 
 
+@pytest.mark.slow
 def test_init_writes_a_config_that_lists_the_same_estate(
-    sandbox_env: dict[str, str], alice: Any, tmp_path: Path
+    sandbox: Any, sandbox_env: dict[str, str], alice: Any, tmp_path: Path
 ) -> None:
     env = own_env(sandbox_env)
     done = opskit(env, "init", "--login", "sandbox", cwd=tmp_path)
@@ -73,10 +71,34 @@ def test_init_writes_a_config_that_lists_the_same_estate(
     orders = sorted(config["environments"], key=lambda n: config["environments"][n]["order"])
     assert orders == ["dev", "stage", "prod"] and config["environments"]["prod"]["protected"]
 
+    # Other tests may have left clusters in regions the repository's config does not name
+    # (test_regions_paging's, in dev): init adds such a region, and only such a region.
+    found = {name: e["regions"] for name, e in config["environments"].items()}
+    repo = {name: e["regions"] for name, e in tomllib.loads(REPO_CONFIG.read_text())
+            ["environments"].items()}  # fmt: skip
+    for name, regions in found.items():
+        extra = [r for r in regions if r not in repo[name]]
+        assert set(repo[name]) <= set(regions)
+        assert regions_with_clusters(sandbox, alice, name, extra) == extra, (name, extra)
+    expected = same_regions(REPO_CONFIG, found, tmp_path / "repo-same-regions.toml")
     for what in ("clusters", "services"):
-        assert listing(env, written, what) == listing(env, REPO_CONFIG, what)
+        assert listing(env, written, what) == listing(env, expected, what)
 
 
+def same_regions(config: Path, regions: dict[str, list[str]], out: Path) -> Path:
+    """A copy of ``config`` whose environments run in ``regions``."""
+    lines, section = [], ""
+    for line in config.read_text().splitlines():
+        if line.startswith("["):
+            section = line.strip("[] ").removeprefix("environments.")
+        if line.startswith("regions = ") and section in regions:
+            line = f"regions = {json.dumps(regions[section])}"
+        lines.append(line)
+    out.write_text("\n".join(lines) + "\n")
+    return out
+
+
+@pytest.mark.slow
 def test_init_is_idempotent_and_refuses_to_overwrite(
     sandbox_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -98,6 +120,7 @@ def test_init_is_idempotent_and_refuses_to_overwrite(
     assert forced.returncode == 0 and out.read_bytes() == original, forced.stderr
 
 
+@pytest.mark.slow
 def test_init_against_any_endpoint_with_environment_credentials(
     sandbox: Any, sandbox_env: dict[str, str], alice: Any, tmp_path: Path
 ) -> None:
@@ -115,9 +138,12 @@ def test_init_against_any_endpoint_with_environment_credentials(
     assert 'login = "environment"' in text and f'endpoint_url = "{sandbox.endpoint_url}"' in text
     check = opskit(env, "--config", str(out), "config", "show", "-o", "json")
     assert check.returncode == 0, check.stderr
-    assert set(json.loads(check.stdout)["environments"]) == {"dev", "prod"}
+    environments = json.loads(check.stdout)["environments"]
+    assert set(environments) == {"dev", "prod"}
+    found = {name: e["regions"] for name, e in environments.items()}
+    expected = same_regions(REPO_CONFIG, found, tmp_path / "repo-same-regions.toml")
     ours = listing(env, out, "clusters")
-    assert ours == [row for row in listing(sandbox_env, REPO_CONFIG, "clusters")
+    assert ours == [row for row in listing(sandbox_env, expected, "clusters")
                     if row[0] in ("dev", "prod")]  # fmt: skip
 
 

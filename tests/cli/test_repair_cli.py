@@ -6,25 +6,24 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
+from cli_inprocess import opskit_inprocess
 
 from opskit.audit import Journal, changes, verify
 from sandbox.state import SandboxInfo
 
 ROOT = Path(__file__).resolve().parents[2]
-OPSKIT = str(Path(sys.executable).with_name("opskit"))
 
 
 def _opskit(state: Path, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OPSKIT_STATE_DIR": str(state), "OPSKIT_CONFIG": str(config)}
-    return subprocess.run(
-        [OPSKIT, *args], capture_output=True, text=True, env=env, timeout=300, check=False,
-        stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    return opskit_inprocess(env, *args)
 
 
+@pytest.mark.slow
 def test_a_torn_last_line_is_repaired_and_the_next_change_succeeds(
     sandbox: SandboxInfo, opskit_state_dir: Path, tmp_path: Path, alice: Any
 ) -> None:

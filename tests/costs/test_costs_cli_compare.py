@@ -6,18 +6,13 @@ import calendar
 import datetime as dt
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-OPSKIT = str(Path(sys.executable).with_name("opskit"))
+from cli_inprocess import opskit_inprocess
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [OPSKIT, "costs", *args], env=env, capture_output=True, text=True, timeout=180
-    )
+    return opskit_inprocess(env, "costs", *args)
 
 
 def months_back(n: int) -> str:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_inprocess import opskit_inprocess
 from costs_support import with_costs
 
 from opskit.costs import build_report, month_to_date, refresh_month_to_date
@@ -21,7 +20,6 @@ from opskit.costs.meter import Meter
 from opskit.costs.spec import make_spec
 from opskit.errors import AuthError
 
-OPSKIT = str(Path(sys.executable).with_name("opskit"))
 KEYS = ["period", "environment", "account", "charge", "service"]
 
 
@@ -134,9 +132,7 @@ def test_month_to_date_is_cached_for_the_tui(live: Any, reports: dict[str, Any])
 
 
 def run(sandbox_env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [OPSKIT, "costs", *args], env=sandbox_env, capture_output=True, text=True, timeout=120
-    )
+    return opskit_inprocess(sandbox_env, "costs", *args)
 
 
 def test_cli_json_is_pure_and_costs_go_to_stderr(sandbox_env: dict[str, str]) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_inprocess import opskit_inprocess
 from dd_support import ROOT
 
 from opskit.datadog.events import ChangeEvent
@@ -16,11 +16,9 @@ from opskit.datadog.outbox import Outbox
 from opskit.errors import ExitCode
 from sandbox.state import SandboxInfo
 
-OPSKIT = str(Path(sys.executable).with_name("opskit"))
-
 
 def opskit(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([OPSKIT, *args], env=env, capture_output=True, text=True, timeout=120)
+    return opskit_inprocess(env, *args)
 
 
 def _dd(sandbox: SandboxInfo, method: str, path: str, body: Any = None) -> Any:

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-OPSKIT = str(Path(sys.executable).parent / "opskit")
+from cli_inprocess import opskit_inprocess
 
 
 def opskit(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [OPSKIT, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    return opskit_inprocess(env, *args)
 
 
 def test_ls_services_as_json_lists_every_environment(sandbox_env: dict[str, str]) -> None:

@@ -8,24 +8,21 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from cli_inprocess import opskit_inprocess
 
-OPSKIT = str(Path(sys.executable).parent / "opskit")
 CONFIG = Path(__file__).resolve().parents[2] / "environments.toml"
 ENVS = ("dev", "stage", "prod")
 NO_DNS = {"service": "route53", "operation": "List*", "kind": "deny"}
 
 
 def opskit(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [OPSKIT, *args], env=env, capture_output=True, text=True, timeout=180, check=False
-    )
+    return opskit_inprocess(env, *args)
 
 
 def warnings(done: subprocess.CompletedProcess[str]) -> list[str]:
@@ -57,6 +54,7 @@ def running_tasks(alice: Any, env: str) -> set[str]:
     return found
 
 
+@pytest.mark.slow
 def test_route53_denied_leaves_clusters_and_tasks_complete(
     sandbox_env: dict[str, str], sandbox_faults: Any, alice: Any
 ) -> None:

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_inprocess import opskit_inprocess
 
 from opskit.config import Config, load_config
 
-OPSKIT = str(Path(sys.executable).parent / "opskit")
 ENVS = ("dev", "stage", "prod")
 CONFIG = Path(__file__).resolve().parents[2] / "environments.toml"
 
@@ -29,9 +28,7 @@ def config() -> Config:
 
 
 def opskit(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [OPSKIT, *args], env=env, capture_output=True, text=True, timeout=180, check=False
-    )
+    return opskit_inprocess(env, *args)
 
 
 def ok_json(env: dict[str, str], *args: str) -> Any:
@@ -113,6 +110,7 @@ def test_standalone_tasks_are_listed_grouped_and_counted(
             assert row["running"] == described[row["service"]]  # never the batch tasks
 
 
+@pytest.mark.slow
 def test_schedules_per_cluster_as_eventbridge_says(sandbox_env: dict[str, str], alice: Any) -> None:
     expected = set()
     for env in ENVS:
@@ -163,6 +161,7 @@ def latest_active(ecs: Any, family: str) -> int:
     return max(int(a.rsplit(":", 1)[1]) for a in mine)
 
 
+@pytest.mark.slow
 def test_services_behind_their_latest_revision(
     sandbox_env: dict[str, str], alice: Any, config: Config
 ) -> None:

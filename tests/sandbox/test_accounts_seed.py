@@ -12,6 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from sandbox.aws.shared_models import boto_session
 from sandbox.state import SandboxInfo
 
 ENVS = ("dev", "stage", "prod")
@@ -150,7 +151,7 @@ def test_denied_json_service_answers_in_its_own_protocol(alice: Any) -> None:
 
 
 def test_unknown_keys_are_refused(sandbox: SandboxInfo) -> None:
-    ecs = boto3.session.Session().client(
+    ecs = boto_session().client(
         "ecs",
         region_name=sandbox.region,
         endpoint_url=sandbox.endpoint_url,

@@ -1,9 +1,10 @@
 """The seeded estate, over HTTP, in a sandbox of its own; plus the moto behaviour it rests on.
 
-``estate`` starts a private sandbox for this module (the session's shared one is changed by
-other tests: deploys, scaling, draining), reached as alice with each environment's admin
-role. The last section pins plain moto (in-process, no patches): if one of those tests
-fails after a moto upgrade, re-check the matching patch in sandbox/seed/*.py.
+``estate`` is a private sandbox (the session's shared one is changed by other tests:
+deploys, scaling, draining; test_simulator, which shares this one, runs after this module),
+reached as alice with each environment's admin role. The last section pins plain moto
+(in-process, no patches): if one of those tests fails after a moto upgrade, re-check the
+matching patch in sandbox/seed/*.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import datetime as dt
 import inspect
 import ipaddress
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import pytest
 from moto import mock_aws
 
 from opskit.config import Config, load_config
+from sandbox.aws.shared_models import boto_session
 from sandbox.seed import metrics as names
 from sandbox.seed.cloudwatch import Series, buckets, statistic
 from sandbox.seed.dns import zone_for_record
@@ -31,7 +32,7 @@ from sandbox.seed.plans import plan_estate
 from sandbox.state import SandboxInfo
 
 CONFIG = Path(__file__).resolve().parents[2] / "environments.toml"
-TIME_FACTOR = 200.0
+pytestmark = pytest.mark.xdist_group("estate-sandbox")  # one worker: its sandbox starts once
 REGION = "eu-west-1"
 
 
@@ -41,7 +42,7 @@ class Estate:
     def __init__(self, info: SandboxInfo) -> None:
         self.info = info
         user = info.user("alice")
-        self._user = boto3.session.Session(
+        self._user = boto_session(
             aws_access_key_id=user.access_key_id,
             aws_secret_access_key=user.secret_access_key,
             region_name=info.region,
@@ -54,7 +55,7 @@ class Estate:
             sts = self._user.client("sts", endpoint_url=self.info.endpoint_url)
             creds = sts.assume_role(RoleArn=self.info.roles[env]["admin"], RoleSessionName="alice")
             creds = creds["Credentials"]
-            self._clients[key] = boto3.session.Session().client(
+            self._clients[key] = boto_session().client(
                 service,
                 region_name=self.info.region,
                 endpoint_url=self.info.endpoint_url,
@@ -66,13 +67,9 @@ class Estate:
 
 
 @pytest.fixture(scope="module")
-def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate]:
-    from sandbox.process import ensure_running, stop
-
-    state_dir = tmp_path_factory.mktemp("estate-sandbox")
-    info = ensure_running(CONFIG, state_dir, time_factor=TIME_FACTOR, owner_pid=os.getpid())
-    yield Estate(info)
-    stop(state_dir)
+def estate(estate_sandbox: SandboxInfo) -> Estate:
+    """The seeded-estate sandbox (tests/sandbox/conftest.py), as alice."""
+    return Estate(estate_sandbox)
 
 
 @pytest.fixture(scope="module")

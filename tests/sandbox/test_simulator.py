@@ -22,7 +22,8 @@ from test_estate import Estate, estate, paged, running_tasks, task_ip
 from opskit.config import Config, load_config
 from sandbox.seed.plan import CANARY_PREFIX
 
-__all__ = ["estate"]  # the module's private sandbox fixture, shared with test_estate
+__all__ = ["estate"]  # the private sandbox fixture, shared with test_estate
+pytestmark = pytest.mark.xdist_group("estate-sandbox")  # test_estate's worker, after it
 
 T = TypeVar("T")
 
