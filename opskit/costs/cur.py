@@ -49,6 +49,8 @@ _PARTITION = "BILLING_PERIOD"
 _DICTIONARY = [
     f"{cs.RESOURCE_TAGS}.key_value.key",
     f"{cs.RESOURCE_TAGS}.key_value.value",
+    f"{cs.PRODUCT_MAP}.key_value.key",
+    f"{cs.PRODUCT_MAP}.key_value.value",
     cs.ACCOUNT,
     cs.LINE_TYPE,
     cs.PRODUCT_CODE,
@@ -192,24 +194,47 @@ class CurReader:
         if not periods:
             empty = pd.DataFrame(columns=["period", *cs.RAW_KEYS, *cs.RAW_METRICS])
             return CurResult(empty, None)
-        raw = self._aggregate_periods(
-            periods,
-            lambda schema: {"period": pc.field(_PARTITION), **_key_exprs(spec.tags, schema)},
-        )
-        daily = None
+
+        def monthly(schema: pa.Schema) -> dict[str, Any]:
+            return {"period": pc.field(_PARTITION), **_key_exprs(spec.tags, schema)}
+
+        day = {"day": pc.field(cs.USAGE_START).cast(pa.date32())}
         recent = [p for p in periods if daily_since and p >= period_of(daily_since)]
-        if daily_since is not None and recent:
-            since = daily_since
+        if daily_since is None or not recent:
+            return self._finish(periods, self._aggregate_periods(periods, monthly), None)
+        since = daily_since
+        if not spec.tags and not daily_tags:
+            # No tags: few groups a day, so the recent months are read once, by day, and
+            # give both their monthly rows and the daily ones (~20 % less to read).
+            older = [p for p in periods if p not in recent]
+            by_day = self._aggregate_periods(recent, lambda schema: {**monthly(schema), **day})
+            keys = list(cs.RAW_KEYS)
+            metrics = list(cs.RAW_METRICS)
+            months = by_day.groupby(["period", *keys], as_index=False, sort=False, dropna=False)
+            parts = [months[metrics].sum()]
+            if older:
+                parts.insert(0, self._aggregate_periods(older, monthly))
+            raw = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+            days = by_day[by_day["day"] >= since]
+            daily = days.groupby(["day", *keys], as_index=False, sort=False, dropna=False)[
+                metrics
+            ].sum()
+            return self._finish(periods, raw, daily)
 
-            def from_since(dataset: Any) -> Any:
-                kind = dataset.schema.field(cs.USAGE_START).type
-                start = dt.datetime.combine(since, dt.time(), dt.UTC if kind.tz else None)
-                return pc.field(cs.USAGE_START) >= pc.scalar(pa.scalar(start, kind))
+        def from_since(dataset: Any) -> Any:
+            kind = dataset.schema.field(cs.USAGE_START).type
+            start = dt.datetime.combine(since, dt.time(), dt.UTC if kind.tz else None)
+            return pc.field(cs.USAGE_START) >= pc.scalar(pa.scalar(start, kind))
 
-            day = {"day": pc.field(cs.USAGE_START).cast(pa.date32())}
-            daily = self._aggregate_periods(
-                recent, lambda schema: {**day, **_key_exprs(daily_tags, schema)}, from_since
-            )
+        raw = self._aggregate_periods(periods, monthly)
+        daily = self._aggregate_periods(
+            recent, lambda schema: {**day, **_key_exprs(daily_tags, schema)}, from_since
+        )
+        return self._finish(periods, raw, daily)
+
+    def _finish(
+        self, periods: list[str], raw: pd.DataFrame, daily: pd.DataFrame | None
+    ) -> CurResult:
         files = sum(len(self._all()[p]) for p in periods)
         names = self._product_names(raw)
         return CurResult(raw, daily, names, self.location.bytes_read, files)
@@ -225,9 +250,15 @@ class CurReader:
             return {}
         names: dict[str, str] = {}
         wanted = pc.field(cs.PRODUCT_CODE).isin(pa.array(unknown))
-        for batch in dataset.to_batches(columns=[cs.PRODUCT_CODE, cs.PRODUCT_MAP], filter=wanted):
+        columns = [cs.PRODUCT_CODE, cs.PRODUCT_MAP]
+        # Little read ahead: the loop stops at the first line of each product.
+        batches = dataset.to_batches(
+            columns=columns, filter=wanted, fragment_readahead=1, batch_readahead=1
+        )
+        for batch in batches:
             codes = batch.column(0).cast(pa.string()).to_pylist()
-            found = pc.map_lookup(batch.column(1), pa.scalar("product_name"), "first").to_pylist()
+            maps = batch.column(1).cast(_CODED_MAP)  # read dictionary-encoded, like the tags
+            found = _map_value(None, maps, pa.scalar("product_name")).to_pylist()
             names.update({c: n for c, n in zip(codes, found, strict=True) if n and c not in names})
             if len(names) == len(unknown):
                 break

@@ -142,3 +142,41 @@ def test_reading_in_passes_of_few_files_changes_nothing(
         assert list(a.index) == list(b.index) and len(a) > 40
         assert a["amortized"].to_numpy() == pytest.approx(b["amortized"].to_numpy(), abs=1e-9)
     assert len(passes.daily["day"].unique()) >= 60
+
+
+def test_a_report_without_tags_reads_recent_months_once_and_agrees_with_duckdb(
+    shaped_bill: Path,
+) -> None:
+    """Without tags the recent months are read once, by day, for both the monthly rows and
+    the daily ones: both agree with DuckDB running the report's and the daily SQL."""
+    import datetime as dt
+
+    duckdb = pytest.importorskip("duckdb")
+    from opskit.costs.spec import period_of
+
+    spec = make_spec(months=13, by="env", source="cur", today=TODAY)
+    since = TODAY - dt.timedelta(days=60)
+    location = CurLocation(str(shaped_bill), shaped_bill, lambda: cast("Any", None))
+    ours = CurReader(location).report(spec, since)
+    assert ours.daily is not None
+    theirs = _duckdb(shaped_bill, "env")
+    keys = ["period", "account", "line_type", "product", "reservation"]
+    left = ours.raw.groupby(keys, dropna=False)[["amortized", "net"]].sum().sort_index()
+    right = theirs.groupby(keys, dropna=False)[["amortized", "net"]].sum().sort_index()
+    assert list(left.index) == list(right.index) and len(left) > 40
+    assert left["amortized"].to_numpy() == pytest.approx(right["amortized"].to_numpy(), abs=1e-6)
+    assert not ours.raw.duplicated(keys).any()  # a recent month's days summed into one row
+
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA cur")
+    con.execute(
+        f"CREATE VIEW cur.cur2 AS SELECT * FROM read_parquet('{shaped_bill}/**/*.parquet', "
+        "hive_partitioning = true)"
+    )
+    recent = [p for p in spec.periods if p >= period_of(since)]
+    daily = con.execute(sql.daily_sql(sql.table_name("cur", "cur2"), recent, since)).df()
+    by_day = daily.groupby(daily.columns[0])["amortized"].sum()
+    ours_by_day = ours.daily.groupby("day")["amortized"].sum()
+    assert [str(d)[:10] for d in ours_by_day.index] == [str(d)[:10] for d in by_day.index]
+    assert ours_by_day.to_numpy() == pytest.approx(by_day.to_numpy(), abs=1e-6)
+    assert min(ours.daily["day"]) >= since
