@@ -196,7 +196,7 @@ class Accounts:
         import boto3
         from botocore.credentials import RefreshableCredentials
 
-        from opskit.aws.fast_json import FastParserFactory
+        from opskit.accounts.fast_json import FastParserFactory
 
         first = self._assume(env, access, REFRESH_MARGIN).as_metadata()
         credentials = RefreshableCredentials.create_from_metadata(
@@ -206,7 +206,7 @@ class Accounts:
         )
         core: Any = core_session()  # the shared model loader; typed stubs hide _credentials
         core._credentials = credentials
-        factory = FastParserFactory()  # lists of events: one pass each (opskit.aws.fast_json)
+        factory = FastParserFactory()  # lists of events: one pass each (opskit.accounts.fast_json)
         factory.set_parser_defaults(
             timestamp_parser=parse_timestamp  # utilization points by the 100,000
         )

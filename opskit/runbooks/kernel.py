@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,8 @@ def _write_spec(folder: Path) -> Path:
     except (OSError, ValueError):
         pass
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    # A file of its own per writer: runs started together write the same spec at once.
+    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(json.dumps(wanted, indent=1) + "\n")
     os.replace(tmp, path)
     return folder

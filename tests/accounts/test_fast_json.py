@@ -1,4 +1,4 @@
-"""opskit's JSON parser (``opskit.aws.fast_json``) gives what botocore's own gives, on real
+"""opskit's JSON parser (``opskit.accounts.fast_json``) gives what botocore's own gives, on real
 answers from the sandbox over HTTP: DescribeServices (events, deployments), DescribeTasks
 and DescribeClusters bodies, parsed both ways."""
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.parsers import JSONParser
 
-from opskit.aws.fast_json import FastJSONParser
+from opskit.accounts.fast_json import FastJSONParser
 from opskit.aws.timestamps import parse_timestamp
 
 

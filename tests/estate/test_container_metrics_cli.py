@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +42,24 @@ def running(ecs: Any, cluster: str, group: str) -> list[tuple[str, str, list[str
     ]
 
 
+def published(ecs: Any, cloudwatch: Any, cluster: str, group: str) -> list[Any]:
+    """``running(...)`` once CloudWatch holds every container's figures: a task started a
+    moment ago (another test scaled the service) has none until its first minute lands."""
+    deadline = time.monotonic() + 60
+    while True:
+        tasks = running(ecs, cluster, group)
+        reads = container_reads(cloudwatch, cluster, tasks)
+        complete = all(candidates(reads, t, c, 1) for t, _, names in tasks for c in names)
+        if (tasks and complete) or time.monotonic() > deadline:
+            return tasks
+        time.sleep(1)
+
+
 def test_show_json_carries_each_containers_figures_as_numbers(
     sandbox_env: dict[str, str], alice: Any
 ) -> None:
     ecs, cloudwatch = alice.client("ecs", env="prod"), alice.client("cloudwatch", env="prod")
-    tasks = running(ecs, "app", "service:app-web")
+    tasks = published(ecs, cloudwatch, "app", "service:app-web")
     before = container_reads(cloudwatch, "app", tasks)
     done = opskit(sandbox_env, "show", "app-web", "--env", "prod", "-o", "json")
     after = container_reads(cloudwatch, "app", tasks)
@@ -80,7 +94,7 @@ def test_show_table_prints_cpu_and_memory_of_each_container(
     sandbox_env: dict[str, str], alice: Any
 ) -> None:
     ecs, cloudwatch = alice.client("ecs", env="dev"), alice.client("cloudwatch", env="dev")
-    tasks = running(ecs, "app", "service:app-web")
+    tasks = published(ecs, cloudwatch, "app", "service:app-web")
     before = container_reads(cloudwatch, "app", tasks)
     done = opskit(sandbox_env, "show", "app-web", "--env", "dev")  # piped: tab-separated
     after = container_reads(cloudwatch, "app", tasks)
