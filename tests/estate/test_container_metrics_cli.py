@@ -103,6 +103,9 @@ def test_show_table_prints_cpu_and_memory_of_each_container(
     header = lines[0].split("\t")
     assert header[-2:] == ["CPU", "MEMORY"]
     rows = [dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:]]
+    # The running tasks' containers (a task another test stopped a moment ago shows "-")
+    live = {task_id for task_id, _, _ in tasks}
+    rows = [r for r in rows if r["TASK"] in live]
     assert {r["CONTAINER"] for r in rows} == {"app-web", "datadog-agent"}
     for row in rows:
         cpu_used, _, rest = row["CPU"].partition("/")
