@@ -17,7 +17,7 @@ from tui.aggregate import cluster_load
 from tui.format import count_cell, level, pct, spark
 from tui.messages import Chosen
 from tui.state import EnvStatus, EstateView
-from tui.widgets.table_widths import cell_width, column_widths
+from tui.widgets.table_widths import column_widths, refill
 
 NAME = "name"
 Cells = tuple[Text, ...]
@@ -65,11 +65,7 @@ class EstateTable(DataTable[Text]):
     def _rebuild(self, rows: list[tuple[str, Cells]]) -> None:
         keep = self._cursor_key()
         column = self.cursor_column
-        self.clear()
-        for each in self.columns.values():  # measured again from the rows below
-            each.content_width = cell_width(each.label)  # (as add_column starts it)
-        for key, cells in rows:
-            self.add_row(*cells, key=key)
+        refill(self, rows)
         if keep is not None and any(key == keep for key, _ in rows):
             self.move_cursor(row=self.get_row_index(keep), column=column, animate=False)
 

@@ -22,7 +22,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
 from tui import bindings
-from tui.widgets.table_widths import cell_width, column_widths
+from tui.widgets.table_widths import column_widths, refill
 
 Cell = str | Text
 Row = tuple[str, tuple[Cell, ...]]
@@ -132,11 +132,7 @@ class KeyedTable(DataTable[Cell]):
 
     def _rebuild(self, rows: list[Row]) -> None:
         keep = self.key_at_cursor()
-        self.clear()
-        for each in self.columns.values():  # measured again from the rows below
-            each.content_width = cell_width(each.label)  # (as add_column starts it)
-        for key, cells in rows:
-            self.add_row(*cells, key=key)
+        refill(self, rows)
         if keep is not None and any(k == keep for k, _ in rows):
             self.move_cursor(row=self.get_row_index(keep), animate=False)
 

@@ -11,6 +11,7 @@ which measures each cell once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -33,3 +34,12 @@ def column_widths(rows: Iterable[tuple[str, Sequence[Text | str]]]) -> tuple[int
             elif width > widths[index]:
                 widths[index] = width
     return tuple(widths)
+
+
+def refill(table: Any, rows: Iterable[tuple[str, Sequence[Text | str]]]) -> None:
+    """Clear a ``DataTable`` and add ``rows``, each column measured again from its header."""
+    table.clear()
+    for each in table.columns.values():
+        each.content_width = cell_width(each.label)  # as add_column starts it
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
