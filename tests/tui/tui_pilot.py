@@ -60,6 +60,33 @@ async def loaded(pilot: Pilot[Any]) -> None:
     )
     if isinstance(app.source, FakeSource):  # it always has changes and spend
         await until(pilot, lambda: bool(app.journal) and app.estate.spend is not None)
+        # Fixed data: also the completing reads (started once every first frame is in)
+        # and the coalesced redraw after them, so a snapshot never catches a half-read view.
+        await until(pilot, lambda: not app._inflight and app._pending is None)
+        await settled_tables(pilot)
+
+
+async def settled_tables(pilot: Pilot[Any]) -> None:
+    """Wait until every table on screen has measured its rows (DataTable does it when idle:
+    on a busy machine a screenshot could otherwise catch columns at their headers' width)."""
+    from textual.widgets import DataTable
+
+    from tui.widgets.table_widths import cell_width
+
+    def wide_enough(table: Any) -> bool:
+        for index, column in enumerate(table.columns.values()):
+            cells = [table.get_row_at(row)[index] for row in range(table.row_count)]
+            needed = max([cell_width(column.label), *(cell_width(c) for c in cells)])
+            if column.content_width < needed:
+                return False
+        return True
+
+    def measured() -> bool:
+        tables = list(pilot.app.screen.query(DataTable))
+        return all(not t._require_update_dimensions and wide_enough(t) for t in tables)
+
+    await until(pilot, measured)
+    await pilot.pause()
 
 
 def shown(widget: Widget) -> str:

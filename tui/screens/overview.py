@@ -48,6 +48,7 @@ class OverviewScreen(DashScreen):
         self._shown: tuple[object, ...] = ()  # filter, width, size, journal, states last drawn
         self._feed_at = float("-inf")  # when the feed below the matrix was last filled
         self._feed_timer: Timer | None = None
+        self._feed_envs: tuple[str, ...] = ()  # the environments whose data it holds
 
     def body(self) -> Iterable[Widget]:
         with Horizontal(id="env-cards"):
@@ -97,7 +98,8 @@ class OverviewScreen(DashScreen):
         if self.size.height < TALL:
             return
         wait = FEED_SECONDS - (time.monotonic() - self._feed_at)
-        if layout_or_journal_moved or wait <= 0:
+        arrived = _arrived(view)  # an environment's first data: its events show at once
+        if layout_or_journal_moved or wait <= 0 or arrived != self._feed_envs:
             self._fill_feed()
         elif self._feed_timer is None:  # the events that arrived show when the wait is over
             self._feed_timer = self.set_timer(wait, self._fill_feed)
@@ -108,6 +110,7 @@ class OverviewScreen(DashScreen):
             self._feed_timer.stop()
             self._feed_timer = None
         self._feed_at = time.monotonic()
+        self._feed_envs = _arrived(self.dash.estate)
         view = self.dash.estate
         colours = {e.name: e.colour for e in view.envs}
         items = feed_items(view, self.dash.journal, FEED_ROWS, now=self.dash.now)
@@ -169,3 +172,8 @@ class OverviewScreen(DashScreen):
     def action_toggle_wide(self) -> None:
         self.wide = not self._is_wide()
         self.show(self.dash.estate)
+
+
+def _arrived(view: EstateView) -> tuple[str, ...]:
+    """The environments that have had data (their events can be in the feed)."""
+    return tuple(e.name for e in view.envs if not e.loading)
