@@ -180,6 +180,8 @@ def test_promote_refuses_a_tag_that_moved_in_ecr(
                 "schemaVersion": 2,
                 "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
                 "config": {"digest": body},
+                # moto digests a manifest by its layers (without any: a random one of 101)
+                "layers": [{"digest": f"sha256:{body}"}],
             }
         )
         answer = ecr.put_image(
