@@ -48,7 +48,7 @@ from typing import Any
 
 from sandbox.seed.cloudwatch import MetricStore, store_for
 from sandbox.seed.context import backend
-from sandbox.seed.metrics import LoadProfile, clamp, daily, profile_for
+from sandbox.seed.metrics import Dims, LoadProfile, clamp, daily, profile_for
 from sandbox.seed.plan import EnvPlan
 
 NAMESPACE = "ECS/ContainerInsights"
@@ -72,8 +72,6 @@ METRICS = frozenset({
     CONTAINER_CPU_RESERVED, CONTAINER_MEMORY_UTILIZED, CONTAINER_MEMORY_RESERVED,
     CONTAINER_MEMORY_UTILIZATION,
 })  # fmt: skip
-
-Dims = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)

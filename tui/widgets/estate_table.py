@@ -56,16 +56,16 @@ class EstateTable(DataTable[Text]):
                     if cell != before:  # same widths: nothing to measure (table_widths)
                         self.update_cell(key, self._column_key(column), cell)
         else:
-            self._rebuild(rows)
+            self._rebuild(rows, widths)
         self._rows, self._widths = rows, widths
 
     def _column_key(self, index: int) -> str:
         return NAME if index == 0 else self._envs[index - 1]
 
-    def _rebuild(self, rows: list[tuple[str, Cells]]) -> None:
+    def _rebuild(self, rows: list[tuple[str, Cells]], widths: tuple[int, ...]) -> None:
         keep = self._cursor_key()
         column = self.cursor_column
-        refill(self, rows)
+        refill(self, rows, widths)
         if keep is not None and any(key == keep for key, _ in rows):
             self.move_cursor(row=self.get_row_index(keep), column=column, animate=False)
 

@@ -125,14 +125,14 @@ class KeyedTable(DataTable[Cell]):
                     if cell != before:  # same widths: nothing to measure (table_widths)
                         self.update_cell(key, str(index), cell)
             if keys != shown and not self._reorder(keys):
-                self._rebuild(rows)
+                self._rebuild(rows, widths)
         else:
-            self._rebuild(rows)
+            self._rebuild(rows, widths)
         self._rows, self._widths = rows, widths
 
-    def _rebuild(self, rows: list[Row]) -> None:
+    def _rebuild(self, rows: list[Row], widths: tuple[int, ...]) -> None:
         keep = self.key_at_cursor()
-        refill(self, rows)
+        refill(self, rows, widths)
         if keep is not None and any(k == keep for k, _ in rows):
             self.move_cursor(row=self.get_row_index(keep), animate=False)
 

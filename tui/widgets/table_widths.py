@@ -36,16 +36,17 @@ def column_widths(rows: Iterable[tuple[str, Sequence[Text | str]]]) -> tuple[int
     return tuple(widths)
 
 
-def refill(table: Any, rows: Iterable[tuple[str, Sequence[Text | str]]]) -> None:
-    """Clear a ``DataTable`` and add ``rows``, each column as wide as its header and cells.
+def refill(
+    table: Any, rows: Sequence[tuple[str, Sequence[Text | str]]], widths: Sequence[int]
+) -> None:
+    """Clear a ``DataTable`` and add ``rows`` (whose ``column_widths`` are ``widths``), each
+    column as wide as its header and cells.
 
     The widths are set here, not left to the table's own measuring when it is next idle: a
     frame drawn before that would show every column cut to its header's width."""
-    listed = list(rows)
-    widths = column_widths(listed)
     table.clear()
     for index, each in enumerate(table.columns.values()):
         widest = widths[index] if index < len(widths) else 0
         each.content_width = max(cell_width(each.label), widest)
-    for key, cells in listed:
+    for key, cells in rows:
         table.add_row(*cells, key=key)
